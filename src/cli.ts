@@ -1,0 +1,73 @@
+import { Command, CommanderError } from 'commander';
+import { SnapkeeperError, describeError } from './errors.js';
+import { VERSION } from './version.js';
+import { defaultContext, type CliContext } from './cli/context.js';
+import * as operator from './cli/operator.js';
+import * as dump from './cli/dump.js';
+import * as backup from './cli/backup.js';
+import * as list from './cli/list.js';
+import * as restore from './cli/restore.js';
+import * as decrypt from './cli/decrypt.js';
+import * as verify from './cli/verify.js';
+import * as prune from './cli/prune.js';
+import * as status from './cli/status.js';
+import * as trigger from './cli/trigger.js';
+
+const commands = [operator, dump, backup, list, restore, decrypt, verify, prune, status, trigger];
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('snapkeeper')
+    .description(
+      'Scheduled, streamed, encrypted logical backups of the databases in a Kubernetes cluster, ' +
+        'and the commands to get them back.',
+    )
+    .version(VERSION, '-V, --version')
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // Commander's own errors are user mistakes: keep them to one line.
+      outputError: (s, write) => write(s.split('\n')[0] + '\n'),
+    })
+    .exitOverride();
+  for (const c of commands) c.register(program, ctx);
+  for (const sub of program.commands) {
+    sub
+      .exitOverride()
+      .showHelpAfterError(false)
+      .configureOutput({
+        writeOut: (s) => ctx.stdout.write(s),
+        writeErr: (s) => ctx.stderr.write(s),
+        outputError: (s, write) => write(s.split('\n')[0] + '\n'),
+      });
+  }
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code: 0 success, 1 failed operation (or a
+ * bug), 2 user mistake. Never calls process.exit; src/main.ts does.
+ */
+export async function run(
+  argv: readonly string[],
+  ctx: CliContext = defaultContext(),
+): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      if (err.exitCode === 0) return 0;
+      return 2;
+    }
+    if (err instanceof SnapkeeperError) {
+      ctx.stderr.write(`snapkeeper: ${describeError(err)}\n`);
+      return err.exitCode;
+    }
+    ctx.stderr.write(
+      `snapkeeper: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Names shared by the operator, the dumper and the CLI: the annotation prefix,
+ * and the labels and annotations snapkeeper puts on the objects it owns.
+ * Only objects carrying MANAGED_BY_LABEL=MANAGED_BY are ever updated or
+ * deleted by snapkeeper.
+ */
+export const ANNOTATION_PREFIX = 'snapkeeper.io/';
+export const KSNAPSHOT_PREFIX = 'ksnapshot.clickandmortar.fr/';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'snapkeeper';
+
+/** Labels that tie an owned CronJob / Secret / Job to its source workload. */
+export const WORKLOAD_NAMESPACE_LABEL = 'snapkeeper.io/workload-namespace';
+export const WORKLOAD_KIND_LABEL = 'snapkeeper.io/workload-kind';
+export const WORKLOAD_NAME_LABEL = 'snapkeeper.io/workload-name';
+export const ENGINE_LABEL = 'snapkeeper.io/type';
+
+/** Hash of the desired spec, so apply writes only on a real difference. */
+export const SPEC_HASH_ANNOTATION = 'snapkeeper.io/spec-hash';

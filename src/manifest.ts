@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/**
+ * manifest.json, written beside each dump and last: a backup without its
+ * manifest is incomplete, and list, restore and retention ignore it.
+ * Bump MANIFEST_SCHEMA_VERSION on an incompatible change; readers accept
+ * every version they know.
+ */
+export const MANIFEST_SCHEMA_VERSION = 1;
+export const MANIFEST_NAME = 'manifest.json';
+
+export const engineTypes = ['postgresql', 'mysql', 'mariadb', 'elasticsearch'] as const;
+export type EngineType = (typeof engineTypes)[number];
+
+export const manifestSchema = z.object({
+  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+  workload: z.object({
+    namespace: z.string(),
+    kind: z.string(),
+    name: z.string(),
+  }),
+  engine: z.enum(engineTypes),
+  /** Databases in the dump; `['*']` for an all-databases dump. */
+  databases: z.array(z.string()).min(1),
+  server: z.object({ version: z.string() }),
+  client: z.object({ tool: z.string(), version: z.string() }),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime(),
+  /** The stored object, relative to the storage root. */
+  object: z.object({
+    key: z.string(),
+    /** Bytes out of the dump tool, before compression. */
+    rawBytes: z.number().int().nonnegative(),
+    /** Bytes stored (after compression and encryption). */
+    bytes: z.number().int().nonnegative(),
+    /** sha256 (hex) of the stored bytes. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** `sql` (plain SQL), `custom` (pg_dump -Fc), `tar` (Elasticsearch archive). */
+    format: z.string(),
+    compression: z.literal('gzip'),
+    encryption: z.union([
+      z.object({ type: z.literal('age'), recipients: z.array(z.string()).min(1) }),
+      z.null(),
+    ]),
+  }),
+  snapkeeperVersion: z.string(),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;

@@ -1,0 +1,47 @@
+import type { Readable } from 'node:stream';
+
+/** One stored object, as a listing shows it. */
+export interface ObjectInfo {
+  /** Full key relative to the storage root (the `s3://bucket/prefix` or the directory). */
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface UploadOptions {
+  /** Aborting it aborts the upload; nothing remains at the key afterwards. */
+  signal?: AbortSignal;
+  contentType?: string;
+}
+
+/**
+ * Where backups live. Two implementations: a local directory (the default,
+ * `./backups`) and S3-compatible storage (multipart via lib-storage).
+ *
+ * Keys are `/`-separated and relative to the root; the root's own prefix
+ * (`s3://bucket/<prefix>`) is applied by the implementation.
+ */
+export interface Storage {
+  /** Human form of the root, safe to print (no credentials). */
+  readonly description: string;
+
+  /**
+   * Streams `body` to `key`. Resolves once the object is complete and
+   * visible. On any failure — the body stream errors, the signal aborts, the
+   * server refuses — it rejects and leaves nothing at `key` (the multipart
+   * upload is aborted, the partial file removed).
+   */
+  upload(key: string, body: Readable, options?: UploadOptions): Promise<{ bytes: number }>;
+
+  /** Small objects written in one request (the manifest). */
+  put(key: string, data: string | Uint8Array, contentType?: string): Promise<void>;
+
+  /** Reads an object as a stream; rejects (NotFoundError) if it does not exist. */
+  get(key: string, signal?: AbortSignal): Promise<Readable>;
+
+  /** Every object under `prefix` (recursively), in no particular order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+
+  /** Deletes keys, in batches where the backend allows; missing keys are not an error. */
+  delete(keys: readonly string[]): Promise<void>;
+}

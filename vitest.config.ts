@@ -1,0 +1,43 @@
+import { defineConfig } from 'vitest/config';
+
+// Four projects. `unit` needs nothing; the others start real servers in their
+// global setup (test/env/setup-*.ts) from binaries that `make testenv` built.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/env/setup-integration.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'kube',
+          include: ['test/kube/**/*.test.ts'],
+          globalSetup: ['test/env/setup-kube.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'opensearch',
+          include: ['test/opensearch/**/*.test.ts'],
+          globalSetup: ['test/env/setup-opensearch.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
