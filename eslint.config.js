@@ -12,6 +12,7 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
       'no-console': 'off',
+      'no-undef': 'off',
     },
   },
 );

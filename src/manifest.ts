@@ -26,23 +26,29 @@ export const manifestSchema = z.object({
   client: z.object({ tool: z.string(), version: z.string() }),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime(),
-  /** The stored object, relative to the storage root. */
-  object: z.object({
-    key: z.string(),
-    /** Bytes out of the dump tool, before compression. */
-    rawBytes: z.number().int().nonnegative(),
-    /** Bytes stored (after compression and encryption). */
-    bytes: z.number().int().nonnegative(),
-    /** sha256 (hex) of the stored bytes. */
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    /** `sql` (plain SQL), `custom` (pg_dump -Fc), `tar` (Elasticsearch archive). */
-    format: z.string(),
-    compression: z.literal('gzip'),
-    encryption: z.union([
-      z.object({ type: z.literal('age'), recipients: z.array(z.string()).min(1) }),
-      z.null(),
-    ]),
-  }),
+  /** One stored object per database (an all-databases dump is one object, database `*`). */
+  objects: z
+    .array(
+      z.object({
+        database: z.string(),
+        /** Key relative to the storage root. */
+        key: z.string(),
+        /** Bytes out of the dump tool, before compression. */
+        rawBytes: z.number().int().nonnegative(),
+        /** Bytes stored (after compression and encryption). */
+        bytes: z.number().int().nonnegative(),
+        /** sha256 (hex) of the stored bytes. */
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        /** `sql` (plain SQL), `custom` (pg_dump -Fc), `tar` (Elasticsearch archive). */
+        format: z.string(),
+      }),
+    )
+    .min(1),
+  compression: z.literal('gzip'),
+  encryption: z.union([
+    z.object({ type: z.literal('age'), recipients: z.array(z.string()).min(1) }),
+    z.null(),
+  ]),
   snapkeeperVersion: z.string(),
 });
 
