@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { OperationError, describeError } from '../errors.js';
+import { NotFoundError, checkKey } from './errors.js';
+import type { ObjectInfo, Storage, UploadOptions } from './types.js';
+
+/**
+ * Temporary files are written beside their final name (same directory, so the
+ * rename is atomic) and carry this prefix; listings hide them, so a crashed
+ * upload never looks like an object.
+ */
+const TEMP_PREFIX = '.snapkeeper-partial-';
+
+/** A directory as storage: key `a/b/c` is the file `<root>/a/b/c`. */
+export class LocalStorage implements Storage {
+  readonly root: string;
+  readonly description: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.description = this.root;
+  }
+
+  private path(key: string): string {
+    return join(this.root, ...checkKey(key).split('/'));
+  }
+
+  async upload(
+    key: string,
+    body: Readable,
+    options: UploadOptions = {},
+  ): Promise<{ bytes: number }> {
+    const target = this.path(key);
+    let bytes = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await this.atomically(target, (tmp) =>
+      pipeline(body, count, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }), {
+        signal: options.signal,
+      }),
+    );
+    return { bytes };
+  }
+
+  async put(key: string, data: string | Uint8Array): Promise<void> {
+    const target = this.path(key);
+    await this.atomically(target, (tmp) => writeFile(tmp, data, { flag: 'wx', mode: 0o600 }));
+  }
+
+  /** Writes through `write(tmp)`, then renames onto `target`; the temp file never survives a failure. */
+  private async atomically(target: string, write: (tmp: string) => Promise<void>): Promise<void> {
+    const dir = dirname(target);
+    await this.wrap(`create ${dir}`, () => mkdir(dir, { recursive: true }));
+    const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+    try {
+      await write(tmp);
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw new OperationError(`write ${target}: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<Readable> {
+    const file = this.path(key);
+    try {
+      const s = await stat(file);
+      if (!s.isFile()) throw new NotFoundError(key, this.description);
+    } catch (err) {
+      if (err instanceof NotFoundError || isNoEnt(err))
+        throw new NotFoundError(key, this.description);
+      throw new OperationError(`read ${file}: ${describeError(err)}`, { cause: err });
+    }
+    return createReadStream(file, { signal });
+  }
+
+  /**
+   * Like an S3 prefix listing: `prefix` is a string prefix of the key, not a
+   * directory, so the walk starts at the deepest directory the prefix names.
+   */
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const slash = prefix.lastIndexOf('/');
+    const start = slash < 0 ? this.root : this.path(prefix.slice(0, slash));
+    for await (const file of walk(start)) {
+      const key = relative(this.root, file).split(sep).join('/');
+      if (!key.startsWith(prefix)) continue;
+      const s = await stat(file).catch(() => undefined);
+      if (s?.isFile()) yield { key, size: s.size, lastModified: s.mtime };
+    }
+  }
+
+  /** Removes the files, then the directories the removal left empty (never the root). */
+  async delete(keys: readonly string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const key of keys) {
+      const file = this.path(key);
+      await this.wrap(`delete ${file}`, () => rm(file, { force: true }));
+      dirs.add(dirname(file));
+    }
+    for (let dir of dirs) {
+      while (dir !== this.root && dir.startsWith(this.root + sep)) {
+        try {
+          await rmdir(dir);
+        } catch {
+          break; // not empty (or gone): stop climbing
+        }
+        dir = dirname(dir);
+      }
+    }
+  }
+
+  private async wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new OperationError(`${what}: ${describeError(err)}`, { cause: err });
+    }
+  }
+}
+
+async function* walk(dir: string): AsyncIterable<string> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (isNoEnt(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+    throw new OperationError(`list ${dir}: ${describeError(err)}`, { cause: err });
+  }
+  for (const e of entries) {
+    if (e.name.startsWith(TEMP_PREFIX)) continue;
+    const full = join(dir, e.name);
+    if (e.isDirectory()) yield* walk(full);
+    else if (e.isFile()) yield full;
+  }
+}
+
+function isNoEnt(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}

@@ -1,0 +1,274 @@
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { OperationError, describeError } from '../errors.js';
+import { trace } from '../log.js';
+import { NotFoundError, checkKey } from './errors.js';
+import type { ObjectInfo, Storage, UploadOptions } from './types.js';
+
+const debug = trace('storage:s3');
+
+/** DeleteObjects takes at most 1000 keys per request. */
+const DELETE_BATCH = 1000;
+
+export interface S3StorageOptions {
+  bucket: string;
+  /** Key prefix inside the bucket, without leading or trailing `/` (may be empty). */
+  prefix: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** Absent: the SDK's default chain (IRSA / Workload Identity, profiles, IMDS). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * Multipart part size and parts in flight: memory is bounded by about
+   * (queueSize + 1) × partSize. 16 MiB × 4 keeps a dumper under ~100 MiB and
+   * allows objects up to 10 000 parts × 16 MiB ≈ 156 GiB.
+   */
+  partSize?: number;
+  queueSize?: number;
+  /** Tests pass their own client (e.g. with a short retry policy). */
+  client?: S3Client;
+}
+
+export class S3Storage implements Storage {
+  readonly description: string;
+  readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly root: string;
+  private readonly endpoint: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(options: S3StorageOptions) {
+    this.bucket = options.bucket;
+    this.root = options.prefix ? options.prefix.replace(/^\/+|\/+$/g, '') + '/' : '';
+    this.endpoint = options.endpoint ?? `the AWS S3 endpoint of ${options.region}`;
+    this.description = `s3://${this.bucket}/${this.root}`;
+    this.partSize = options.partSize ?? 16 * 1024 * 1024;
+    this.queueSize = options.queueSize ?? 4;
+    const config: S3ClientConfig = {
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+      credentials: options.credentials,
+      followRegionRedirects: true,
+      // Recent SDKs add CRC32 trailing checksums to every upload by default;
+      // several S3-compatible servers reject or mis-store those. Send a
+      // checksum only where the API requires one (DeleteObjects); integrity is
+      // ours anyway: the manifest carries the sha256 of the stored bytes.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    };
+    this.client = options.client ?? new S3Client(config);
+  }
+
+  private fullKey(key: string): string {
+    return this.root + checkKey(key);
+  }
+
+  /**
+   * Multipart upload through lib-storage. On any failure the multipart upload
+   * is aborted before this rejects: lib-storage aborts it itself
+   * (`leavePartsOnError: false`), and we send AbortMultipartUpload again for
+   * the UploadId it created, because its own abort runs in the background
+   * after `done()` has already rejected when the abort signal fires.
+   * The caller's signal is therefore not handed to lib-storage: it destroys
+   * the body, which fails the upload through its normal error path.
+   */
+  async upload(
+    key: string,
+    body: Readable,
+    options: UploadOptions = {},
+  ): Promise<{ bytes: number }> {
+    const Key = this.fullKey(key);
+    let bytes = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const feeding = pipeline(body, counted).catch(() => {
+      /* the error reaches the upload through `counted` */
+    });
+    const onAbort = () => {
+      const reason = options.signal?.reason;
+      counted.destroy(reason instanceof Error ? reason : new Error('upload aborted'));
+    };
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key, Body: counted, ContentType: options.contentType },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+      if (options.signal?.aborted) throw new Error('upload aborted');
+      debug('uploaded %s (%d bytes)', Key, bytes);
+      return { bytes };
+    } catch (err) {
+      await this.abortMultipart(Key, upload.uploadId);
+      // An object may exist if the failure came after completion (the
+      // signal fired too late): remove it so nothing remains at the key.
+      if (options.signal?.aborted) await this.delete([key]).catch(() => undefined);
+      throw this.mapError(err, `upload ${this.description}${key}`);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      counted.destroy();
+      await feeding;
+    }
+  }
+
+  private async abortMultipart(Key: string, UploadId: string | undefined): Promise<void> {
+    if (!UploadId) return;
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }),
+      );
+      debug('aborted multipart upload %s of %s', UploadId, Key);
+    } catch (err) {
+      // NoSuchUpload: lib-storage got there first. Anything else is worth a trace.
+      if ((err as Error).name !== 'NoSuchUpload')
+        debug('abort %s: %s', UploadId, describeError(err));
+    }
+  }
+
+  async put(key: string, data: string | Uint8Array, contentType?: string): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.fullKey(key),
+          Body: data,
+          ContentType: contentType,
+        }),
+      );
+    } catch (err) {
+      throw this.mapError(err, `write ${this.description}${key}`);
+    }
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<Readable> {
+    try {
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+        { abortSignal: signal },
+      );
+      if (!(out.Body instanceof Readable)) throw new Error('response has no readable body');
+      return out.Body;
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'NoSuchKey' || name === 'NotFound')
+        throw new NotFoundError(key, this.description);
+      throw this.mapError(err, `read ${this.description}${key}`);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    let ContinuationToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: this.root + prefix,
+            ContinuationToken,
+          }),
+        );
+      } catch (err) {
+        throw this.mapError(err, `list ${this.description}${prefix}`);
+      }
+      for (const o of page.Contents ?? []) {
+        if (!o.Key?.startsWith(this.root)) continue;
+        yield {
+          key: o.Key.slice(this.root.length),
+          size: o.Size ?? 0,
+          lastModified: o.LastModified ?? new Date(0),
+        };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+      const batch = keys.slice(i, i + DELETE_BATCH).map((k) => ({ Key: this.fullKey(k) }));
+      let out;
+      try {
+        out = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch, Quiet: true },
+          }),
+        );
+      } catch (err) {
+        throw this.mapError(err, `delete from ${this.description}`);
+      }
+      const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        throw new OperationError(
+          `delete from ${this.description}: ${failed.length} object(s) not deleted, ` +
+            `first ${first.Key}: ${first.Code ?? 'error'} ${first.Message ?? ''}`.trim(),
+        );
+      }
+    }
+  }
+
+  /** SDK and network errors as one clear line about what was being done. */
+  mapError(err: unknown, what: string): OperationError {
+    if (err instanceof OperationError) return err;
+    return new OperationError(`${what}: ${explainS3Error(err, this.bucket, this.endpoint)}`, {
+      cause: err,
+    });
+  }
+}
+
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+export function explainS3Error(err: unknown, bucket: string, endpoint: string): string {
+  const e = err as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+    cause?: { code?: string };
+  };
+  const code = e.code ?? e.cause?.code;
+  if (e.name === 'NoSuchBucket') return `bucket ${bucket} does not exist`;
+  if (code && networkCodes.has(code)) return `cannot reach S3 endpoint ${endpoint} (${code})`;
+  if (e.name === 'TimeoutError') return `cannot reach S3 endpoint ${endpoint} (timeout)`;
+  if (e.name === 'CredentialsProviderError')
+    return (
+      'no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ' +
+      'or run with a role (IRSA / Workload Identity)'
+    );
+  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied'].includes(e.name ?? ''))
+    return `access to bucket ${bucket} denied (${e.name}): check the S3 credentials`;
+  const status = e.$metadata?.httpStatusCode;
+  const msg = describeError(err);
+  return status ? `${msg} (HTTP ${status})` : msg;
+}
