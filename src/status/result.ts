@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+
+/**
+ * What a finished backup Job tells us: the dumper's termination message
+ * (docs/architecture.md, "The dumper's result"), read back from the pod, with
+ * the Job's own conditions as the ground truth for success or failure.
+ */
+
+/** Longest reason kept anywhere (annotation, Event message, table cell). */
+export const MAX_REASON_LENGTH = 512;
+
+const successSchema = z.object({
+  ok: z.literal(true),
+  manifestKey: z.string().optional(),
+  objects: z
+    .array(
+      z.object({ key: z.string(), bytes: z.number().optional(), sha256: z.string().optional() }),
+    )
+    .optional(),
+  bytes: z.number().nonnegative().optional(),
+  rawBytes: z.number().nonnegative().optional(),
+  durationSeconds: z.number().nonnegative().optional(),
+  serverVersion: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+
+const failureSchema = z.object({
+  ok: z.literal(false),
+  error: z.string().optional(),
+  durationSeconds: z.number().nonnegative().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+
+const messageSchema = z.discriminatedUnion('ok', [successSchema, failureSchema]);
+
+export type DumperSuccess = z.infer<typeof successSchema>;
+export type DumperFailure = z.infer<typeof failureSchema>;
+
+/**
+ * The parsed termination message. `readable: false` means the text was not a
+ * dumper result (missing, truncated, or something else wrote it); `error` then
+ * says why, and the result counts as a failure unless the Job itself says
+ * otherwise.
+ */
+export type TerminationMessage =
+  | ({ readable: true } & DumperSuccess)
+  | ({ readable: true } & DumperFailure)
+  | { readable: false; ok: false; error: string };
+
+export function clip(text: string, max = MAX_REASON_LENGTH): string {
+  const one = text.replace(/\s*\n\s*/g, ' ').trim();
+  return one.length <= max ? one : one.slice(0, max - 1) + '…';
+}
+
+/**
+ * Parses the dumper's one-line JSON result. Never throws. Tolerates a message
+ * that carries log lines before the result (terminationMessagePolicy
+ * FallbackToLogsOnError) by trying the last line that looks like JSON.
+ */
+export function parseTerminationMessage(text: string | undefined | null): TerminationMessage {
+  const trimmed = (text ?? '').trim();
+  if (trimmed === '') return { readable: false, ok: false, error: 'no termination message' };
+  const candidates = [
+    trimmed,
+    ...trimmed
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('{'))
+      .reverse(),
+  ];
+  let sawJson = false;
+  for (const candidate of candidates) {
+    let value: unknown;
+    try {
+      value = JSON.parse(candidate);
+    } catch {
+      continue;
+    }
+    sawJson = true;
+    const parsed = messageSchema.safeParse(value);
+    if (parsed.success) return { readable: true, ...parsed.data };
+  }
+  if (!sawJson && trimmed.startsWith('{')) {
+    return {
+      readable: false,
+      ok: false,
+      error: `termination message truncated: ${clip(trimmed, 200)}`,
+    };
+  }
+  return {
+    readable: false,
+    ok: false,
+    error: `termination message is not a snapkeeper result: ${clip(trimmed, 200)}`,
+  };
+}
+
+/** One finished backup run, as the status controller, the Events and `status` see it. */
+export interface BackupResult {
+  ok: boolean;
+  /** Why it failed, or a note on a success whose details are missing. */
+  reason?: string;
+  /** Stored bytes (after compression and encryption). */
+  bytes?: number;
+  durationSeconds?: number;
+  finishedAt: Date;
+  /** The manifest key (or the first object's key) of a successful run. */
+  key?: string;
+  jobName: string;
+  jobUid: string;
+}
+
+function condition(job: V1Job, type: string): V1JobCondition | undefined {
+  return job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+}
+
+/** 'succeeded' / 'failed' once the Job has its final condition; undefined while it runs. */
+export function jobOutcome(job: V1Job): 'succeeded' | 'failed' | undefined {
+  if (condition(job, 'Complete')) return 'succeeded';
+  if (condition(job, 'Failed')) return 'failed';
+  return undefined;
+}
+
+function toDate(value: Date | string | undefined | null): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const d = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** The pods of this Job, newest first. */
+export function podsOfJob(job: V1Job, pods: readonly V1Pod[]): V1Pod[] {
+  const uid = job.metadata?.uid;
+  return pods
+    .filter((p) =>
+      (p.metadata?.ownerReferences ?? []).some(
+        (o) => o.kind === 'Job' && (uid ? o.uid === uid : o.name === job.metadata?.name),
+      ),
+    )
+    .sort(
+      (a, b) =>
+        (toDate(b.metadata?.creationTimestamp)?.getTime() ?? 0) -
+        (toDate(a.metadata?.creationTimestamp)?.getTime() ?? 0),
+    );
+}
+
+interface PodTermination {
+  message: TerminationMessage;
+  exitCode?: number;
+  reason?: string;
+  finishedAt?: Date;
+}
+
+function terminationOf(pod: V1Pod): PodTermination | undefined {
+  const statuses = pod.status?.containerStatuses ?? [];
+  // A dumper result wins over any other container's message.
+  let fallback: PodTermination | undefined;
+  for (const s of statuses) {
+    const t = s.state?.terminated ?? s.lastState?.terminated;
+    if (!t) continue;
+    const message = parseTerminationMessage(t.message);
+    const found: PodTermination = {
+      message,
+      exitCode: t.exitCode,
+      reason: t.reason,
+      finishedAt: toDate(t.finishedAt),
+    };
+    if (message.readable) return found;
+    fallback ??= found;
+  }
+  return fallback;
+}
+
+/**
+ * The result of a finished Job (undefined while it runs). The Job's condition
+ * decides success; the newest pod's termination message supplies size,
+ * duration and key, or the reason of a failure; when the message is missing,
+ * the container's exit code and the Job condition explain the failure.
+ */
+export function jobResult(job: V1Job, pods: readonly V1Pod[]): BackupResult | undefined {
+  const outcome = jobOutcome(job);
+  if (!outcome) return undefined;
+  const jobName = job.metadata?.name ?? '';
+  const jobUid = job.metadata?.uid ?? jobName;
+  const terminations = podsOfJob(job, pods)
+    .map(terminationOf)
+    .filter((t): t is PodTermination => t !== undefined);
+  const final = condition(job, outcome === 'succeeded' ? 'Complete' : 'Failed');
+  const conditionTime = toDate(final?.lastTransitionTime);
+  const started = toDate(job.status?.startTime);
+
+  if (outcome === 'succeeded') {
+    const t = terminations.find((x) => x.message.readable && x.message.ok) ?? terminations[0];
+    const m = t?.message.readable && t.message.ok ? t.message : undefined;
+    const finishedAt =
+      toDate(m?.finishedAt) ??
+      toDate(job.status?.completionTime) ??
+      conditionTime ??
+      t?.finishedAt ??
+      new Date(0);
+    const durationSeconds =
+      m?.durationSeconds ??
+      (started ? Math.max(0, (finishedAt.getTime() - started.getTime()) / 1000) : undefined);
+    return {
+      ok: true,
+      ...(m
+        ? {}
+        : {
+            reason: clip(
+              t && !t.message.ok ? (t.message.error ?? 'failed') : 'no pod result found',
+            ),
+          }),
+      bytes: m?.bytes ?? m?.objects?.reduce((n, o) => n + (o.bytes ?? 0), 0),
+      durationSeconds,
+      finishedAt,
+      key: m?.manifestKey ?? m?.objects?.[0]?.key,
+      jobName,
+      jobUid,
+    };
+  }
+
+  const t = terminations[0];
+  let reason: string;
+  if (t?.message.readable && !t.message.ok && t.message.error) {
+    reason = t.message.error;
+  } else if (t && t.exitCode !== undefined && t.exitCode !== 0) {
+    reason = `dumper exited with code ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}`;
+    if (!t.message.readable && t.message.error !== 'no termination message') {
+      reason += `; ${t.message.error}`;
+    }
+  } else if (final?.reason || final?.message) {
+    reason = [final.reason, final.message].filter(Boolean).join(': ');
+  } else {
+    reason = 'job failed';
+  }
+  const m = t?.message.readable ? t.message : undefined;
+  const finishedAt =
+    toDate(m?.finishedAt) ?? conditionTime ?? t?.finishedAt ?? started ?? new Date(0);
+  const durationSeconds =
+    m?.durationSeconds ??
+    (started ? Math.max(0, (finishedAt.getTime() - started.getTime()) / 1000) : undefined);
+  return { ok: false, reason: clip(reason), durationSeconds, finishedAt, jobName, jobUid };
+}
