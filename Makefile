@@ -40,5 +40,17 @@ demo: build
 	test/env/provision.sh apt
 	scripts/demo.sh
 
+# Container images, from the repository root. CONTAINER_ENGINE: docker or podman
+# (default: whichever is installed); PLATFORM, e.g. linux/arm64, to cross-build.
+IMAGES := operator dumper-postgresql dumper-mysql dumper-mariadb dumper-elasticsearch
+images:
+	@engine="$${CONTAINER_ENGINE:-$$(command -v docker || command -v podman || true)}"; \
+	if [ -z "$$engine" ]; then echo "make images: no docker or podman found (set CONTAINER_ENGINE)" >&2; exit 1; fi; \
+	for image in $(IMAGES); do \
+	  echo "building $(IMAGE_REPO)/$$image:$(IMAGE_TAG)"; \
+	  "$$engine" build $(if $(PLATFORM),--platform $(PLATFORM)) \
+	    -f images/$$image.Dockerfile -t $(IMAGE_REPO)/$$image:$(IMAGE_TAG) . ; \
+	done
+
 clean:
 	rm -rf dist coverage

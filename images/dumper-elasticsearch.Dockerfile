@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Elasticsearch / OpenSearch dumper: `snapkeeper dump` with elasticdump (npm,
+# pure JavaScript, so multi-arch by nature), on PATH as /usr/local/bin/elasticdump.
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# --- build: the same dist/cli.js and production node_modules in every image ---
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts ./scripts
+COPY src ./src
+COPY dumpers ./dumpers
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime ---
+FROM ${NODE_IMAGE}
+ARG ELASTICDUMP_VERSION=6.125.1
+RUN set -eux; \
+    npm install --global --no-audit --no-fund "elasticdump@${ELASTICDUMP_VERSION}"; \
+    npm cache clean --force; \
+    elasticdump --version
+ENV NODE_ENV=production HOME=/tmp
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+USER 65532:65532
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["dump"]

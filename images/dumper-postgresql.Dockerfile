@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# PostgreSQL dumper: `snapkeeper dump` with pg_dump / pg_dumpall from the
+# PostgreSQL project's own Debian repository (PGDG, multi-arch), newest major
+# first: a newer pg_dump reads older servers. Add older majors for the
+# `snapkeeper.io/version` override with --build-arg PG_MAJORS="18 16"; each
+# lands in /usr/lib/postgresql/<major>/bin, the first one is on PATH.
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# --- build: the same dist/cli.js and production node_modules in every image ---
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts ./scripts
+COPY src ./src
+COPY dumpers ./dumpers
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime ---
+FROM ${NODE_IMAGE}
+ARG PG_MAJORS=18
+RUN set -eux; \
+    apt-get update; \
+    apt-get install -y --no-install-recommends ca-certificates postgresql-common; \
+    /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y; \
+    pkgs=""; for m in ${PG_MAJORS}; do pkgs="$pkgs postgresql-client-$m"; done; \
+    apt-get install -y --no-install-recommends $pkgs; \
+    rm -rf /var/lib/apt/lists/*; \
+    newest=$(echo ${PG_MAJORS} | cut -d' ' -f1); \
+    ln -s /usr/lib/postgresql/$newest/bin /usr/local/lib/pg-bin; \
+    /usr/local/lib/pg-bin/pg_dump --version
+ENV PATH=/usr/local/lib/pg-bin:$PATH NODE_ENV=production HOME=/tmp
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+USER 65532:65532
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["dump"]
