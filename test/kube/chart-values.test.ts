@@ -1,0 +1,363 @@
+// The chart over a matrix of values: `helm lint` and `helm template` succeed
+// and render what each setting promises; the schema rejects, at install
+// time, each value that would only fail later, with a message that names it.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../env/paths.js';
+import {
+  RECIPIENTS,
+  chartDir,
+  find,
+  helm,
+  minimalValues,
+  one,
+  render,
+  type Manifest,
+} from './chart-render.js';
+
+type Values = Record<string, unknown>;
+
+/** The operator's environment as the chart sets it (ConfigMap + Deployment env). */
+function operatorEnv(objects: Manifest[]): Record<string, string> {
+  const cm = one(objects, 'ConfigMap', 'snapkeeper-config') as Manifest & {
+    data: Record<string, string>;
+  };
+  return cm.data;
+}
+
+function operatorContainer(objects: Manifest[]) {
+  const d = one(objects, 'Deployment') as Manifest & {
+    spec: {
+      template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[] } };
+    };
+  };
+  return { pod: d.spec.template.spec, container: d.spec.template.spec.containers[0]! };
+}
+
+/**
+ * The operator's environment in docs/architecture.md, under the heading that
+ * starts with `heading`: `rows` are the names of the first column (`_MYSQL`
+ * after `SNAPKEEPER_IMAGE_POSTGRESQL` is shorthand for SNAPKEEPER_IMAGE_MYSQL),
+ * `mentioned` every variable name the section puts in backticks.
+ */
+async function documentedVariables(
+  heading: string,
+): Promise<{ rows: string[]; mentioned: string[] }> {
+  const doc = await readFile(join(repoRoot, 'docs', 'architecture.md'), 'utf8');
+  const start = doc.indexOf(`## ${heading}`);
+  if (start < 0) throw new Error(`docs/architecture.md has no "## ${heading}"`);
+  const end = doc.indexOf('\n## ', start + 3);
+  const section = doc.slice(start, end < 0 ? undefined : end);
+  const rows: string[] = [];
+  for (const line of section.split('\n')) {
+    if (!line.startsWith('| `')) continue;
+    let base = '';
+    for (const [, n] of line.split('|')[1]!.matchAll(/`([A-Z0-9_]+)`/g)) {
+      if (n!.startsWith('_')) rows.push(base + n!.slice(1));
+      else {
+        rows.push(n!);
+        base = n!.slice(0, n!.lastIndexOf('_') + 1);
+      }
+    }
+  }
+  const mentioned = [...rows, ...[...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)];
+  return { rows, mentioned };
+}
+
+const cases: { name: string; values: Values; check: (objects: Manifest[]) => void }[] = [
+  {
+    name: 'defaults + a bucket',
+    values: minimalValues(),
+    check: (objects) => {
+      const env = operatorEnv(objects);
+      expect(env.SNAPKEEPER_STORAGE).toBe('s3://snapkeeper-test');
+      expect(env.SNAPKEEPER_WATCH_NAMESPACES).toBe('default');
+      expect(env.SNAPKEEPER_CONTROL_NAMESPACE).toBe('snapkeeper');
+      expect(env.SNAPKEEPER_DEFAULT_ENCRYPTION).toBe('false');
+      expect(env.SNAPKEEPER_IMAGE_POSTGRESQL).toBe('ghcr.io/snapkeeper/dumper-postgresql:0.1.0');
+      expect(env.SNAPKEEPER_BACKUP_SERVICE_ACCOUNT).toBe('snapkeeper-backup');
+      expect(env).not.toHaveProperty('SNAPKEEPER_S3_CREDENTIALS_SECRET');
+      const { pod, container } = operatorContainer(objects);
+      expect(pod.replicas ?? 1).toBe(1);
+      expect(pod.serviceAccountName).toBe('snapkeeper');
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(container.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(container.args).toEqual(['operator']);
+      expect(container.livenessProbe).toMatchObject({
+        httpGet: { path: '/healthz', port: 'http' },
+      });
+      expect(container.readinessProbe).toMatchObject({
+        httpGet: { path: '/readyz', port: 'http' },
+      });
+      expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+      expect(env.SNAPKEEPER_HTTP_ADDRESS).toBe('0.0.0.0:8080');
+      expect(container.env).toEqual([
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      ]);
+      expect(container.resources).toMatchObject({ requests: { cpu: '50m', memory: '128Mi' } });
+      const backup = one(objects, 'ServiceAccount', 'snapkeeper-backup');
+      expect(backup.automountServiceAccountToken).toBe(false);
+      // The backup ServiceAccount is bound to nothing.
+      for (const rb of find(objects, 'RoleBinding')) {
+        expect(JSON.stringify(rb.subjects)).not.toContain('snapkeeper-backup');
+      }
+      expect(find(objects, 'Secret')).toEqual([]);
+      expect(find(objects, 'ServiceMonitor')).toEqual([]);
+    },
+  },
+  {
+    name: 'several watched namespaces',
+    values: minimalValues(['default', 'shop', 'billing']),
+    check: (objects) => {
+      expect(operatorEnv(objects).SNAPKEEPER_WATCH_NAMESPACES).toBe('default,shop,billing');
+      for (const ns of ['default', 'shop', 'billing']) {
+        one(objects, 'Role', 'snapkeeper-watch', ns);
+        const rb = one(objects, 'RoleBinding', 'snapkeeper-watch', ns);
+        expect(rb.subjects).toEqual([
+          { kind: 'ServiceAccount', name: 'snapkeeper', namespace: 'snapkeeper' },
+        ]);
+      }
+      one(objects, 'Role', 'snapkeeper-control', 'snapkeeper');
+      expect(find(objects, 'Role')).toHaveLength(4);
+      expect(objects.filter((o) => o.kind.startsWith('Cluster'))).toEqual([]);
+    },
+  },
+  {
+    name: 'an existing credentials Secret, MinIO endpoint and prefix',
+    values: {
+      ...minimalValues(),
+      storage: {
+        bucket: 'backups',
+        prefix: 'prod/eu',
+        endpoint: 'http://minio.minio.svc:9000',
+        region: 'us-east-1',
+        forcePathStyle: true,
+        existingSecret: 'my-s3-keys',
+      },
+    },
+    check: (objects) => {
+      const env = operatorEnv(objects);
+      expect(env).toMatchObject({
+        SNAPKEEPER_STORAGE: 's3://backups/prod/eu',
+        SNAPKEEPER_S3_ENDPOINT: 'http://minio.minio.svc:9000',
+        SNAPKEEPER_S3_REGION: 'us-east-1',
+        SNAPKEEPER_S3_FORCE_PATH_STYLE: 'true',
+        SNAPKEEPER_S3_CREDENTIALS_SECRET: 'my-s3-keys',
+      });
+      expect(find(objects, 'Secret')).toEqual([]);
+    },
+  },
+  {
+    name: 'credentials from values',
+    values: {
+      ...minimalValues(),
+      storage: {
+        bucket: 'backups',
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI-example',
+      },
+    },
+    check: (objects) => {
+      const secret = one(objects, 'Secret', 'snapkeeper-s3') as Manifest & {
+        data: Record<string, string>;
+      };
+      expect(Buffer.from(secret.data.AWS_ACCESS_KEY_ID!, 'base64').toString()).toBe('AKIDEXAMPLE');
+      expect(Buffer.from(secret.data.AWS_SECRET_ACCESS_KEY!, 'base64').toString()).toBe(
+        'wJalrXUtnFEMI-example',
+      );
+      expect(operatorEnv(objects).SNAPKEEPER_S3_CREDENTIALS_SECRET).toBe('snapkeeper-s3');
+      // The secret appears nowhere but in the Secret.
+      const elsewhere = JSON.stringify(objects.filter((o) => o.kind !== 'Secret'));
+      expect(elsewhere).not.toContain('wJalrXUtnFEMI-example');
+    },
+  },
+  {
+    name: 'IRSA / Workload Identity (no keys)',
+    values: {
+      ...minimalValues(),
+      dumper: {
+        serviceAccount: {
+          name: 'snapkeeper-backup',
+          annotations: {
+            'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/snapkeeper-backup',
+            'iam.gke.io/gcp-service-account': 'snapkeeper@project.iam.gserviceaccount.com',
+          },
+        },
+      },
+    },
+    check: (objects) => {
+      const sa = one(objects, 'ServiceAccount', 'snapkeeper-backup');
+      expect(sa.metadata.annotations).toEqual({
+        'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/snapkeeper-backup',
+        'iam.gke.io/gcp-service-account': 'snapkeeper@project.iam.gserviceaccount.com',
+      });
+      expect(sa.automountServiceAccountToken).toBe(false);
+      expect(operatorEnv(objects)).not.toHaveProperty('SNAPKEEPER_S3_CREDENTIALS_SECRET');
+      expect(find(objects, 'Secret')).toEqual([]);
+    },
+  },
+  {
+    name: 'metrics on (Service + ServiceMonitor)',
+    values: {
+      ...minimalValues(),
+      metrics: { serviceMonitor: { enabled: true, labels: { release: 'prom' } } },
+    },
+    check: (objects) => {
+      const svc = one(objects, 'Service', 'snapkeeper-metrics') as Manifest & {
+        spec: { selector: Record<string, string>; ports: { name: string }[] };
+      };
+      const sm = one(objects, 'ServiceMonitor') as Manifest & {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          endpoints: { port: string; path: string }[];
+        };
+      };
+      expect(sm.apiVersion).toBe('monitoring.coreos.com/v1');
+      expect(sm.metadata.labels).toMatchObject({ release: 'prom' });
+      expect(sm.spec.endpoints).toMatchObject([{ port: 'http', path: '/metrics' }]);
+      // The ServiceMonitor selects the Service, which selects the operator pods.
+      expect(svc.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
+      const podLabels = (
+        one(objects, 'Deployment') as Manifest & {
+          spec: { template: { metadata: { labels: Record<string, string> } } };
+        }
+      ).spec.template.metadata.labels;
+      expect(podLabels).toMatchObject(svc.spec.selector);
+      expect(svc.spec.ports[0]!.name).toBe('http');
+    },
+  },
+  {
+    name: 'encryption on, retention and dumper resources',
+    values: {
+      ...minimalValues(),
+      encryption: { enabled: true, recipients: RECIPIENTS },
+      retention: 'keep-last=7,keep-daily=14,max-age=90d',
+      dumper: { resources: 'cpu=500m,memory=1Gi' },
+    },
+    check: (objects) => {
+      expect(operatorEnv(objects)).toMatchObject({
+        SNAPKEEPER_DEFAULT_ENCRYPTION: 'true',
+        SNAPKEEPER_DEFAULT_RECIPIENTS: RECIPIENTS.join(','),
+        SNAPKEEPER_DEFAULT_RETENTION: 'keep-last=7,keep-daily=14,max-age=90d',
+        SNAPKEEPER_DEFAULT_RESOURCES: 'cpu=500m,memory=1Gi',
+      });
+    },
+  },
+];
+
+describe('chart: helm lint and helm template over a matrix of values', () => {
+  it.each(cases)('$name', async ({ values, check }) => {
+    const lint = await helm(['lint', chartDir, '--strict'], values);
+    expect(lint.stderr + lint.stdout.toString()).toContain('0 chart(s) failed');
+    expect(lint.code).toBe(0);
+    const { objects } = await render(values);
+    check(objects);
+  });
+
+  it('sets exactly the operator environment docs/architecture.md documents', async () => {
+    const documented = await documentedVariables("The operator's environment");
+    expect(documented.rows).toContain('SNAPKEEPER_IMAGE_ELASTICSEARCH');
+    expect(documented.rows).toContain('SNAPKEEPER_S3_CREDENTIALS_SECRET');
+    const { objects } = await render({
+      ...minimalValues(),
+      storage: {
+        bucket: 'b-1',
+        endpoint: 'https://x.r2.cloudflarestorage.com',
+        region: 'auto',
+        existingSecret: 's',
+        keyTemplate: '{namespace}/{workload}/{timestamp}/{database}.{ext}',
+      },
+    });
+    const set = [
+      ...Object.keys(operatorEnv(objects)),
+      ...(operatorContainer(objects).container.env as { name: string }[]).map((e) => e.name),
+    ];
+    // Everything the chart sets is documented; everything documented is set.
+    expect(set.filter((n) => !documented.mentioned.includes(n))).toEqual([]);
+    expect(documented.rows.filter((n) => !set.includes(n))).toEqual([]);
+  });
+});
+
+const ok = minimalValues();
+const rejections: { name: string; values: Values; messages: RegExp[] }[] = [
+  {
+    name: 'no bucket',
+    values: { watchNamespaces: ['default'] },
+    messages: [/at '\/storage\/bucket': minLength: got 0, want 3/],
+  },
+  {
+    name: 'an empty watch list',
+    values: { ...ok, watchNamespaces: [] },
+    messages: [/at '\/watchNamespaces': minItems: got 0, want 1/],
+  },
+  {
+    name: 'a watched namespace that is not a namespace name',
+    values: { ...ok, watchNamespaces: ['Shop_EU'] },
+    messages: [/at '\/watchNamespaces\/0': 'Shop_EU' does not match pattern/],
+  },
+  {
+    name: 'encryption on without a recipient',
+    values: { ...ok, encryption: { enabled: true } },
+    messages: [/at '\/encryption\/recipients': minItems: got 0, want 1/],
+  },
+  {
+    name: 'encryption on with an empty recipient list',
+    values: { ...ok, encryption: { enabled: true, recipients: [] } },
+    messages: [/at '\/encryption\/recipients': minItems: got 0, want 1/],
+  },
+  {
+    name: 'a malformed recipient',
+    values: { ...ok, encryption: { enabled: false, recipients: ['age1notarecipient'] } },
+    messages: [
+      /at '\/encryption\/recipients\/0': 'age1notarecipient' does not match pattern '\^age1/,
+    ],
+  },
+  {
+    name: 'an SSH key where an age recipient belongs',
+    values: { ...ok, encryption: { enabled: true, recipients: ['ssh-ed25519 AAAAC3Nza'] } },
+    messages: [/at '\/encryption\/recipients\/0': 'ssh-ed25519 AAAAC3Nza' does not match pattern/],
+  },
+  {
+    name: 'an access key without its secret',
+    values: { ...ok, storage: { bucket: 'backups', accessKeyId: 'AKID' } },
+    messages: [/at '\/storage\/secretAccessKey': minLength: got 0, want 1/],
+  },
+  {
+    name: 'an unknown value (a typo)',
+    values: { ...ok, storage: { bucket: 'backups', bucketName: 'x' } },
+    messages: [/at '\/storage': additional properties 'bucketName' not allowed/],
+  },
+  {
+    name: 'a malformed default retention',
+    values: { ...ok, retention: 'keep-forever' },
+    messages: [/at '\/retention': 'keep-forever' does not match pattern/],
+  },
+  {
+    name: 'a ServiceMonitor without the metrics Service',
+    values: { ...ok, metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } } },
+    messages: [/at '\/metrics\/service\/enabled': value must be true/],
+  },
+];
+
+describe('chart: values.schema.json rejects at install time', () => {
+  it.each(rejections)('$name', async ({ values, messages }) => {
+    for (const command of [['template', 'snapkeeper'], ['lint']]) {
+      const r = await helm([...command, chartDir], values);
+      expect(r.code).not.toBe(0);
+      const out = r.stderr + r.stdout.toString();
+      expect(out).toContain("values don't meet the specifications of the schema");
+      for (const m of messages) expect(out).toMatch(m);
+    }
+  });
+});
