@@ -1,10 +1,107 @@
+/**
+ * `snapkeeper backup <url>`: a one-shot backup from a workstation or CI, the
+ * same artefacts (dumps + manifest) as the CronJob writes.
+ */
 import type { Command } from 'commander';
+import { getEngine } from '../../dumpers/index.js';
+import { parseRecipients } from '../crypto/age.js';
+import { parseDatabaseList, parseDbUrl } from '../dburl.js';
+import { DEFAULT_KEY_TEMPLATE, validateKeyTemplate } from '../dump/key.js';
+import { formatResult } from '../dump/result.js';
+import { runBackup } from '../dump/run.js';
+import { UserError } from '../errors.js';
+import { formatBytes } from '../pipeline/progress.js';
+import { parseRetention } from '../retention/policy.js';
+import { openStorage } from '../storage/open.js';
 import type { CliContext } from './context.js';
-import { notAvailableYet } from './not-yet.js';
 
-export function register(program: Command, _ctx: CliContext): void {
+export interface BackupFlags {
+  to: string;
+  recipient: string[];
+  name?: string;
+  retention?: string;
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  databases?: string;
+  dumpOption: string[];
+  clientVersion?: string;
+  keyTemplate: string;
+  output: 'table' | 'json';
+}
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('backup')
     .description('one-shot backup of a database URL to a directory or s3://bucket/prefix')
-    .action(() => notAvailableYet('backup'));
+    .argument('<url>', 'postgresql://user:pass@host:5432/db, mysql://…, mariadb://…')
+    .option('--to <location>', 'directory or s3://bucket/prefix', './backups')
+    .option('--recipient <age1…>', 'encrypt to this age recipient (repeatable)', collect, [])
+    .option('--name <namespace/workload>', 'where the backup is filed (default local/<host>)')
+    .option('--retention <policy>', 'apply a retention policy afterwards, e.g. keep-last=7')
+    .option('--endpoint <url>', 'S3 endpoint (default AWS_ENDPOINT_URL_S3)')
+    .option('--region <region>', 'S3 region (default AWS_REGION)')
+    .option('--force-path-style', 'path-style S3 addressing (MinIO and the like)')
+    .option('--databases <list>', 'comma list of databases, or * for all (overrides the URL)')
+    .option('--dump-option <arg>', 'extra argument for the dump tool (repeatable)', collect, [])
+    .option('--client-version <major>', 'dump client major version')
+    .option('--key-template <template>', 'storage key layout', DEFAULT_KEY_TEMPLATE)
+    .option('-o, --output <format>', 'table or json', 'table')
+    .action((url: string, flags: BackupFlags) => backup(url, flags, ctx));
+}
+
+export async function backup(url: string, flags: BackupFlags, ctx: CliContext): Promise<void> {
+  // Every user mistake is found before anything is contacted.
+  const { engine: type, target } = parseDbUrl(url);
+  if (flags.databases !== undefined) target.databases = parseDatabaseList(flags.databases);
+  target.extraArgs = flags.dumpOption;
+  if (flags.clientVersion) target.clientVersion = flags.clientVersion;
+  const recipients = parseRecipients(flags.recipient);
+  const name = flags.name ?? `local/${target.host}`;
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(name);
+  if (!m) throw new UserError(`--name ${JSON.stringify(name)}: expected <namespace>/<workload>`);
+  if (flags.retention !== undefined) {
+    const r = parseRetention(flags.retention);
+    if (!r.ok) throw new UserError(`--retention: ${r.error}`);
+  }
+  if (flags.output !== 'table' && flags.output !== 'json') {
+    throw new UserError(`--output ${JSON.stringify(flags.output)}: expected table or json`);
+  }
+  const keyTemplate = validateKeyTemplate(flags.keyTemplate);
+  const engine = getEngine(type);
+  engine.output(target);
+  const storage = openStorage(flags.to, {
+    endpoint: flags.endpoint,
+    region: flags.region,
+    forcePathStyle: flags.forcePathStyle,
+    env: ctx.env,
+  });
+
+  const result = await runBackup({
+    engine,
+    target,
+    storage,
+    recipients,
+    keyTemplate,
+    workload: { namespace: m[1]!, kind: 'Local', name: m[2]! },
+    log: ctx.log,
+    signal: ctx.signal,
+  });
+  if (flags.retention) {
+    ctx.log.warn('retention is not applied by this build yet', { retention: flags.retention });
+  }
+
+  if (flags.output === 'json') {
+    ctx.stdout.write(formatResult(result, Number.MAX_SAFE_INTEGER) + '\n');
+    return;
+  }
+  const rows = [
+    ['KEY', 'SIZE', 'SHA256'],
+    ...result.objects.map((o) => [o.key, formatBytes(o.bytes), o.sha256]),
+  ];
+  const width = rows.reduce((w, r) => Math.max(w, r[0]!.length), 0);
+  for (const r of rows) ctx.stdout.write(`${r[0]!.padEnd(width)}  ${r[1]!.padEnd(10)}  ${r[2]}\n`);
+  ctx.stdout.write(`manifest: ${storage.description}${result.manifestKey}\n`);
 }

@@ -1,12 +1,59 @@
+/**
+ * `snapkeeper dump`: the CronJob's entrypoint. Configured by environment
+ * variables only (src/dump/config.ts, docs/dump-environment.md); its result
+ * is one JSON line on stdout and in the termination-message file.
+ */
 import type { Command } from 'commander';
+import { getEngine } from '../../dumpers/index.js';
+import { loadDumpConfig } from '../dump/config.js';
+import { DEFAULT_TERMINATION_MESSAGE_PATH } from '../dump/config.js';
+import { formatResult, writeResult, type DumpResult } from '../dump/result.js';
+import { runBackup } from '../dump/run.js';
+import { describeError } from '../errors.js';
+import { openStorage } from '../storage/open.js';
 import type { CliContext } from './context.js';
-import { notAvailableYet } from './not-yet.js';
 
-export function register(program: Command, _ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('dump')
     .description(
       "the CronJob's entrypoint: dump, compress, encrypt and upload, configured by environment variables",
     )
-    .action(() => notAvailableYet('dump'));
+    .action(() => dump(ctx));
+}
+
+export async function dump(ctx: CliContext): Promise<void> {
+  const started = new Date();
+  const terminationPath =
+    ctx.env.SNAPKEEPER_TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH;
+  const report = async (result: DumpResult) => {
+    const line = formatResult(result);
+    ctx.stdout.write(line + '\n');
+    await writeResult(line, terminationPath);
+  };
+  try {
+    const config = loadDumpConfig(ctx.env);
+    const storage = openStorage(config.storage, { env: ctx.env });
+    const result = await runBackup({
+      engine: getEngine(config.engine),
+      target: config.target,
+      storage,
+      recipients: config.recipients,
+      keyTemplate: config.keyTemplate,
+      workload: config.workload,
+      log: ctx.log,
+      signal: ctx.signal,
+    });
+    await report(result);
+  } catch (err) {
+    const finished = new Date();
+    await report({
+      ok: false,
+      error: describeError(err),
+      durationSeconds: (finished.getTime() - started.getTime()) / 1000,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+    });
+    throw err;
+  }
 }

@@ -1,0 +1,218 @@
+/**
+ * MySQL and MariaDB: mysqldump / mariadb-dump with --single-transaction
+ * --routines --triggers --events, --all-databases for `*`; restore with the
+ * mysql / mariadb client.
+ *
+ * The password goes in a 0600 option file (`--defaults-file`, in a private
+ * temporary directory removed afterwards): MYSQL_PWD is deprecated by MySQL.
+ * One database is dumped without `--databases`, so the dump carries no
+ * CREATE DATABASE / USE and restores into any database name.
+ */
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { deferredDump, findExecutable, runTool, startDump } from './process.js';
+import type {
+  DumpTarget,
+  Engine,
+  EngineContext,
+  EngineType,
+  RestoreContext,
+  ToolCommand,
+} from './types.js';
+
+type Flavor = 'mysql' | 'mariadb';
+
+/** What the dump tool's `--version` says about itself. */
+export interface MysqlClientInfo {
+  file: string;
+  /** Oracle's client, or MariaDB's. */
+  vendor: Flavor;
+  version: string;
+}
+
+/** Tools by preference: the engine's own first, the other vendor's as a fallback. */
+const TOOLS: Record<Flavor, { dump: string[]; client: string[] }> = {
+  mysql: { dump: ['mysqldump', 'mariadb-dump'], client: ['mysql', 'mariadb'] },
+  mariadb: { dump: ['mariadb-dump', 'mysqldump'], client: ['mariadb', 'mysql'] },
+};
+
+/** Parses `mysqldump --version` of either vendor. */
+export function parseClientVersion(file: string, out: string): MysqlClientInfo {
+  // MariaDB: "mariadb-dump from 11.8.3-MariaDB, client 10.19 for debian-linux-gnu (x86_64)"
+  const maria = /from\s+(\d+\.\d+\.\d+)-MariaDB/i.exec(out);
+  if (maria) return { file, vendor: 'mariadb', version: maria[1]! };
+  // Oracle: "mysqldump  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)"
+  const ver = /Ver\s+(\d+\.\d+\.\d+)/.exec(out);
+  if (ver && /MariaDB/i.test(out)) return { file, vendor: 'mariadb', version: ver[1]! };
+  return { file, vendor: 'mysql', version: ver?.[1] ?? out.trim() };
+}
+
+/**
+ * An Oracle 8.x+ mysqldump asks the server for column statistics, which
+ * MySQL 5.7 and MariaDB servers do not have.
+ */
+export function needsColumnStatisticsOff(client: MysqlClientInfo, serverVersion: string): boolean {
+  if (client.vendor !== 'mysql' || Number(client.version.split('.')[0]) < 8) return false;
+  if (/mariadb/i.test(serverVersion)) return true;
+  const major = Number(serverVersion.split('.')[0]);
+  return Number.isFinite(major) && major < 8;
+}
+
+/** The option file's text: the password only, quoted per the option-file syntax. */
+export function optionFileText(password: string | undefined): string {
+  if (password === undefined) return '[client]\n';
+  const escaped = password.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return `[client]\npassword="${escaped}"\n`;
+}
+
+function connectionArgs(target: DumpTarget, defaultsFile: string): string[] {
+  // --defaults-file must come first, and reads nothing but that file.
+  const args = [
+    `--defaults-file=${defaultsFile}`,
+    '--protocol=TCP',
+    `--host=${target.host}`,
+    `--port=${target.port}`,
+    '--connect-timeout=15',
+  ];
+  if (target.username) args.push(`--user=${target.username}`);
+  return args;
+}
+
+/** The dump command (pure). */
+export function mysqlDumpCommand(
+  target: DumpTarget,
+  database: string,
+  client: MysqlClientInfo,
+  serverVersion: string,
+  defaultsFile: string,
+): ToolCommand {
+  const args = [
+    ...connectionArgs(target, defaultsFile),
+    '--single-transaction',
+    '--routines',
+    '--triggers',
+    '--events',
+    '--hex-blob',
+    '--default-character-set=utf8mb4',
+  ];
+  if (client.vendor === 'mysql') args.push('--set-gtid-purged=OFF');
+  if (needsColumnStatisticsOff(client, serverVersion)) args.push('--column-statistics=0');
+  args.push(...target.extraArgs);
+  if (database === '*') args.push('--all-databases');
+  else args.push(database);
+  return { file: client.file, args, env: {} };
+}
+
+/** The restore command (pure): the client reading SQL from stdin. */
+export function mysqlRestoreCommand(
+  target: DumpTarget,
+  database: string,
+  clientFile: string,
+  defaultsFile: string,
+): ToolCommand {
+  const args = [
+    ...connectionArgs(target, defaultsFile),
+    '--binary-mode',
+    '--default-character-set=utf8mb4',
+  ];
+  if (database !== '*') args.push(database);
+  return { file: clientFile, args, env: {} };
+}
+
+/** `name` as a quoted identifier. */
+export function quoteIdentifier(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+/** Runs `fn` with a private 0600 option file holding the password; removes it afterwards. */
+async function withOptionFile<T>(target: DumpTarget, fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'snapkeeper-'));
+  const file = join(dir, 'client.cnf');
+  try {
+    await writeFile(file, optionFileText(target.password), { mode: 0o600 });
+    await chmod(file, 0o600);
+    return await fn(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
+  const tools = TOOLS[type];
+  const tool = (names: string[]) => findExecutable(names) ?? names[0]!;
+
+  async function clientInfo(ctx: EngineContext): Promise<MysqlClientInfo> {
+    const file = tool(tools.dump);
+    const out = await runTool({ file, args: ['--version'], env: {} }, ctx);
+    return parseClientVersion(file, out);
+  }
+
+  async function query(target: DumpTarget, sql: string, ctx: EngineContext): Promise<string> {
+    return withOptionFile(target, (defaults) =>
+      runTool(
+        {
+          file: tool(tools.client),
+          args: [...connectionArgs(target, defaults), '--batch', '--skip-column-names'],
+          env: {},
+        },
+        ctx,
+        sql,
+      ),
+    );
+  }
+
+  const engine: Engine = {
+    type,
+    defaultPort: 3306,
+    output: () => ({ format: 'sql', extension: 'sql' }),
+
+    async serverVersion(target, ctx) {
+      return (await query(target, 'SELECT VERSION();\n', ctx)).trim();
+    },
+
+    async client(_target, ctx) {
+      const info = await clientInfo(ctx);
+      return { tool: info.file.split('/').pop()!, version: `${info.version} (${info.vendor})` };
+    },
+
+    dump(target, database, ctx) {
+      return deferredDump(async () => {
+        const info = await clientInfo(ctx);
+        const server =
+          info.vendor === 'mysql' ? await engine.serverVersion(target, ctx) : 'not needed';
+        const dir = await mkdtemp(join(tmpdir(), 'snapkeeper-'));
+        const defaults = join(dir, 'client.cnf');
+        const cleanup = () => rm(dir, { recursive: true, force: true });
+        try {
+          await writeFile(defaults, optionFileText(target.password), { mode: 0o600 });
+          const cmd = mysqlDumpCommand(target, database, info, server, defaults);
+          ctx.log.debug('starting dump tool', { tool: cmd.file, args: cmd.args });
+          return {
+            handle: startDump(cmd, ctx, {
+              stderrFailure: /^(mysqldump|mariadb-dump): (Got error|Error|Couldn't)/m,
+            }),
+            cleanup,
+          };
+        } catch (err) {
+          await cleanup();
+          throw err;
+        }
+      });
+    },
+
+    async restore(target: DumpTarget, database: string, input: Readable, ctx: RestoreContext) {
+      if (database !== '*') {
+        await query(target, `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)};\n`, ctx);
+      }
+      await withOptionFile(target, (defaults) =>
+        runTool(mysqlRestoreCommand(target, database, tool(tools.client), defaults), ctx, input),
+      );
+    },
+  };
+  return engine;
+}
+
+export const mysql = makeEngine('mysql');
+export const mariadb = makeEngine('mariadb');

@@ -1,0 +1,201 @@
+/**
+ * PostgreSQL: pg_dump (plain SQL unless the options ask for `--format=custom`),
+ * pg_dumpall for all databases; restore with psql (ON_ERROR_STOP) or
+ * pg_restore. The password travels in PGPASSWORD only; the database name in
+ * PGDATABASE, so a name containing `=` is never read as a connection string.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { UserError } from '../src/errors.js';
+import { deferredDump, findExecutable, runTool, startDump } from './process.js';
+import type {
+  DumpOutput,
+  DumpTarget,
+  Engine,
+  EngineContext,
+  RestoreContext,
+  ToolCommand,
+} from './types.js';
+
+export const PG_APPLICATION_NAME = 'snapkeeper';
+const CONNECT_TIMEOUT_SECONDS = '15';
+
+/** Where the PostgreSQL client binaries are: an override, a major version, or the newest installed. */
+export function pgBinDirs(
+  clientVersion?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  root = '/usr/lib/postgresql',
+): string[] {
+  const dirs: string[] = [];
+  if (env.SNAPKEEPER_PG_BINDIR) dirs.push(env.SNAPKEEPER_PG_BINDIR);
+  if (existsSync(root)) {
+    const majors = readdirSync(root)
+      .filter((m) => /^\d+$/.test(m))
+      .sort((a, b) => Number(b) - Number(a));
+    const wanted = clientVersion?.split('.')[0];
+    const chosen = wanted ? majors.filter((m) => m === wanted) : majors;
+    if (wanted && chosen.length === 0) {
+      throw new UserError(
+        `PostgreSQL client version ${clientVersion} is not installed (have: ${majors.join(', ') || 'none'})`,
+      );
+    }
+    dirs.push(...chosen.map((m) => join(root, m, 'bin')));
+  }
+  return dirs;
+}
+
+function pgTool(name: string, clientVersion?: string): string {
+  return findExecutable([name], pgBinDirs(clientVersion)) ?? name;
+}
+
+/** `--format` / `-F` in extra args: `p`lain, `c`ustom, `t`ar or `d`irectory. */
+export function pgFormatOf(extraArgs: readonly string[]): 'plain' | 'custom' | 'tar' | 'directory' {
+  let f = 'p';
+  for (let i = 0; i < extraArgs.length; i++) {
+    const a = extraArgs[i]!;
+    let v: string | undefined;
+    if (a === '-F' || a === '--format') v = extraArgs[i + 1];
+    else if (a.startsWith('--format=')) v = a.slice('--format='.length);
+    else if (a.startsWith('-F')) v = a.slice(2);
+    if (v) f = v.toLowerCase()[0] ?? 'p';
+  }
+  switch (f) {
+    case 'c':
+      return 'custom';
+    case 't':
+      return 'tar';
+    case 'd':
+      return 'directory';
+    default:
+      return 'plain';
+  }
+}
+
+function connectionEnv(target: DumpTarget, database: string): Record<string, string> {
+  const env: Record<string, string> = {
+    PGDATABASE: database,
+    PGAPPNAME: PG_APPLICATION_NAME,
+    PGCONNECT_TIMEOUT: CONNECT_TIMEOUT_SECONDS,
+  };
+  if (target.password !== undefined) env.PGPASSWORD = target.password;
+  return env;
+}
+
+function connectionArgs(target: DumpTarget): string[] {
+  const args = ['--host', target.host, '--port', String(target.port), '--no-password'];
+  if (target.username) args.push('--username', target.username);
+  return args;
+}
+
+/** The dump command (pure): pg_dump for one database, pg_dumpall for `*`. */
+export function pgDumpCommand(target: DumpTarget, database: string, bin = pgTool): ToolCommand {
+  if (database === '*') {
+    return {
+      file: bin('pg_dumpall', target.clientVersion),
+      args: [...connectionArgs(target), ...target.extraArgs],
+      env: connectionEnv(target, 'postgres'),
+    };
+  }
+  return {
+    file: bin('pg_dump', target.clientVersion),
+    args: [...connectionArgs(target), ...target.extraArgs],
+    env: connectionEnv(target, database),
+  };
+}
+
+/** The restore command (pure): psql for SQL, pg_restore for custom/tar archives. */
+export function pgRestoreCommand(
+  target: DumpTarget,
+  database: string,
+  format: string,
+  bin = pgTool,
+): ToolCommand {
+  if (format === 'custom' || format === 'tar') {
+    return {
+      file: bin('pg_restore', target.clientVersion),
+      args: [...connectionArgs(target), '--exit-on-error', '--dbname', database],
+      env: connectionEnv(target, database),
+    };
+  }
+  const args = [...connectionArgs(target), '-X', '-q', '-v', 'ON_ERROR_STOP=1'];
+  // One database's dump restores all-or-nothing; pg_dumpall's CREATE DATABASE cannot run in a transaction.
+  if (database !== '*') args.push('--single-transaction');
+  return {
+    file: bin('psql', target.clientVersion),
+    args,
+    env: connectionEnv(target, database === '*' ? 'postgres' : database),
+  };
+}
+
+function psqlQuery(
+  target: DumpTarget,
+  database: string,
+  vars: Record<string, string> = {},
+): ToolCommand {
+  const args = [...connectionArgs(target), '-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1'];
+  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
+  return { file: pgTool('psql', target.clientVersion), args, env: connectionEnv(target, database) };
+}
+
+function firstDatabase(target: DumpTarget): string {
+  return target.databases === '*' ? 'postgres' : (target.databases[0] ?? 'postgres');
+}
+
+export const postgresql: Engine = {
+  type: 'postgresql',
+  defaultPort: 5432,
+
+  output(target: DumpTarget): DumpOutput {
+    const f = pgFormatOf(target.extraArgs);
+    if (f === 'directory') {
+      throw new UserError(
+        'pg_dump --format=directory cannot be streamed; use plain, custom or tar',
+      );
+    }
+    if (f === 'plain') return { format: 'sql', extension: 'sql' };
+    return { format: f, extension: f === 'custom' ? 'dump' : 'tar' };
+  },
+
+  async serverVersion(target, ctx) {
+    const out = await runTool(
+      psqlQuery(target, firstDatabase(target)),
+      ctx,
+      'SHOW server_version;\n',
+      {
+        tool: 'psql',
+      },
+    );
+    return out.trim().split(/\s/)[0] ?? out.trim();
+  },
+
+  async client(target, ctx) {
+    const tool = target.databases === '*' ? 'pg_dumpall' : 'pg_dump';
+    const out = await runTool(
+      { file: pgTool(tool, target.clientVersion), args: ['--version'], env: {} },
+      ctx,
+    );
+    // "pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"
+    const version = /\)\s*(\d+(?:\.\d+)*)/.exec(out)?.[1] ?? out.trim();
+    return { tool, version };
+  },
+
+  dump(target, database, ctx) {
+    const cmd = pgDumpCommand(target, database);
+    ctx.log.debug('starting dump tool', { tool: cmd.file, args: cmd.args });
+    return deferredDump(async () => ({ handle: startDump(cmd, ctx) }));
+  },
+
+  async restore(target: DumpTarget, database: string, input: Readable, ctx: RestoreContext) {
+    if (database !== '*') await ensureDatabase(target, database, ctx);
+    await runTool(pgRestoreCommand(target, database, ctx.format ?? 'sql'), ctx, input);
+  },
+};
+
+/** CREATE DATABASE unless it exists (psql variables quote the name; nothing is spliced into SQL). */
+async function ensureDatabase(target: DumpTarget, database: string, ctx: EngineContext) {
+  const sql =
+    "SELECT format('CREATE DATABASE %I', :'name') " +
+    "WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \\gexec\n";
+  await runTool(psqlQuery(target, 'postgres', { name: database }), ctx, sql, { tool: 'psql' });
+}

@@ -1,0 +1,125 @@
+/**
+ * Storage keys from a template. Default:
+ *
+ *   {namespace}/{workload}/{timestamp}/{database}.{ext}
+ *
+ * Placeholders: {namespace} {workload} {kind} {type} {timestamp}
+ * ({YYYY}{MM}{DD}{hh}{mm}{ss} of the same instant, UTC) {database} {ext}.
+ * A ksnapshot-like layout is `{YYYY}/{MM}/{DD}/{type}/{namespace}-{workload}/{timestamp}/{database}.{ext}`.
+ *
+ * One backup is one directory: every object of a run and its manifest.json
+ * share the directory part of the key, so the directory part must contain
+ * {timestamp} and neither {database} nor {ext}, and the file part must
+ * contain both.
+ */
+import { UserError } from '../errors.js';
+
+export const DEFAULT_KEY_TEMPLATE = '{namespace}/{workload}/{timestamp}/{database}.{ext}';
+
+const PLACEHOLDERS = new Set([
+  'namespace',
+  'workload',
+  'kind',
+  'type',
+  'timestamp',
+  'YYYY',
+  'MM',
+  'DD',
+  'hh',
+  'mm',
+  'ss',
+  'database',
+  'ext',
+]);
+
+export interface KeyValues {
+  namespace: string;
+  workload: string;
+  kind: string;
+  type: string;
+  /** The backup's start. */
+  time: Date;
+  database: string;
+  /** e.g. `sql.gz`, `sql.gz.age`, `dump.gz`, `tar.gz`. */
+  ext: string;
+}
+
+/** Problems with a template, one string each; [] when it is usable. */
+export function checkKeyTemplate(template: string): string[] {
+  const problems: string[] = [];
+  for (const m of template.matchAll(/\{([^}]*)\}/g)) {
+    if (!PLACEHOLDERS.has(m[1]!)) problems.push(`unknown placeholder {${m[1]}}`);
+  }
+  if (/^\/|\/$|\/\//.test(template)) problems.push('no leading, trailing or double "/"');
+  const slash = template.lastIndexOf('/');
+  const dir = slash < 0 ? '' : template.slice(0, slash);
+  const file = template.slice(slash + 1);
+  if (!dir.includes('{timestamp}'))
+    problems.push('the directory part must contain {timestamp} (one directory per backup)');
+  for (const p of ['{database}', '{ext}']) {
+    if (!file.includes(p)) problems.push(`the file name part must contain ${p}`);
+    if (dir.includes(p)) problems.push(`${p} may only appear in the file name part`);
+  }
+  return problems;
+}
+
+export function validateKeyTemplate(template: string): string {
+  const problems = checkKeyTemplate(template);
+  if (problems.length > 0) {
+    throw new UserError(`invalid key template ${JSON.stringify(template)}: ${problems.join('; ')}`);
+  }
+  return template;
+}
+
+/** `20261120T030000Z` */
+export function keyTimestamp(t: Date): string {
+  return t
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
+}
+
+/**
+ * A value as one safe key segment: letters (any script), digits, `.`, `_`,
+ * `-` kept; anything else percent-encoded; `*` (all databases) is `all-databases`.
+ */
+export function keySegment(value: string): string {
+  if (value === '*') return 'all-databases';
+  const out = [...value]
+    .map((ch) =>
+      /[\p{L}\p{N}._-]/u.test(ch) ? ch : encodeURIComponent(ch).replace(/[!'()*]/g, hex),
+    )
+    .join('');
+  if (out === '' || out === '.' || out === '..') return out.replace(/\./g, '%2E') || '%00';
+  return out;
+}
+
+function hex(c: string): string {
+  return '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
+}
+
+export function renderKey(template: string, v: KeyValues): string {
+  const iso = v.time.toISOString();
+  const values: Record<string, string> = {
+    namespace: keySegment(v.namespace),
+    workload: keySegment(v.workload),
+    kind: keySegment(v.kind),
+    type: keySegment(v.type),
+    timestamp: keyTimestamp(v.time),
+    YYYY: iso.slice(0, 4),
+    MM: iso.slice(5, 7),
+    DD: iso.slice(8, 10),
+    hh: iso.slice(11, 13),
+    mm: iso.slice(14, 16),
+    ss: iso.slice(17, 19),
+    database: keySegment(v.database),
+    ext: v.ext,
+  };
+  return template.replace(/\{([^}]*)\}/g, (_m, name: string) => values[name] ?? `{${name}}`);
+}
+
+/** Where the manifest of the backup that `objectKey` belongs to goes. */
+export function manifestKeyFor(objectKey: string, manifestName = 'manifest.json'): string {
+  const slash = objectKey.lastIndexOf('/');
+  return slash < 0 ? manifestName : `${objectKey.slice(0, slash)}/${manifestName}`;
+}

@@ -1,0 +1,170 @@
+/**
+ * One backup run, shared by `dump` (the CronJob) and `backup <url>` (a
+ * workstation): every database streamed to its own object, then the
+ * manifest, written last — a backup without it does not exist for list,
+ * restore or retention. A run that fails removes the objects it already
+ * stored, so it leaves nothing behind.
+ */
+import type { DumpTarget, Engine, EngineContext, SpawnFn } from '../../dumpers/types.js';
+import { UserError, describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  MANIFEST_NAME,
+  MANIFEST_SCHEMA_VERSION,
+  manifestSchema,
+  type Manifest,
+} from '../manifest.js';
+import { storeDump, type StoredDump } from '../pipeline/store.js';
+import { formatBytes } from '../pipeline/progress.js';
+import type { Storage } from '../storage/types.js';
+import { VERSION } from '../version.js';
+import { manifestKeyFor, renderKey } from './key.js';
+import type { SuccessResult } from './result.js';
+
+export interface Workload {
+  namespace: string;
+  kind: string;
+  name: string;
+}
+
+export interface BackupRequest {
+  engine: Engine;
+  target: DumpTarget;
+  storage: Storage;
+  /** age recipients, already validated; empty: no encryption. */
+  recipients: string[];
+  keyTemplate: string;
+  workload: Workload;
+  log: Logger;
+  signal: AbortSignal;
+  now?: () => Date;
+  spawn?: SpawnFn;
+  progressIntervalMs?: number;
+}
+
+/** The databases a target names, as the run iterates them. */
+export function databasesOf(target: DumpTarget): string[] {
+  if (target.databases === '*') return ['*'];
+  if (target.databases.length === 0) {
+    throw new UserError(
+      'no database to dump: name one in the URL path, or pass --databases (or *)',
+    );
+  }
+  return target.databases;
+}
+
+export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
+  const now = req.now ?? (() => new Date());
+  const started = now();
+  const databases = databasesOf(req.target);
+  const output = req.engine.output(req.target);
+  const ext = `${output.extension}.gz${req.recipients.length > 0 ? '.age' : ''}`;
+  const ctx: EngineContext = { signal: req.signal, log: req.log };
+  if (req.spawn) ctx.spawn = req.spawn;
+  const log = req.log.child({
+    workload: `${req.workload.namespace}/${req.workload.name}`,
+    type: req.engine.type,
+  });
+
+  const serverVersion = await req.engine.serverVersion(req.target, ctx);
+  const client = await req.engine.client(req.target, ctx);
+  log.info('backup started', {
+    server: serverVersion,
+    client: `${client.tool} ${client.version}`,
+    databases: databases.join(','),
+    encrypted: req.recipients.length > 0,
+    storage: req.storage.description,
+  });
+
+  const stored: (StoredDump & { database: string })[] = [];
+  try {
+    for (const database of databases) {
+      const key = renderKey(req.keyTemplate, {
+        namespace: req.workload.namespace,
+        workload: req.workload.name,
+        kind: req.workload.kind,
+        type: req.engine.type,
+        time: started,
+        database,
+        ext,
+      });
+      const dump = req.engine.dump(req.target, database, ctx);
+      const result = await storeDump({
+        dump,
+        tool: client.tool,
+        storage: req.storage,
+        key,
+        recipients: req.recipients,
+        log: log.child({ database }),
+        signal: req.signal,
+        progressIntervalMs: req.progressIntervalMs,
+      });
+      stored.push({ ...result, database });
+      log.info('database stored', {
+        database,
+        key,
+        read: formatBytes(result.rawBytes),
+        stored: formatBytes(result.bytes),
+        sha256: result.sha256,
+      });
+    }
+
+    const finished = now();
+    const manifestKey = manifestKeyFor(stored[0]!.key, MANIFEST_NAME);
+    const manifest: Manifest = manifestSchema.parse({
+      schemaVersion: MANIFEST_SCHEMA_VERSION,
+      workload: req.workload,
+      engine: req.engine.type,
+      databases,
+      server: { version: serverVersion },
+      client,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      objects: stored.map((s) => ({
+        database: s.database,
+        key: s.key,
+        rawBytes: s.rawBytes,
+        bytes: s.bytes,
+        sha256: s.sha256,
+        format: output.format,
+      })),
+      compression: 'gzip',
+      encryption: req.recipients.length > 0 ? { type: 'age', recipients: req.recipients } : null,
+      snapkeeperVersion: VERSION,
+    } satisfies Manifest);
+    await req.storage.put(
+      manifestKey,
+      JSON.stringify(manifest, null, 2) + '\n',
+      'application/json',
+    );
+
+    const result: SuccessResult = {
+      ok: true,
+      manifestKey,
+      objects: stored.map((s) => ({ key: s.key, bytes: s.bytes, sha256: s.sha256 })),
+      bytes: stored.reduce((n, s) => n + s.bytes, 0),
+      rawBytes: stored.reduce((n, s) => n + s.rawBytes, 0),
+      durationSeconds: (finished.getTime() - started.getTime()) / 1000,
+      serverVersion,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+    };
+    log.info('backup succeeded', {
+      manifest: manifestKey,
+      stored: formatBytes(result.bytes),
+      durationSeconds: result.durationSeconds,
+    });
+    return result;
+  } catch (err) {
+    if (stored.length > 0) {
+      // Objects of a run that failed would only ever be orphans: remove them.
+      await req.storage.delete(stored.map((s) => s.key)).catch((e: unknown) =>
+        log.warn('could not remove the objects of the failed run', {
+          keys: stored.map((s) => s.key),
+          error: describeError(e),
+        }),
+      );
+    }
+    throw err;
+  }
+}

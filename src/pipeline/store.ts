@@ -1,0 +1,121 @@
+/**
+ * The stream: dump tool stdout → gzip → [age] → sha256 + byte counters →
+ * storage.upload, one pipeline with backpressure and no temporary file.
+ *
+ * The upload must never complete for a dump that failed. A tool killed
+ * mid-COPY closes its stdout cleanly and only its exit status says it
+ * failed, so the last chunk is held back until the tool has exited: the
+ * `gate` below finishes the stream only when `dump.done` resolves, and fails
+ * it (which aborts the upload) when it rejects. An empty dump fails too.
+ */
+import { Transform, type Duplex, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import type { DumpHandle } from '../../dumpers/types.js';
+import { encryptStream } from '../crypto/age.js';
+import { OperationError, describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Storage } from '../storage/types.js';
+import { Counter } from './counter.js';
+import { startProgress } from './progress.js';
+
+export interface StoreDumpOptions {
+  dump: DumpHandle;
+  /** The tool's name, for messages ("pg_dump produced an empty dump"). */
+  tool: string;
+  storage: Storage;
+  key: string;
+  /** age recipients; empty means no encryption. */
+  recipients: readonly string[];
+  log: Logger;
+  signal?: AbortSignal;
+  gzipLevel?: number;
+  progressIntervalMs?: number;
+}
+
+export interface StoredDump {
+  key: string;
+  /** Bytes out of the dump tool. */
+  rawBytes: number;
+  /** Bytes stored. */
+  bytes: number;
+  /** sha256 (hex) of the stored bytes. */
+  sha256: string;
+}
+
+export class EmptyDumpError extends OperationError {
+  constructor(tool: string) {
+    super(`${tool} produced an empty dump (0 bytes): nothing was stored`);
+  }
+}
+
+/** Passes data through; finishes only when the dump tool has succeeded. */
+function gate(dump: DumpHandle, raw: Counter, tool: string): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      done(null, chunk);
+    },
+    flush(done: TransformCallback) {
+      dump.done.then(
+        () => done(raw.bytes === 0 ? new EmptyDumpError(tool) : null),
+        (err: Error) => done(err),
+      );
+    },
+  });
+}
+
+export async function storeDump(o: StoreDumpOptions): Promise<StoredDump> {
+  const raw = new Counter();
+  const stored = new Counter({ sha256: true });
+  const stages: Duplex[] = [
+    raw,
+    gate(o.dump, raw, o.tool),
+    createGzip({ level: o.gzipLevel ?? 6 }),
+  ];
+  if (o.recipients.length > 0) stages.push(encryptStream(o.recipients));
+  stages.push(stored);
+
+  // Which failure is the cause: a dump that failed while the stream was
+  // healthy, or a stream / upload failure that then broke the tool's pipe.
+  let downstreamFailed = false;
+  let dumpFailedFirst = false;
+  for (const s of stages.slice(2)) s.once('error', () => (downstreamFailed = true));
+  o.dump.done.catch(() => {
+    if (!downstreamFailed) dumpFailedFirst = true;
+  });
+
+  const stopProgress = startProgress(
+    o.log,
+    { rawBytes: () => raw.bytes, storedBytes: () => stored.bytes },
+    o.progressIntervalMs,
+  );
+  const uploading = o.storage.upload(o.key, stored, {
+    signal: o.signal,
+    contentType: o.recipients.length > 0 ? 'application/octet-stream' : 'application/gzip',
+  });
+  const streaming = pipeline([o.dump.stdout, ...stages], { signal: o.signal });
+  try {
+    const [s, u] = await Promise.allSettled([streaming, uploading]);
+    if (s.status === 'rejected' || u.status === 'rejected') {
+      downstreamFailed ||= u.status === 'rejected';
+      o.dump.kill();
+      // The tool's verdict, when it has one to give, settles the question.
+      const d = await o.dump.done.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      if (dumpFailedFirst && d) throw d;
+      if (u.status === 'rejected') throw u.reason;
+      if (s.status === 'rejected') throw asOperationError(s.reason, o.signal);
+    }
+    return { key: o.key, rawBytes: raw.bytes, bytes: stored.bytes, sha256: stored.sha256() };
+  } finally {
+    stopProgress();
+  }
+}
+
+function asOperationError(err: unknown, signal?: AbortSignal): Error {
+  if (err instanceof OperationError) return err;
+  if (signal?.aborted) return new OperationError('interrupted: the upload was aborted');
+  return new OperationError(`dump stream failed: ${describeError(err)}`, { cause: err });
+}
