@@ -1,0 +1,89 @@
+// Shared by the backup-* integration tests: run the CLI in-process with its
+// own stdout/stderr/env, and read back what a backup left in the bucket.
+import { PassThrough } from 'node:stream';
+import { run as runCli } from '../../src/cli.js';
+import type { CliContext } from '../../src/cli/context.js';
+import { createLogger } from '../../src/log.js';
+import {
+  awsEnv,
+  exec,
+  listAllObjects,
+  listMultipartUploads,
+  rcloneCat,
+  type S3Info,
+} from '../env/helpers.js';
+import { binaries } from '../env/paths.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  logs: string[];
+}
+
+/** Runs `snapkeeper <argv>` in this process, as src/main.ts would. */
+export async function snapkeeper(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  signal: AbortSignal = new AbortController().signal,
+): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const logs: string[] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (c: Buffer) => out.push(c.toString()));
+  stderr.on('data', (c: Buffer) => err.push(c.toString()));
+  const ctx: CliContext = {
+    stdout,
+    stderr,
+    env: { ...process.env, ...env },
+    log: createLogger({ format: 'json', level: 'debug', write: (l) => logs.push(l) }),
+    signal,
+  };
+  const code = await runCli(argv, ctx);
+  return { code, stdout: out.join(''), stderr: err.join(''), logs };
+}
+
+/** The S3 flags and environment for `backup --to s3://…`. */
+export function s3Args(s3: S3Info, prefix: string, bucket = s3.bucket): string[] {
+  return [
+    '--to',
+    `s3://${bucket}/${prefix}`,
+    '--endpoint',
+    s3.endpoint,
+    '--region',
+    s3.region,
+    '--force-path-style',
+  ];
+}
+
+export function s3Env(s3: S3Info): NodeJS.ProcessEnv {
+  const env = awsEnv(s3);
+  delete env.AWS_ENDPOINT_URL_S3;
+  return env;
+}
+
+/** Objects AND open multipart uploads under prefix: both must be empty after a failure. */
+export async function leftovers(s3: S3Info, prefix: string) {
+  const objects = (await listAllObjects(s3, prefix)).map((o) => o.Key);
+  const uploads = (await listMultipartUploads(s3, s3.bucket, prefix)).map((u) => u.Key);
+  return { objects, uploads };
+}
+
+/**
+ * Downloads an object with rclone, decrypts it with the reference `age`
+ * binary, gunzips it with the real `gunzip`: the plain dump.
+ */
+export async function fetchDecryptGunzip(
+  s3: S3Info,
+  key: string,
+  identityFile: string,
+): Promise<{ stored: Buffer; plain: Buffer }> {
+  const stored = await rcloneCat(s3, key);
+  const dec = await exec(binaries.age(), ['-d', '-i', identityFile], { input: stored });
+  if (dec.code !== 0) throw new Error(`age -d failed: ${dec.stderr}`);
+  const gz = await exec('gunzip', ['-c'], { input: dec.stdout });
+  if (gz.code !== 0) throw new Error(`gunzip failed: ${gz.stderr}`);
+  return { stored, plain: gz.stdout };
+}
