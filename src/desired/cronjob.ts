@@ -1,0 +1,187 @@
+/**
+ * The desired CronJob for a workload (DESIGN.md §3), built from the spec and
+ * the configuration only: no observed fields (resourceVersion, status, uid),
+ * so the same inputs always give the same object and the same spec-hash.
+ *
+ * Credentials reach the dumper only as secretKeyRef to the mirrored Secret
+ * (and S3 keys as secretKeyRef to the configured Secret): no value of either
+ * is ever part of this object.
+ */
+import type {
+  V1CronJob,
+  V1EnvVar,
+  V1PodSpec,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import type { BackupSpec } from '../annotations/index.js';
+import type { OperatorConfig } from '../config/operator.js';
+import type { WorkloadRef } from '../discovery/owner.js';
+import { SPEC_HASH_ANNOTATION } from '../labels.js';
+import type { EngineType } from '../manifest.js';
+import { specHash } from './hash.js';
+import { ownedLabels, SOURCE_POD_ANNOTATION } from './labels.js';
+import { objectName } from './names.js';
+
+export { SOURCE_POD_ANNOTATION } from './labels.js';
+
+/** The uid/gid of the backup pods: the conventional "nonroot" user of distroless images. */
+export const BACKUP_UID = 65532;
+export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+export const CONTAINER_NAME = 'dump';
+
+/** Engines whose tool needs a writable /tmp (the MySQL client's 0600 defaults file; elasticdump's temp files). */
+const needsTmp: Record<EngineType, boolean> = {
+  postgresql: false,
+  mysql: true,
+  mariadb: true,
+  elasticsearch: true,
+};
+
+export interface DesiredCronJobInput {
+  workload: WorkloadRef;
+  spec: BackupSpec;
+  target: { host: string; port: number };
+  /** Which keys the mirrored Secret has (hasPassword defaults to true). */
+  credentials: { hasUsername: boolean; hasPassword?: boolean; hasDatabase: boolean };
+  config: OperatorConfig;
+  /** The pod the spec was read from, "name" or "namespace/name": Events go there. */
+  sourcePod: string;
+}
+
+export function desiredCronJob(input: DesiredCronJobInput): V1CronJob {
+  const { workload, spec, config } = input;
+  const name = objectName(workload);
+  const labels = ownedLabels(workload, spec.type);
+  const sourcePod = input.sourcePod.includes('/')
+    ? input.sourcePod
+    : `${workload.namespace}/${input.sourcePod}`;
+
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  if (needsTmp[spec.type]) {
+    volumes.push({ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } });
+    mounts.push({ name: 'tmp', mountPath: '/tmp' });
+  }
+
+  const resources = spec.resources ?? config.defaultResources;
+  const podSpec: V1PodSpec = {
+    serviceAccountName: config.backupServiceAccount,
+    automountServiceAccountToken: false,
+    restartPolicy: 'Never',
+    enableServiceLinks: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: BACKUP_UID,
+      runAsGroup: BACKUP_UID,
+      fsGroup: BACKUP_UID,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    containers: [
+      {
+        name: CONTAINER_NAME,
+        image: config.images[spec.type],
+        imagePullPolicy: config.imagePullPolicy,
+        args: ['dump'],
+        env: dumperEnv(input, name),
+        resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
+        securityContext: {
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+        },
+        terminationMessagePath: TERMINATION_MESSAGE_PATH,
+        terminationMessagePolicy: 'FallbackToLogsOnError',
+        ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
+      },
+    ],
+    ...(volumes.length > 0 ? { volumes } : {}),
+  };
+
+  const cronJob: V1CronJob = {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: {
+      name,
+      namespace: config.controlNamespace,
+      labels,
+      annotations: { [SOURCE_POD_ANNOTATION]: sourcePod },
+    },
+    spec: {
+      schedule: spec.schedule,
+      timeZone: spec.timezone,
+      concurrencyPolicy: 'Forbid',
+      suspend: spec.suspend,
+      startingDeadlineSeconds: config.job.startingDeadlineSeconds,
+      successfulJobsHistoryLimit: config.job.successfulJobsHistoryLimit,
+      failedJobsHistoryLimit: config.job.failedJobsHistoryLimit,
+      jobTemplate: {
+        metadata: { labels },
+        spec: {
+          backoffLimit: config.job.backoffLimit,
+          activeDeadlineSeconds: config.job.activeDeadlineSeconds,
+          ttlSecondsAfterFinished: config.job.ttlSecondsAfterFinished,
+          template: {
+            metadata: { labels },
+            spec: podSpec,
+          },
+        },
+      },
+    },
+  };
+  cronJob.metadata!.annotations![SPEC_HASH_ANNOTATION] = specHash(cronJob);
+  return cronJob;
+}
+
+/** The dumper's environment (docs/architecture.md, "The dumper's environment"). */
+function dumperEnv(input: DesiredCronJobInput, secretName: string): V1EnvVar[] {
+  const { workload, spec, target, credentials, config } = input;
+  const fromSecret = (envName: string, key: string, secret = secretName): V1EnvVar => ({
+    name: envName,
+    valueFrom: { secretKeyRef: { name: secret, key } },
+  });
+  const literal = (envName: string, value: string): V1EnvVar => ({ name: envName, value });
+
+  const env: V1EnvVar[] = [
+    literal('SNAPKEEPER_TYPE', spec.type),
+    literal('SNAPKEEPER_HOST', target.host),
+    literal('SNAPKEEPER_PORT', String(target.port)),
+  ];
+  if (credentials.hasUsername) env.push(fromSecret('SNAPKEEPER_USERNAME', 'username'));
+  if (credentials.hasPassword !== false) env.push(fromSecret('SNAPKEEPER_PASSWORD', 'password'));
+  if (spec.databases !== undefined) {
+    env.push(
+      literal('SNAPKEEPER_DATABASES', spec.databases === '*' ? '*' : spec.databases.join(',')),
+    );
+  } else if (credentials.hasDatabase) {
+    env.push(fromSecret('SNAPKEEPER_DATABASES', 'database'));
+  }
+  if (spec.clientVersion !== undefined)
+    env.push(literal('SNAPKEEPER_CLIENT_VERSION', spec.clientVersion));
+  if (spec.dumpOptions.length > 0)
+    env.push(literal('SNAPKEEPER_DUMP_OPTIONS', JSON.stringify(spec.dumpOptions)));
+  if (spec.type === 'elasticsearch' && spec.esLimit !== undefined) {
+    env.push(literal('SNAPKEEPER_ES_LIMIT', String(spec.esLimit)));
+  }
+  env.push(literal('SNAPKEEPER_RECIPIENTS', spec.recipients.join(',')));
+  env.push(literal('SNAPKEEPER_RETENTION', spec.retention ?? ''));
+  env.push(literal('SNAPKEEPER_STORAGE', config.storage));
+  env.push(literal('SNAPKEEPER_KEY_TEMPLATE', config.keyTemplate));
+  env.push(literal('SNAPKEEPER_WORKLOAD_NAMESPACE', workload.namespace));
+  env.push(literal('SNAPKEEPER_WORKLOAD_KIND', workload.kind));
+  env.push(literal('SNAPKEEPER_WORKLOAD_NAME', workload.name));
+  if (config.s3Endpoint !== undefined) env.push(literal('AWS_ENDPOINT_URL_S3', config.s3Endpoint));
+  if (config.s3Region !== undefined) env.push(literal('AWS_REGION', config.s3Region));
+  if (config.s3CredentialsSecret !== undefined) {
+    env.push(fromSecret('AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID', config.s3CredentialsSecret));
+    env.push(
+      fromSecret('AWS_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY', config.s3CredentialsSecret),
+    );
+  }
+  if (config.s3ForcePathStyle) env.push(literal('SNAPKEEPER_S3_FORCE_PATH_STYLE', 'true'));
+  env.push(literal('SNAPKEEPER_TERMINATION_MESSAGE_PATH', TERMINATION_MESSAGE_PATH));
+  // Tools that look for a home directory find a writable one (or none, harmlessly).
+  env.push(literal('HOME', '/tmp'));
+  return env;
+}
