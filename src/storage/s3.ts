@@ -36,6 +36,8 @@ export interface S3StorageOptions {
    */
   partSize?: number;
   queueSize?: number;
+  /** ListObjectsV2 page size (MaxKeys); the server's default (1000) when absent. */
+  pageSize?: number;
   /** Tests pass their own client (e.g. with a short retry policy). */
   client?: S3Client;
 }
@@ -48,6 +50,7 @@ export class S3Storage implements Storage {
   private readonly endpoint: string;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly pageSize: number | undefined;
 
   constructor(options: S3StorageOptions) {
     this.bucket = options.bucket;
@@ -56,6 +59,7 @@ export class S3Storage implements Storage {
     this.description = `s3://${this.bucket}/${this.root}`;
     this.partSize = options.partSize ?? 16 * 1024 * 1024;
     this.queueSize = options.queueSize ?? 4;
+    this.pageSize = options.pageSize;
     const config: S3ClientConfig = {
       region: options.region,
       endpoint: options.endpoint,
@@ -188,6 +192,7 @@ export class S3Storage implements Storage {
             Bucket: this.bucket,
             Prefix: this.root + prefix,
             ContinuationToken,
+            MaxKeys: this.pageSize,
           }),
         );
       } catch (err) {
