@@ -40,12 +40,14 @@ const TOOLS: Record<Flavor, { dump: string[]; client: string[] }> = {
 
 /** Parses `mysqldump --version` of either vendor. */
 export function parseClientVersion(file: string, out: string): MysqlClientInfo {
-  // MariaDB: "mariadb-dump from 11.8.3-MariaDB, client 10.19 for debian-linux-gnu (x86_64)"
-  const maria = /from\s+(\d+\.\d+\.\d+)-MariaDB/i.exec(out);
-  if (maria) return { file, vendor: 'mariadb', version: maria[1]! };
+  if (/MariaDB/i.test(out)) {
+    // "mariadb-dump from 11.8.3-MariaDB, client 10.19 for debian-linux-gnu (x86_64)"
+    // "mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)"
+    const v = /(\d+\.\d+\.\d+)-MariaDB/i.exec(out)?.[1] ?? out.trim();
+    return { file, vendor: 'mariadb', version: v };
+  }
   // Oracle: "mysqldump  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)"
-  const ver = /Ver\s+(\d+\.\d+\.\d+)/.exec(out);
-  if (ver && /MariaDB/i.test(out)) return { file, vendor: 'mariadb', version: ver[1]! };
+  const ver = /Ver\s+(\d+\.\d+(?:\.\d+)?)/.exec(out);
   return { file, vendor: 'mysql', version: ver?.[1] ?? out.trim() };
 }
 
@@ -74,7 +76,6 @@ function connectionArgs(target: DumpTarget, defaultsFile: string): string[] {
     '--protocol=TCP',
     `--host=${target.host}`,
     `--port=${target.port}`,
-    '--connect-timeout=15',
   ];
   if (target.username) args.push(`--user=${target.username}`);
   return args;

@@ -85,6 +85,11 @@ function completion(child: ChildProcess, tool: string, options: RunOptions): Pro
   });
 }
 
+/** A tool that exits before reading its stdin (EPIPE) is reported by its exit status, not by the write. */
+function quietStdin(child: ChildProcess): void {
+  child.stdin?.on('error', () => undefined);
+}
+
 /** Starts a dump tool; its stdout is the dump. */
 export function startDump(
   cmd: ToolCommand,
@@ -93,6 +98,7 @@ export function startDump(
 ): DumpHandle & { child: ChildProcess } {
   const spawn = ctx.spawn ?? defaultSpawn;
   const child = spawn(cmd.file, cmd.args, { env: toolEnv(cmd.env), signal: ctx.signal });
+  quietStdin(child);
   child.stdin?.end();
   const done = completion(child, toolName(cmd, options), options);
   done.catch(() => undefined); // observed by the caller; avoid an unhandled rejection meanwhile
@@ -156,6 +162,7 @@ export async function runTool(
 ): Promise<string> {
   const spawn = ctx.spawn ?? defaultSpawn;
   const child = spawn(cmd.file, cmd.args, { env: toolEnv(cmd.env), signal: ctx.signal });
+  quietStdin(child);
   const done = completion(child, toolName(cmd, options), options);
   const chunks: Buffer[] = [];
   child.stdout?.on('data', (c: Buffer) => chunks.push(c));
