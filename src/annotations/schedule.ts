@@ -128,7 +128,8 @@ function resolveField(
     if (step < 1 || step > hi - lo + 1) return { reason: `step ${step} does not fit ${lo}-${hi}` };
     out.push(`${lo + (seed % step)}-${hi}/${step}`);
   }
-  return out.join(',');
+  // A hashed value can meet a literal one ("H,30" → "30,30"), which cron refuses.
+  return [...new Set(out)].join(',');
 }
 
 function hashNumber(workloadKey: string, field: number): number {

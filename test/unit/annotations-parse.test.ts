@@ -1,0 +1,399 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isTracked,
+  parseAnnotations,
+  type AnnotationDefaults,
+} from '../../src/annotations/index.js';
+
+const R1 = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+const R2 = 'age1lggyhqrw2nlhcxprm67z43rta597azn8gknawjehu9d9dl0jq3yqqvfafg';
+const S = 'snapkeeper.io/';
+const K = 'ksnapshot.clickandmortar.fr/';
+const noDefaults: AnnotationDefaults = { recipients: [], encryption: false };
+const ctx = (defaults: Partial<AnnotationDefaults> = {}) => ({
+  workloadKey: 'shop/Deployment/postgres',
+  defaults: { ...noDefaults, ...defaults },
+});
+const base = { [`${S}enabled`]: 'true', [`${S}type`]: 'postgresql', [`${S}schedule`]: '0 3 * * *' };
+
+function ok(annotations: Record<string, string>, defaults: Partial<AnnotationDefaults> = {}) {
+  const r = parseAnnotations(annotations, ctx(defaults));
+  if (!r.ok) throw new Error(`expected ok, got ${r.errors.join(' | ')}`);
+  return r;
+}
+function errors(annotations: Record<string, string>, defaults: Partial<AnnotationDefaults> = {}) {
+  const r = parseAnnotations(annotations, ctx(defaults));
+  if (r.ok) throw new Error('expected errors');
+  return r.errors;
+}
+
+describe('isTracked', () => {
+  it.each([
+    [undefined, false],
+    [{}, false],
+    [{ [`${S}enabled`]: 'true' }, true],
+    [{ [`${S}enabled`]: 'True ' }, true],
+    [{ [`${S}enabled`]: 'false' }, false],
+    [{ [`${S}enabled`]: 'yes' }, false],
+    [{ [`${K}enabled`]: 'true' }, true],
+    [{ [`${S}enabled`]: 'false', [`${K}enabled`]: 'true' }, false],
+    [{ [`${S}enabled`]: 'true', [`${K}enabled`]: 'false' }, true],
+  ])('given %j, when checked, then tracked is %s', (annotations, expected) => {
+    expect(isTracked(annotations)).toBe(expected);
+  });
+});
+
+describe('parseAnnotations: a valid set', () => {
+  it('given the three required annotations, when parsed, then the documented defaults fill the rest', () => {
+    const r = ok(base);
+    expect(r.spec).toEqual({
+      type: 'postgresql',
+      schedule: '0 3 * * *',
+      timezone: 'Etc/UTC',
+      recipients: [],
+      dumpOptions: [],
+      suspend: false,
+    });
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('given every optional annotation, when parsed, then each lands in the spec', () => {
+    const r = ok({
+      ...base,
+      [`${S}timezone`]: 'Europe/Paris',
+      [`${S}databases`]: 'app, audit,app',
+      [`${S}version`]: '16',
+      [`${S}retention`]: 'keep-last=7,keep-daily=14',
+      [`${S}encryption-recipients`]: `${R1}, ${R2}`,
+      [`${S}dump-options`]: `--format=custom --exclude-table 'audit log'`,
+      [`${S}suspend`]: 'true',
+      [`${S}resources`]: 'cpu=500m,memory=1Gi',
+    });
+    expect(r.spec).toEqual({
+      type: 'postgresql',
+      schedule: '0 3 * * *',
+      timezone: 'Europe/Paris',
+      databases: ['app', 'audit'],
+      clientVersion: '16',
+      retention: 'keep-last=7,keep-daily=14',
+      recipients: [R1, R2],
+      dumpOptions: ['--format=custom', '--exclude-table', 'audit log'],
+      suspend: true,
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '1Gi' } },
+    });
+  });
+
+  it('given an elasticsearch type, when parsed without a limit, then the page size is 1000', () => {
+    expect(ok({ ...base, [`${S}type`]: 'elasticsearch' }).spec.esLimit).toBe(1000);
+    expect(
+      ok({ ...base, [`${S}type`]: 'elasticsearch', [`${S}elasticsearch-limit`]: '250' }).spec
+        .esLimit,
+    ).toBe(250);
+  });
+
+  it('given databases "*", when parsed, then all databases are asked for', () => {
+    expect(ok({ ...base, [`${S}databases`]: ' * ' }).spec.databases).toBe('*');
+  });
+});
+
+describe('parseAnnotations: defaults and encryption', () => {
+  it.each([
+    ['no annotation, default off', {}, { encryption: false, recipients: [R1] }, []],
+    ['no annotation, default on', {}, { encryption: true, recipients: [R1] }, [R1]],
+    [
+      'recipients set, default off',
+      { [`${S}encryption-recipients`]: R2 },
+      { encryption: false },
+      [R2],
+    ],
+    [
+      'recipients set and enabled false',
+      { [`${S}encryption-recipients`]: R2, [`${S}encryption-enabled`]: 'false' },
+      {},
+      [],
+    ],
+    [
+      'enabled true, default recipients',
+      { [`${S}encryption-enabled`]: 'true' },
+      { recipients: [R1] },
+      [R1],
+    ],
+    [
+      'enabled false, default on',
+      { [`${S}encryption-enabled`]: 'false' },
+      { encryption: true, recipients: [R1] },
+      [],
+    ],
+  ])(
+    'given %s, when parsed, then the recipients are as expected',
+    (_n, extra, defaults, expected) => {
+      expect(ok({ ...base, ...extra }, defaults).spec.recipients).toEqual(expected);
+    },
+  );
+
+  it('given encryption on and no recipient anywhere, when parsed, then it is an error naming encryption-enabled', () => {
+    const e = errors({ ...base, [`${S}encryption-enabled`]: 'true' });
+    expect(e).toHaveLength(1);
+    expect(e[0]).toMatch(/^snapkeeper\.io\/encryption-enabled: .*no recipient/);
+  });
+
+  it('given a chart default retention and resources, when the pod sets none, then the defaults apply; when it sets one, it wins', () => {
+    const defaults = {
+      retention: 'max-age=30d',
+      resources: { requests: { cpu: '1' }, limits: {} },
+    };
+    expect(ok(base, defaults).spec.retention).toBe('max-age=30d');
+    expect(ok(base, defaults).spec.resources).toEqual(defaults.resources);
+    expect(ok({ ...base, [`${S}retention`]: 'keep-last=3' }, defaults).spec.retention).toBe(
+      'keep-last=3',
+    );
+  });
+});
+
+describe('parseAnnotations: ksnapshot compatibility', () => {
+  const ks = {
+    [`${K}enabled`]: 'true',
+    [`${K}type`]: 'mysql',
+    [`${K}schedule`]: '30 2 * * *',
+    [`${K}timezone`]: 'Europe/Paris',
+    [`${K}version`]: '5.7',
+    [`${K}encryption-enabled`]: 'true',
+    [`${K}encryption-recipient`]: R1,
+  };
+
+  it('given only ksnapshot annotations, when parsed, then they are understood', () => {
+    const r = ok(ks);
+    expect(r.spec).toMatchObject({
+      type: 'mysql',
+      schedule: '30 2 * * *',
+      timezone: 'Europe/Paris',
+      clientVersion: '5.7',
+      recipients: [R1],
+    });
+  });
+
+  it('given both prefixes with different values, when parsed, then snapkeeper.io wins and a warning says so', () => {
+    const r = ok({ ...ks, [`${S}schedule`]: '0 4 * * *' });
+    expect(r.spec.schedule).toBe('0 4 * * *');
+    expect(r.warnings.some((w) => w.startsWith(`${S}schedule: overrides ${K}schedule`))).toBe(true);
+  });
+
+  it('given a bad ksnapshot value, when parsed, then the error names the ksnapshot annotation', () => {
+    const e = errors({ ...ks, [`${K}timezone`]: 'Mars/Olympus' });
+    expect(e).toHaveLength(1);
+    expect(e[0]!.startsWith(`${K}timezone: "Mars/Olympus" is not`)).toBe(true);
+  });
+});
+
+describe('parseAnnotations: errors', () => {
+  it.each([
+    [
+      'type',
+      { [`${S}type`]: 'oracle' },
+      `${S}type: "oracle" is not a database type; accepted: postgresql, mysql, mariadb, elasticsearch`,
+    ],
+    [
+      'schedule fields',
+      { [`${S}schedule`]: '0 3 * *' },
+      `${S}schedule: "0 3 * *" is not a schedule`,
+    ],
+    [
+      'schedule with seconds',
+      { [`${S}schedule`]: '0 0 3 * * *' },
+      `${S}schedule: "0 0 3 * * *" is not a schedule`,
+    ],
+    [
+      'schedule out of range',
+      { [`${S}schedule`]: '61 3 * * *' },
+      `${S}schedule: "61 3 * * *" is not a schedule`,
+    ],
+    [
+      'schedule with L',
+      { [`${S}schedule`]: '0 3 * * 5L' },
+      `${S}schedule: "0 3 * * 5L" is not a schedule`,
+    ],
+    ['unknown macro', { [`${S}schedule`]: '@reboot' }, `${S}schedule: "@reboot" is not a schedule`],
+    ['timezone', { [`${S}timezone`]: 'Paris' }, `${S}timezone: "Paris" is not an IANA time zone`],
+    [
+      'timezone case',
+      { [`${S}timezone`]: 'europe/paris' },
+      `${S}timezone: "europe/paris" is not an IANA time zone (did you mean Europe/Paris?)`,
+    ],
+    [
+      'databases',
+      { [`${S}databases`]: 'app,,x' },
+      `${S}databases: "app,,x" is not a list of database names`,
+    ],
+    ['version', { [`${S}version`]: 'latest' }, `${S}version: "latest" is not a version`],
+    [
+      'retention',
+      { [`${S}retention`]: 'keep-last=0' },
+      `${S}retention: "keep-last=0" is not a retention policy`,
+    ],
+    [
+      'recipient',
+      { [`${S}encryption-recipients`]: `${R1},age1abc` },
+      `${S}encryption-recipients: "age1abc" is not an age recipient`,
+    ],
+    [
+      'encryption-enabled',
+      { [`${S}encryption-enabled`]: 'on' },
+      `${S}encryption-enabled: "on" is not a boolean; accepted: "true" or "false"`,
+    ],
+    [
+      'dump-options quote',
+      { [`${S}dump-options`]: `--x 'y` },
+      `${S}dump-options: "--x 'y" has an unterminated single quote`,
+    ],
+    [
+      'dump-options newline',
+      { [`${S}dump-options`]: '--a\n--b' },
+      `${S}dump-options: "--a --b" contains a newline or NUL`,
+    ],
+    [
+      'dump-options output',
+      { [`${S}dump-options`]: '--file=/x.sql' },
+      `${S}dump-options: "--file=/x.sql" sets --file`,
+    ],
+    [
+      'elasticsearch-limit',
+      { [`${S}elasticsearch-limit`]: '0' },
+      `${S}elasticsearch-limit: "0" is not a page size`,
+    ],
+    ['suspend', { [`${S}suspend`]: 'paused' }, `${S}suspend: "paused" is not a boolean`],
+    [
+      'resources',
+      { [`${S}resources`]: 'cpu=fast' },
+      `${S}resources: "cpu=fast" is not a resource list`,
+    ],
+    [
+      'resources name',
+      { [`${S}resources`]: 'gpu=1' },
+      `${S}resources: "gpu=1" is not a resource list`,
+    ],
+  ])(
+    'given a bad %s, when parsed, then one error names the annotation and the value',
+    (_n, extra, prefix) => {
+      const e = errors({ ...base, ...extra });
+      expect(e).toHaveLength(1);
+      expect(e[0]!.startsWith(prefix)).toBe(true);
+      expect(e[0]).toContain('accepted: ');
+    },
+  );
+
+  it('given no type and no schedule, when parsed, then both are reported as required', () => {
+    const e = errors({ [`${S}enabled`]: 'true' });
+    expect(e.map((x) => x.split(':')[0])).toEqual([`${S}type`, `${S}schedule`]);
+    expect(e.every((x) => x.includes('is required'))).toBe(true);
+  });
+
+  it('given several bad values, when parsed, then every one is reported', () => {
+    const e = errors({
+      ...base,
+      [`${S}timezone`]: 'x',
+      [`${S}suspend`]: 'x',
+      [`${S}version`]: 'x',
+    });
+    expect(e).toHaveLength(3);
+  });
+
+  it('given a long bad value, when reported, then it is shortened', () => {
+    const e = errors({ ...base, [`${S}version`]: 'v'.repeat(500) });
+    expect(e[0]!.length).toBeLessThan(250);
+  });
+});
+
+describe('parseAnnotations: warnings', () => {
+  it('given a misspelt snapkeeper.io key, when parsed, then a warning lists the known names', () => {
+    const r = ok({ ...base, [`${S}retension`]: 'keep-last=3' });
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(
+      /^snapkeeper\.io\/retension: unknown annotation, ignored; known: .*retention/,
+    );
+  });
+
+  it('given an elasticsearch-limit on a postgresql pod, when parsed, then it is ignored with a warning', () => {
+    const r = ok({ ...base, [`${S}elasticsearch-limit`]: '10' });
+    expect(r.spec.esLimit).toBeUndefined();
+    expect(r.warnings).toEqual([`${S}elasticsearch-limit: ignored for type postgresql`]);
+  });
+});
+
+describe('parseAnnotations never throws', () => {
+  // A small seeded generator: reproducible, and varied enough to hit every branch's edges.
+  function rng(seed: number) {
+    let s = seed >>> 0;
+    return () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+  }
+  const alphabet = [
+    'a',
+    'H',
+    '*',
+    '/',
+    '-',
+    ',',
+    '(',
+    ')',
+    '0',
+    '9',
+    ' ',
+    "'",
+    '"',
+    '\\',
+    '\n',
+    '\0',
+    '=',
+    '@',
+    'é',
+    '🙂',
+    'age1',
+    'true',
+    'cpu',
+    '1',
+  ];
+  const keys = [
+    'enabled',
+    'type',
+    'schedule',
+    'timezone',
+    'databases',
+    'version',
+    'retention',
+    'encryption-recipients',
+    'encryption-enabled',
+    'dump-options',
+    'elasticsearch-limit',
+    'suspend',
+    'resources',
+    'bogus',
+  ];
+
+  it('given 3000 random annotation sets, when parsed, then each returns a result and errors are well-formed', () => {
+    const rand = rng(42);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    for (let i = 0; i < 3000; i++) {
+      const annotations: Record<string, string> = {};
+      const n = Math.floor(rand() * 8);
+      for (let j = 0; j < n; j++) {
+        const len = Math.floor(rand() * 12);
+        let value = '';
+        for (let k = 0; k < len; k++) value += pick(alphabet);
+        annotations[`${pick([S, K])}${pick(keys)}`] = value;
+      }
+      const r = parseAnnotations(annotations, ctx());
+      if (!r.ok) {
+        expect(r.errors.length).toBeGreaterThan(0);
+        for (const e of r.errors)
+          expect(e).toMatch(/^(snapkeeper\.io|ksnapshot\.clickandmortar\.fr)\/[a-z-]+: /);
+      }
+    }
+  });
+
+  it('given values that are not strings, when parsed, then it does not throw', () => {
+    const weird = { [`${S}type`]: 5, [`${S}schedule`]: null } as unknown as Record<string, string>;
+    expect(parseAnnotations(weird, ctx()).ok).toBe(false);
+  });
+});
