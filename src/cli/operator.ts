@@ -1,10 +1,50 @@
 import type { Command } from 'commander';
+import { loadOperatorConfig } from '../config/operator.js';
+import { ConfigError, UserError } from '../errors.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { startOperator } from '../controller/run.js';
 import type { CliContext } from './context.js';
-import { notAvailableYet } from './not-yet.js';
 
-export function register(program: Command, _ctx: CliContext): void {
+interface OperatorFlags {
+  kubeconfig?: string;
+}
+
+/**
+ * `snapkeeper operator`: configuration from the environment (one line per
+ * problem, exit 2), the cluster from --kubeconfig / KUBECONFIG or the
+ * in-cluster ServiceAccount; runs until SIGTERM/SIGINT, then stops cleanly
+ * (in-flight reconciles finish, the Lease is released).
+ */
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('operator')
     .description('run the controller (in cluster, or out of cluster with a kubeconfig)')
-    .action(() => notAvailableYet('operator'));
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig to use out of cluster (default: KUBECONFIG, else in-cluster)',
+    )
+    .action((flags: OperatorFlags) => runOperatorCommand(flags, ctx));
+}
+
+export async function runOperatorCommand(flags: OperatorFlags, ctx: CliContext): Promise<void> {
+  let config;
+  try {
+    config = loadOperatorConfig(ctx.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) ctx.stderr.write(`snapkeeper: ${problem}\n`);
+    throw new UserError(`invalid operator configuration (${err.problems.length} problem(s) above)`);
+  }
+  const kubeConfig = loadKubeConfig({ kubeconfig: flags.kubeconfig, env: ctx.env });
+  const log = ctx.log.child({ component: 'operator' });
+  if (ctx.signal.aborted) return;
+
+  const running = await startOperator({ config, kubeConfig, log, signal: ctx.signal });
+  if (!ctx.signal.aborted) {
+    await new Promise<void>((resolve) =>
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+  }
+  log.info('shutting down', { reason: String(ctx.signal.reason ?? 'signal') });
+  await running.stop();
 }

@@ -1,0 +1,111 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { MANAGED_BY, MANAGED_BY_LABEL, SPEC_HASH_ANNOTATION } from '../labels.js';
+import type { ObjectWriter } from '../kube/api.js';
+import { isConflict, isNotFound } from '../kube/errors.js';
+
+/**
+ * The one write path. Everything snapkeeper creates, updates or deletes in
+ * the API (Events and the Lease aside) goes through applyObject/deleteOwned.
+ *
+ * The decision is made on the spec-hash annotation the desired object
+ * carries: equal hashes mean nothing to do (no request at all), so a resync
+ * of an unchanged world writes nothing. A 409 (someone else wrote first, or
+ * our cache is behind) is not an error: the caller requeues. An object of the
+ * same name without snapkeeper's managed-by label is never touched.
+ */
+export type ApplyResult<T> =
+  | { action: 'created' | 'updated'; object: T }
+  | { action: 'unchanged'; object: T }
+  | { action: 'conflict'; message: string }
+  | { action: 'foreign'; message: string };
+
+export type DeleteResult = 'deleted' | 'absent' | 'conflict' | 'foreign';
+
+export const isManaged = (obj: KubernetesObject | undefined): boolean =>
+  obj?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
+
+export const hashOf = (obj: KubernetesObject | undefined): string | undefined =>
+  obj?.metadata?.annotations?.[SPEC_HASH_ANNOTATION];
+
+const describe = (kind: string, obj: KubernetesObject) =>
+  `${kind} ${obj.metadata?.namespace}/${obj.metadata?.name}`;
+
+/**
+ * Bring one object to its desired state. `desired` must carry the spec-hash
+ * annotation (the desired builders set it); `existing` is what the cache
+ * holds under that name (undefined if nothing).
+ */
+export async function applyObject<T extends KubernetesObject>(
+  writer: ObjectWriter<T>,
+  desired: T,
+  existing: T | undefined,
+): Promise<ApplyResult<T>> {
+  const hash = hashOf(desired);
+  if (!hash) throw new Error(`${describe(writer.kind, desired)}: desired object has no spec hash`);
+  if (!isManaged(desired)) {
+    throw new Error(`${describe(writer.kind, desired)}: desired object lacks the managed-by label`);
+  }
+
+  if (!existing) {
+    try {
+      return { action: 'created', object: await writer.create(desired) };
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      // AlreadyExists: either our cache is behind, or the name is taken by
+      // an object snapkeeper did not create.
+      const current = await writer.get(
+        desired.metadata?.namespace ?? '',
+        desired.metadata?.name ?? '',
+      );
+      if (current && !isManaged(current)) return foreign(writer.kind, desired);
+      return { action: 'conflict', message: `${describe(writer.kind, desired)} already exists` };
+    }
+  }
+
+  if (!isManaged(existing)) return foreign(writer.kind, desired);
+  if (hashOf(existing) === hash) return { action: 'unchanged', object: existing };
+
+  const body = {
+    ...desired,
+    metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion },
+  } as T;
+  try {
+    return { action: 'updated', object: await writer.replace(body) };
+  } catch (err) {
+    if (isConflict(err) || isNotFound(err)) {
+      return {
+        action: 'conflict',
+        message: `${describe(writer.kind, desired)} changed while updating`,
+      };
+    }
+    throw err;
+  }
+}
+
+/** Delete an object snapkeeper owns; anything without its label is left alone. */
+export async function deleteOwned<T extends KubernetesObject>(
+  writer: ObjectWriter<T>,
+  existing: T | undefined,
+): Promise<DeleteResult> {
+  if (!existing) return 'absent';
+  if (!isManaged(existing)) return 'foreign';
+  try {
+    await writer.delete(
+      existing.metadata?.namespace ?? '',
+      existing.metadata?.name ?? '',
+      existing.metadata?.resourceVersion,
+    );
+    return 'deleted';
+  } catch (err) {
+    if (isNotFound(err)) return 'absent';
+    if (isConflict(err)) return 'conflict';
+    throw err;
+  }
+}
+
+function foreign<T>(kind: string, desired: KubernetesObject): ApplyResult<T> {
+  return {
+    action: 'foreign',
+    message: `${describe(kind, desired)} exists and is not managed by snapkeeper; leaving it alone`,
+  };
+}

@@ -1,0 +1,20 @@
+import { isTracked, parseAnnotations } from '../annotations/index.js';
+import { resolveCredentials } from '../discovery/credentials.js';
+import { resolveWorkload, workloadKey } from '../discovery/owner.js';
+import { selectService } from '../discovery/service.js';
+import { desiredCronJob } from '../desired/cronjob.js';
+import { objectName } from '../desired/names.js';
+import { desiredSecret } from '../desired/secret.js';
+import type { Logic } from './logic.js';
+
+export const defaultLogic: Logic = {
+  isTracked,
+  parseAnnotations,
+  resolveWorkload,
+  workloadKey,
+  selectService,
+  resolveCredentials,
+  objectName,
+  desiredCronJob,
+  desiredSecret,
+};

@@ -1,0 +1,276 @@
+import type { V1CronJob, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { AnnotationDefaults } from '../annotations/index.js';
+import { applyObject, deleteOwned, type ApplyResult } from '../apply/apply.js';
+import type { OperatorConfig } from '../config/operator.js';
+import type { Logger } from '../log.js';
+import {
+  ANNOTATION_PREFIX,
+  KSNAPSHOT_PREFIX,
+  WORKLOAD_KIND_LABEL,
+  WORKLOAD_NAME_LABEL,
+  WORKLOAD_NAMESPACE_LABEL,
+} from '../labels.js';
+import type { KubeApi } from '../kube/api.js';
+import type { ObjectStore } from '../kube/informer.js';
+import { EventReasons, type EventRecorder } from './events.js';
+import type { Logic, WorkloadRef } from './logic.js';
+import type { ReconcileOutcome } from './queue.js';
+
+/** Why a tracked workload has (or has not) its CronJob; feeds snapkeeper_workloads{state}. */
+export type WorkloadState =
+  | 'scheduled'
+  | 'suspended'
+  | 'invalid'
+  | 'no_service'
+  | 'ambiguous_service'
+  | 'missing_credentials';
+
+export interface ReconcileDeps {
+  config: OperatorConfig;
+  logic: Logic;
+  api: Pick<KubeApi, 'read' | 'cronJobs' | 'secrets'>;
+  /** Live (not terminating) pods of a workload, from the pod cache. */
+  podsOf(key: string): V1Pod[];
+  services: ObjectStore<V1Service>;
+  cronJobs: ObjectStore<V1CronJob>;
+  secrets: ObjectStore<V1Secret>;
+  events: EventRecorder;
+  log: Logger;
+  /** Called with the outcome of each reconcile (undefined: not tracked any more). */
+  setState(key: string, state: WorkloadState | undefined): void;
+  /**
+   * False while pods of the workload's namespace are still being resolved to
+   * their workloads: "no pod" may then only mean "not indexed yet".
+   */
+  mayDelete(): boolean;
+}
+
+/** Requeue soon after a 409: our cache is about to catch up. */
+const CONFLICT_REQUEUE_MS = 500;
+const UNRESOLVED_REQUEUE_MS = 1000;
+
+export function parseWorkloadKey(key: string): WorkloadRef {
+  const [namespace = '', kind = '', ...rest] = key.split('/');
+  return { namespace, kind: kind as WorkloadRef['kind'], name: rest.join('/') };
+}
+
+/** The owned objects of a workload: by its labels, or by the stable name. */
+function ownedBy<T extends V1CronJob | V1Secret>(
+  store: ObjectStore<T>,
+  controlNamespace: string,
+  w: WorkloadRef,
+  name: string,
+): T[] {
+  const found = new Map<string, T>();
+  for (const obj of store.list(controlNamespace)) {
+    const l = obj.metadata?.labels ?? {};
+    if (
+      l[WORKLOAD_NAMESPACE_LABEL] === w.namespace &&
+      l[WORKLOAD_KIND_LABEL] === w.kind &&
+      l[WORKLOAD_NAME_LABEL] === w.name
+    ) {
+      found.set(obj.metadata?.name ?? '', obj);
+    }
+  }
+  const byName = store.get(controlNamespace, name);
+  if (byName) found.set(name, byName);
+  return [...found.values()];
+}
+
+/** Only the snapkeeper settings of a pod, for comparing replicas. */
+function settingsOf(pod: V1Pod): string {
+  const a = pod.metadata?.annotations ?? {};
+  return JSON.stringify(
+    Object.keys(a)
+      .filter((k) => k.startsWith(ANNOTATION_PREFIX) || k.startsWith(KSNAPSHOT_PREFIX))
+      .sort()
+      .map((k) => [k, a[k]]),
+  );
+}
+
+const newestFirst = (a: V1Pod, b: V1Pod) => {
+  const ta = a.metadata?.creationTimestamp ? new Date(a.metadata.creationTimestamp).getTime() : 0;
+  const tb = b.metadata?.creationTimestamp ? new Date(b.metadata.creationTimestamp).getTime() : 0;
+  return tb - ta || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? '');
+};
+
+/**
+ * One workload, from the caches to its desired CronJob and Secret:
+ *
+ *   no tracked pod left      → delete its CronJob and Secret (labelled ones only)
+ *   annotations invalid      → Warning per problem; last good CronJob untouched
+ *   no / several Services    → Warning; last good CronJob untouched
+ *   credentials missing      → Warning; last good CronJob untouched
+ *   otherwise                → apply Secret, then CronJob; BackupScheduled on change
+ *
+ * "Untouched" is deliberate: a typo in an annotation, or a Service being
+ * replaced, must not stop the backups that worked until then.
+ */
+export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<ReconcileOutcome> {
+  const { config, logic, log } = d;
+  const w = parseWorkloadKey(key);
+  const name = logic.objectName(w);
+  const pods = d.podsOf(key).filter((p) => logic.isTracked(p.metadata?.annotations));
+
+  if (pods.length === 0) return cleanup(key, w, name, d);
+
+  pods.sort(newestFirst);
+  const pod = pods[0]!;
+  const podRef = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  const settings = settingsOf(pod);
+  const disagreeing = pods.filter((p) => settingsOf(p) !== settings);
+  if (disagreeing.length > 0) {
+    await d.events.record(
+      pod,
+      'Warning',
+      EventReasons.ConflictingAnnotations,
+      `pods of ${w.kind} ${w.name} disagree on snapkeeper annotations ` +
+        `(${disagreeing.map((p) => p.metadata?.name).join(', ')}); using those of the newest pod ${pod.metadata?.name}`,
+    );
+  }
+
+  const defaults: AnnotationDefaults = {
+    recipients: config.defaultRecipients,
+    encryption: config.defaultEncryption,
+    resources: config.defaultResources,
+    ...(config.defaultRetention ? { retention: config.defaultRetention } : {}),
+  };
+  const parsed = logic.parseAnnotations(pod.metadata?.annotations ?? {}, {
+    workloadKey: key,
+    defaults,
+  });
+  if (!parsed.ok) {
+    d.setState(key, 'invalid');
+    for (const e of [...new Set(parsed.errors)]) {
+      await d.events.record(pod, 'Warning', EventReasons.InvalidAnnotation, e);
+    }
+    log.info('invalid annotations; existing CronJob left as it is', {
+      workload: key,
+      pod: podRef,
+      problems: parsed.errors.length,
+    });
+    return;
+  }
+  const spec = parsed.spec;
+
+  const services = d.services.list(w.namespace);
+  const selected = logic.selectService(pods, services, spec.type);
+  if (!selected.ok) {
+    d.setState(key, selected.reason === 'NoService' ? 'no_service' : 'ambiguous_service');
+    await d.events.record(pod, 'Warning', selected.reason, selected.message);
+    return;
+  }
+
+  const creds = await logic.resolveCredentials(pod, spec.type, {
+    secret: (ns, n) => d.api.read.getSecret(ns, n),
+    configMap: (ns, n) => d.api.read.getConfigMap(ns, n),
+  });
+  if (!creds.ok) {
+    d.setState(key, 'missing_credentials');
+    await d.events.record(pod, 'Warning', EventReasons.MissingCredentials, creds.message);
+    return;
+  }
+
+  const desiredSecret = logic.desiredSecret({
+    workload: w,
+    credentials: creds.credentials,
+    config,
+    type: spec.type,
+  });
+  const desiredCron = logic.desiredCronJob({
+    workload: w,
+    spec,
+    target: { host: selected.host, port: selected.port },
+    credentials: {
+      hasUsername: creds.credentials.username !== undefined,
+      hasPassword: creds.credentials.password !== undefined,
+      hasDatabase: creds.credentials.database !== undefined,
+    },
+    config,
+    sourcePod: podRef,
+  });
+  const ns = config.controlNamespace;
+
+  const secretResult = await applyObject(
+    d.api.secrets,
+    desiredSecret,
+    d.secrets.get(ns, desiredSecret.metadata?.name ?? ''),
+  );
+  const stop = blocked(secretResult, key, log);
+  if (stop) return stop;
+
+  const cronResult = await applyObject(
+    d.api.cronJobs,
+    desiredCron,
+    d.cronJobs.get(ns, desiredCron.metadata?.name ?? ''),
+  );
+  const stop2 = blocked(cronResult, key, log);
+  if (stop2) return stop2;
+
+  d.setState(key, spec.suspend ? 'suspended' : 'scheduled');
+  if (cronResult.action === 'created' || cronResult.action === 'updated') {
+    log.info(`CronJob ${cronResult.action}`, {
+      workload: key,
+      cronJob: `${ns}/${desiredCron.metadata?.name}`,
+    });
+    await d.events.record(
+      pod,
+      'Normal',
+      EventReasons.BackupScheduled,
+      `backup of ${w.kind} ${w.name} (${spec.type}) scheduled "${spec.schedule}" ${spec.timezone}` +
+        `${spec.suspend ? ' (suspended)' : ''} as CronJob ${ns}/${desiredCron.metadata?.name}`,
+    );
+  } else if (secretResult.action === 'updated') {
+    log.info('credentials Secret updated', {
+      workload: key,
+      secret: `${ns}/${desiredSecret.metadata?.name}`,
+    });
+  }
+  return;
+}
+
+function blocked(r: ApplyResult<unknown>, key: string, log: Logger): ReconcileOutcome | undefined {
+  if (r.action === 'conflict') {
+    log.debug('conflict, requeueing', { workload: key, message: r.message });
+    return { requeueAfterMs: CONFLICT_REQUEUE_MS };
+  }
+  if (r.action === 'foreign') {
+    // Not ours: never overwritten. Nothing to retry until it goes.
+    log.warn(r.message, { workload: key });
+    return { requeueAfterMs: -1 };
+  }
+  return undefined;
+}
+
+async function cleanup(
+  key: string,
+  w: WorkloadRef,
+  name: string,
+  d: ReconcileDeps,
+): Promise<ReconcileOutcome> {
+  d.setState(key, undefined);
+  const ns = d.config.controlNamespace;
+  const owned = [...ownedBy(d.cronJobs, ns, w, name), ...ownedBy(d.secrets, ns, w, name)];
+  if (owned.length === 0) return;
+  if (!d.mayDelete()) return { requeueAfterMs: UNRESOLVED_REQUEUE_MS };
+  let conflict = false;
+  for (const cj of ownedBy(d.cronJobs, ns, w, name)) {
+    const r = await deleteOwned(d.api.cronJobs, cj);
+    if (r === 'deleted')
+      d.log.info('CronJob deleted: workload or annotation gone', {
+        workload: key,
+        cronJob: `${ns}/${cj.metadata?.name}`,
+      });
+    conflict ||= r === 'conflict';
+  }
+  for (const s of ownedBy(d.secrets, ns, w, name)) {
+    const r = await deleteOwned(d.api.secrets, s);
+    if (r === 'deleted')
+      d.log.info('Secret deleted: workload or annotation gone', {
+        workload: key,
+        secret: `${ns}/${s.metadata?.name}`,
+      });
+    conflict ||= r === 'conflict';
+  }
+  return conflict ? { requeueAfterMs: CONFLICT_REQUEUE_MS } : undefined;
+}

@@ -1,0 +1,96 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { OperatorConfig } from '../config/operator.js';
+import type { Logger } from '../log.js';
+import { createMetrics, type Metrics } from '../metrics/registry.js';
+import { createKubeApi, type RequestListener } from '../kube/api.js';
+import { countRequests } from '../kube/metrics.js';
+import { HealthServer } from '../server/http.js';
+import { Controller, type ControllerOptions } from './controller.js';
+import { defaultLogic } from './logic-default.js';
+
+export interface OperatorOptions {
+  config: OperatorConfig;
+  kubeConfig: KubeConfig;
+  log: Logger;
+  metrics?: Metrics;
+  /** Also told of every API request (after the metric). */
+  onRequest?: RequestListener;
+  /** Aborting it during start-up stops the operator (start then resolves). */
+  signal?: AbortSignal;
+  /** Serve /metrics, /healthz, /readyz (default true). */
+  http?: boolean;
+  tuning?: Partial<
+    Pick<
+      ControllerOptions,
+      | 'concurrency'
+      | 'leaseDurationSeconds'
+      | 'leaseRetryPeriodMs'
+      | 'leaseRenewDeadlineMs'
+      | 'eventWindowMs'
+    >
+  >;
+}
+
+export interface RunningOperator {
+  controller: Controller;
+  metrics: Metrics;
+  /** Where the HTTP server listens, if started. */
+  httpPort: number | undefined;
+  /** Stop everything; `release` false leaves the Lease held, as a crash would. */
+  stop(release?: boolean): Promise<void>;
+}
+
+/** Start the operator: HTTP endpoints, informers, then (as leader) reconciles. */
+export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
+  const metrics = o.metrics ?? createMetrics();
+  const api = createKubeApi(o.kubeConfig, countRequests(metrics, o.onRequest));
+  const controller = new Controller({
+    config: o.config,
+    api,
+    logic: defaultLogic,
+    log: o.log,
+    metrics,
+    ...o.tuning,
+  });
+  let server: HealthServer | undefined;
+  let httpPort: number | undefined;
+  if (o.http !== false) {
+    server = new HealthServer({
+      registry: metrics.registry,
+      host: o.config.http.host,
+      port: o.config.http.port,
+      ready: () => controller.isReady(),
+    });
+    httpPort = (await server.start()).port;
+    o.log.info('serving /metrics, /healthz, /readyz', {
+      address: `${o.config.http.host}:${httpPort}`,
+    });
+  }
+  o.log.info('starting', {
+    controlNamespace: o.config.controlNamespace,
+    watchNamespaces: o.config.watchNamespaces,
+    leaderElection: o.config.leaderElection,
+    identity: o.config.podName,
+  });
+  const onAbort = () => void controller.stop();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await controller.start();
+  } catch (err) {
+    await server?.stop();
+    throw err;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  return {
+    controller,
+    metrics,
+    httpPort,
+    async stop(release = true) {
+      if (release) await controller.stop();
+      else await controller.stopWithoutRelease();
+      await server?.stop();
+      o.log.info('stopped');
+    },
+  };
+}

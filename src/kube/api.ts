@@ -1,0 +1,287 @@
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  Watch,
+  type CoreV1Event,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1ConfigMap,
+  type V1CronJob,
+  type V1Job,
+  type V1Lease,
+  type V1Pod,
+  type V1ReplicaSet,
+  type V1Secret,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { isNotFound } from './errors.js';
+
+/**
+ * The thin layer between snapkeeper and the Kubernetes API. Everything the
+ * operator does to the API goes through one of these narrow interfaces, and
+ * every request is reported to `onRequest` (verb + resource) before it is
+ * sent: that feeds `snapkeeper_kube_api_requests_total{verb}` and lets tests
+ * count writes.
+ */
+export const Verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
+export type Verb = (typeof Verbs)[number];
+export const WRITE_VERBS: ReadonlySet<Verb> = new Set(['create', 'update', 'patch', 'delete']);
+
+export type RequestListener = (verb: Verb, resource: string) => void;
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+/** What an informer needs: a list, and a watch from a resourceVersion. */
+export interface ListWatchSource<T extends KubernetesObject> {
+  readonly description: string;
+  list(): Promise<ListResult<T>>;
+  /**
+   * Starts a watch; `onEvent` per event, `onDone` once when it ends (null on
+   * a clean server-side close). Returns a function that aborts it.
+   */
+  watch(
+    resourceVersion: string,
+    onEvent: (event: WatchEvent<T>) => void,
+    onDone: (err: unknown) => void,
+  ): Promise<() => void>;
+}
+
+/** Reads done at reconcile time (owners and the referenced Secrets/ConfigMaps). */
+export interface ReadApi {
+  getReplicaSet(namespace: string, name: string): Promise<V1ReplicaSet | undefined>;
+  getJob(namespace: string, name: string): Promise<V1Job | undefined>;
+  getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
+}
+
+/** Writes on one kind of object snapkeeper owns (CronJob, Secret). */
+export interface ObjectWriter<T extends KubernetesObject> {
+  readonly kind: string;
+  get(namespace: string, name: string): Promise<T | undefined>;
+  create(obj: T): Promise<T>;
+  /** Replace with optimistic concurrency: obj.metadata.resourceVersion must be set. */
+  replace(obj: T): Promise<T>;
+  delete(namespace: string, name: string, resourceVersion?: string): Promise<void>;
+}
+
+export interface EventApi {
+  create(namespace: string, event: CoreV1Event): Promise<CoreV1Event>;
+  get(namespace: string, name: string): Promise<CoreV1Event | undefined>;
+  replace(namespace: string, event: CoreV1Event): Promise<CoreV1Event>;
+  list(namespace: string, fieldSelector: string): Promise<CoreV1Event[]>;
+}
+
+export interface LeaseApi {
+  get(namespace: string, name: string): Promise<V1Lease | undefined>;
+  create(lease: V1Lease): Promise<V1Lease>;
+  replace(lease: V1Lease): Promise<V1Lease>;
+}
+
+export interface KubeApi {
+  read: ReadApi;
+  cronJobs: ObjectWriter<V1CronJob>;
+  secrets: ObjectWriter<V1Secret>;
+  events: EventApi;
+  leases: LeaseApi;
+  pods(namespace: string): ListWatchSource<V1Pod>;
+  services(namespace: string): ListWatchSource<V1Service>;
+  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1CronJob>;
+  ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1Secret>;
+}
+
+async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function nameOf(obj: KubernetesObject): { namespace: string; name: string } {
+  return { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
+}
+
+/**
+ * Server-side watch timeout, randomised like client-go (5–10 min) so that
+ * many watches do not all reconnect at once.
+ */
+function watchTimeoutSeconds(): number {
+  return 300 + Math.floor(Math.random() * 300);
+}
+
+export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () => {}): KubeApi {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const watcher = new Watch(kc);
+  const count = (verb: Verb, resource: string) => onRequest(verb, resource);
+
+  function source<T extends KubernetesObject>(
+    resource: string,
+    path: string,
+    list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+    labelSelector?: string,
+  ): ListWatchSource<T> {
+    return {
+      description: `${resource} ${path}${labelSelector ? ` (${labelSelector})` : ''}`,
+      async list() {
+        count('list', resource);
+        const res = await list();
+        return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+      },
+      async watch(resourceVersion, onEvent, onDone) {
+        count('watch', resource);
+        const params: Record<string, string | number | boolean> = {
+          resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: watchTimeoutSeconds(),
+        };
+        if (labelSelector) params.labelSelector = labelSelector;
+        const controller = await watcher.watch(
+          path,
+          params,
+          (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),
+          onDone,
+        );
+        return () => controller.abort();
+      },
+    };
+  }
+
+  return {
+    read: {
+      getReplicaSet: (namespace, name) => {
+        count('get', 'replicasets');
+        return orUndefined(apps.readNamespacedReplicaSet({ namespace, name }));
+      },
+      getJob: (namespace, name) => {
+        count('get', 'jobs');
+        return orUndefined(batch.readNamespacedJob({ namespace, name }));
+      },
+      getSecret: (namespace, name) => {
+        count('get', 'secrets');
+        return orUndefined(core.readNamespacedSecret({ namespace, name }));
+      },
+      getConfigMap: (namespace, name) => {
+        count('get', 'configmaps');
+        return orUndefined(core.readNamespacedConfigMap({ namespace, name }));
+      },
+    },
+    cronJobs: {
+      kind: 'CronJob',
+      get: (namespace, name) => {
+        count('get', 'cronjobs');
+        return orUndefined(batch.readNamespacedCronJob({ namespace, name }));
+      },
+      create: (body) => {
+        count('create', 'cronjobs');
+        return batch.createNamespacedCronJob({ namespace: nameOf(body).namespace, body });
+      },
+      replace: (body) => {
+        count('update', 'cronjobs');
+        return batch.replaceNamespacedCronJob({ ...nameOf(body), body });
+      },
+      delete: async (namespace, name, resourceVersion) => {
+        count('delete', 'cronjobs');
+        await batch.deleteNamespacedCronJob({
+          namespace,
+          name,
+          // Background: the CronJob's Jobs go with it; stored backups never do.
+          body: {
+            propagationPolicy: 'Background',
+            ...(resourceVersion ? { preconditions: { resourceVersion } } : {}),
+          },
+        });
+      },
+    },
+    secrets: {
+      kind: 'Secret',
+      get: (namespace, name) => {
+        count('get', 'secrets');
+        return orUndefined(core.readNamespacedSecret({ namespace, name }));
+      },
+      create: (body) => {
+        count('create', 'secrets');
+        return core.createNamespacedSecret({ namespace: nameOf(body).namespace, body });
+      },
+      replace: (body) => {
+        count('update', 'secrets');
+        return core.replaceNamespacedSecret({ ...nameOf(body), body });
+      },
+      delete: async (namespace, name, resourceVersion) => {
+        count('delete', 'secrets');
+        await core.deleteNamespacedSecret({
+          namespace,
+          name,
+          ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}),
+        });
+      },
+    },
+    events: {
+      create: (namespace, body) => {
+        count('create', 'events');
+        return core.createNamespacedEvent({ namespace, body });
+      },
+      get: (namespace, name) => {
+        count('get', 'events');
+        return orUndefined(core.readNamespacedEvent({ namespace, name }));
+      },
+      replace: (namespace, body) => {
+        count('update', 'events');
+        return core.replaceNamespacedEvent({ namespace, name: body.metadata?.name ?? '', body });
+      },
+      list: async (namespace, fieldSelector) => {
+        count('list', 'events');
+        return (await core.listNamespacedEvent({ namespace, fieldSelector })).items;
+      },
+    },
+    leases: {
+      get: (namespace, name) => {
+        count('get', 'leases');
+        return orUndefined(coordination.readNamespacedLease({ namespace, name }));
+      },
+      create: (body) => {
+        count('create', 'leases');
+        return coordination.createNamespacedLease({ namespace: nameOf(body).namespace, body });
+      },
+      replace: (body) => {
+        count('update', 'leases');
+        return coordination.replaceNamespacedLease({ ...nameOf(body), body });
+      },
+    },
+    pods: (namespace) =>
+      source<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`, () =>
+        core.listNamespacedPod({ namespace }),
+      ),
+    services: (namespace) =>
+      source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`, () =>
+        core.listNamespacedService({ namespace }),
+      ),
+    ownedCronJobs: (namespace, labelSelector) =>
+      source<V1CronJob>(
+        'cronjobs',
+        `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
+        () => batch.listNamespacedCronJob({ namespace, labelSelector }),
+        labelSelector,
+      ),
+    ownedSecrets: (namespace, labelSelector) =>
+      source<V1Secret>(
+        'secrets',
+        `/api/v1/namespaces/${namespace}/secrets`,
+        () => core.listNamespacedSecret({ namespace, labelSelector }),
+        labelSelector,
+      ),
+  };
+}
