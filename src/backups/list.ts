@@ -1,0 +1,128 @@
+import { text } from 'node:stream/consumers';
+import { UserError, describeError } from '../errors.js';
+import { MANIFEST_NAME, manifestSchema, type Manifest } from '../manifest.js';
+import { checkKey } from '../storage/errors.js';
+import type { Storage } from '../storage/types.js';
+
+/** One complete backup: a valid manifest and the objects it names. */
+export interface BackupEntry {
+  manifestKey: string;
+  manifest: Manifest;
+  /** When the dump started: the point in time the backup stands for (`--at` compares with it). */
+  time: Date;
+  /** `namespace/name` */
+  workload: string;
+  /** Stored bytes of all its objects. */
+  bytes: number;
+}
+
+export interface ListBackupsOptions {
+  /** `namespace/name`: only that workload's backups (listed under its prefix). */
+  workload?: string;
+  /**
+   * Where to list; default `<namespace>/<name>/` with a workload, else the
+   * whole storage. For a custom key template, the part before its first
+   * variable. Manifests are filtered by workload either way.
+   */
+  prefix?: string;
+  /** Every manifest that was skipped, and why (unreadable, invalid, other workload). */
+  onSkip?: (manifestKey: string, reason: string) => void;
+}
+
+/** Reads in parallel, but not a thousand requests at once. */
+const READ_CONCURRENCY = 8;
+
+/**
+ * Backups with a valid manifest, newest first. A backup whose manifest is
+ * missing (incomplete: it is written last) or invalid never shows, so list,
+ * restore and retention never touch it.
+ */
+export async function listBackups(
+  storage: Storage,
+  options: ListBackupsOptions = {},
+): Promise<BackupEntry[]> {
+  const workload = options.workload !== undefined ? parseWorkload(options.workload) : undefined;
+  const prefix = options.prefix ?? (workload ? `${workload.namespace}/${workload.name}/` : '');
+  const keys: string[] = [];
+  for await (const o of storage.list(prefix)) {
+    if (o.key === MANIFEST_NAME || o.key.endsWith('/' + MANIFEST_NAME)) keys.push(o.key);
+  }
+  const skip = options.onSkip ?? (() => undefined);
+  const entries: BackupEntry[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const key = keys[next++]!;
+      const result = await readManifest(storage, key);
+      if (!result.ok) {
+        skip(key, result.error);
+        continue;
+      }
+      const m = result.manifest;
+      if (workload && (m.workload.namespace !== workload.namespace || m.workload.name !== workload.name)) {
+        skip(key, `belongs to ${m.workload.namespace}/${m.workload.name}`);
+        continue;
+      }
+      entries.push(toEntry(key, m));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, keys.length) }, worker));
+  return entries.sort(newestFirst);
+}
+
+export function toEntry(manifestKey: string, manifest: Manifest): BackupEntry {
+  return {
+    manifestKey,
+    manifest,
+    time: new Date(manifest.startedAt),
+    workload: `${manifest.workload.namespace}/${manifest.workload.name}`,
+    bytes: manifest.objects.reduce((n, o) => n + o.bytes, 0),
+  };
+}
+
+export function newestFirst(a: BackupEntry, b: BackupEntry): number {
+  return b.time.getTime() - a.time.getTime() || (a.manifestKey < b.manifestKey ? 1 : -1);
+}
+
+/**
+ * A manifest, read and validated. Never throws for a bad manifest: it is a
+ * reason to skip, not a failure of the listing. Object keys that would leave
+ * the storage root make the manifest invalid.
+ */
+export async function readManifest(
+  storage: Storage,
+  key: string,
+): Promise<{ ok: true; manifest: Manifest } | { ok: false; error: string }> {
+  let raw: string;
+  try {
+    raw = await text(await storage.get(key));
+  } catch (err) {
+    return { ok: false, error: `unreadable: ${describeError(err)}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: 'not JSON' };
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return { ok: false, error: `invalid manifest: ${first?.path.join('.') || '(root)'}: ${first?.message}` };
+  }
+  for (const o of parsed.data.objects) {
+    try {
+      checkKey(o.key);
+    } catch {
+      return { ok: false, error: `invalid manifest: object key ${JSON.stringify(o.key)}` };
+    }
+  }
+  return { ok: true, manifest: parsed.data };
+}
+
+/** `namespace/name`, as `--workload` takes it; UserError otherwise. */
+export function parseWorkload(s: string): { namespace: string; name: string } {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(s.trim());
+  if (!m) throw new UserError(`invalid workload ${JSON.stringify(s)}: expected namespace/name`);
+  return { namespace: m[1]!, name: m[3]! };
+}
