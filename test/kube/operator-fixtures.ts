@@ -1,0 +1,266 @@
+// Shared by the operator suites: a workload chain built the way the
+// Deployment controller builds it (Deployment → ReplicaSet → Pod with
+// controller ownerReferences), an operator started in-process with its log
+// and its API requests captured.
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { KubeInfo } from '../env/helpers.js';
+import { kubeConfig, uniqueName } from '../env/helpers.js';
+import { loadOperatorConfig, type OperatorConfig } from '../../src/config/operator.js';
+import {
+  startOperator,
+  type OperatorOptions,
+  type RunningOperator,
+} from '../../src/controller/run.js';
+import { WRITE_VERBS, type Verb } from '../../src/kube/api.js';
+import { createLogger } from '../../src/log.js';
+
+export const PASSWORD = 'S3cr3t-pa55w0rd-zz9';
+
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function newNamespace(kube: KubeInfo, prefix: string): Promise<string> {
+  const name = uniqueName(prefix)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 50);
+  await kubeConfig(kube)
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+export interface Recorded {
+  verb: Verb;
+  resource: string;
+  at: number;
+}
+
+export interface TestOperator {
+  running: RunningOperator;
+  config: OperatorConfig;
+  requests: Recorded[];
+  logs: string[];
+  writes(since?: number, resources?: string[]): Recorded[];
+}
+
+export async function startTestOperator(
+  kube: KubeInfo,
+  env: Record<string, string>,
+  tuning: OperatorOptions['tuning'] = {},
+  resyncSeconds = 1,
+): Promise<TestOperator> {
+  const config = loadOperatorConfig({
+    SNAPKEEPER_STORAGE: 's3://backups/cluster',
+    SNAPKEEPER_HTTP_ADDRESS: '127.0.0.1:0',
+    SNAPKEEPER_LEADER_ELECTION: 'false',
+    ...env,
+  });
+  config.resyncSeconds = resyncSeconds;
+  const requests: Recorded[] = [];
+  const logs: string[] = [];
+  const log = createLogger({ format: 'json', level: 'debug', write: (l) => logs.push(l) });
+  const running = await startOperator({
+    config,
+    kubeConfig: kubeConfig(kube),
+    log,
+    onRequest: (verb, resource) => requests.push({ verb, resource, at: Date.now() }),
+    tuning,
+  });
+  return {
+    running,
+    config,
+    requests,
+    logs,
+    writes: (since = 0, resources) =>
+      requests.filter(
+        (r) =>
+          r.at >= since &&
+          WRITE_VERBS.has(r.verb) &&
+          (!resources || resources.includes(r.resource)),
+      ),
+  };
+}
+
+export interface Workload {
+  deployment: string;
+  replicaSet: string;
+  pods: V1Pod[];
+}
+
+export function pgAnnotations(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'snapkeeper.io/enabled': 'true',
+    'snapkeeper.io/type': 'postgresql',
+    'snapkeeper.io/schedule': '0 3 * * *',
+    'snapkeeper.io/timezone': 'Europe/Paris',
+    ...extra,
+  };
+}
+
+/** A credentials Secret and a Service selecting app=<app>. */
+export async function createSupport(
+  kc: KubeConfig,
+  namespace: string,
+  app: string,
+  opts: { service?: boolean; secret?: boolean } = {},
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  if (opts.secret !== false) {
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: `${app}-creds` }, stringData: { password: PASSWORD } },
+    });
+  }
+  if (opts.service !== false) {
+    await createService(kc, namespace, `${app}`, app);
+  }
+}
+
+export async function createService(kc: KubeConfig, namespace: string, name: string, app: string) {
+  await kc.makeApiClient(CoreV1Api).createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: { selector: { app }, ports: [{ name: 'postgres', port: 5432 }] },
+    },
+  });
+}
+
+/** Deployment → ReplicaSet → pods, with the ownerReferences the controllers would set. */
+export async function createDeploymentChain(
+  kc: KubeConfig,
+  namespace: string,
+  app: string,
+  annotations: Record<string, string>,
+  replicas = 1,
+): Promise<Workload> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const labels = { app };
+  const template = {
+    metadata: { labels, annotations },
+    spec: {
+      containers: [
+        {
+          name: 'postgres',
+          image: 'postgres:17',
+          env: [
+            { name: 'POSTGRES_USER', value: 'app' },
+            { name: 'POSTGRES_DB', value: 'shop' },
+            {
+              name: 'POSTGRES_PASSWORD',
+              valueFrom: { secretKeyRef: { name: `${app}-creds`, key: 'password' } },
+            },
+          ],
+        },
+      ],
+    },
+  };
+  const dep = await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: app },
+      spec: { replicas, selector: { matchLabels: labels }, template },
+    },
+  });
+  const rsName = `${app}-7d9f8c6b5`;
+  const rs = await apps.createNamespacedReplicaSet({
+    namespace,
+    body: {
+      metadata: {
+        name: rsName,
+        labels,
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: app,
+            uid: dep.metadata!.uid!,
+            controller: true,
+          },
+        ],
+      },
+      spec: { replicas, selector: { matchLabels: labels }, template },
+    },
+  });
+  const pods: V1Pod[] = [];
+  for (let i = 0; i < replicas; i++) {
+    pods.push(
+      await createPod(
+        kc,
+        namespace,
+        `${rsName}-p${i}`,
+        rsName,
+        rs.metadata!.uid!,
+        annotations,
+        template.spec,
+        labels,
+      ),
+    );
+  }
+  void core;
+  return { deployment: app, replicaSet: rsName, pods };
+}
+
+export async function createPod(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  rsName: string,
+  rsUid: string,
+  annotations: Record<string, string>,
+  spec: V1Pod['spec'],
+  labels: Record<string, string>,
+): Promise<V1Pod> {
+  return kc.makeApiClient(CoreV1Api).createNamespacedPod({
+    namespace,
+    body: {
+      metadata: {
+        name,
+        labels,
+        annotations,
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rsUid, controller: true },
+        ],
+      },
+      spec: spec!,
+    },
+  });
+}
+
+/** Replace a pod's annotations (pods allow metadata updates). */
+export async function setPodAnnotations(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  annotations: Record<string, string>,
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const pod = await core.readNamespacedPod({ namespace, name });
+  pod.metadata!.annotations = annotations;
+  await core.replaceNamespacedPod({ namespace, name, body: pod });
+}
+
+export async function podEvents(kc: KubeConfig, namespace: string, pod: string) {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.name=${pod}`,
+  });
+  return list.items;
+}
