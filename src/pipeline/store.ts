@@ -50,15 +50,28 @@ export class EmptyDumpError extends OperationError {
 }
 
 /** Passes data through; finishes only when the dump tool has succeeded. */
-function gate(dump: DumpHandle, raw: Counter, tool: string): Transform {
+function gate(
+  dump: DumpHandle,
+  raw: Counter,
+  tool: string,
+  failed: (err: Error) => void,
+): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
       done(null, chunk);
     },
     flush(done: TransformCallback) {
       dump.done.then(
-        () => done(raw.bytes === 0 ? new EmptyDumpError(tool) : null),
-        (err: Error) => done(err),
+        () => {
+          if (raw.bytes > 0) return done();
+          const err = new EmptyDumpError(tool);
+          failed(err);
+          done(err);
+        },
+        (err: Error) => {
+          failed(err);
+          done(err);
+        },
       );
     },
   });
@@ -67,9 +80,11 @@ function gate(dump: DumpHandle, raw: Counter, tool: string): Transform {
 export async function storeDump(o: StoreDumpOptions): Promise<StoredDump> {
   const raw = new Counter();
   const stored = new Counter({ sha256: true });
+  // The gate's verdict is the cause of any failure that follows it.
+  let gateError: Error | undefined;
   const stages: Duplex[] = [
     raw,
-    gate(o.dump, raw, o.tool),
+    gate(o.dump, raw, o.tool, (err) => (gateError = err)),
     createGzip({ level: o.gzipLevel ?? 6 }),
   ];
   if (o.recipients.length > 0) stages.push(encryptStream(o.recipients));
@@ -104,6 +119,7 @@ export async function storeDump(o: StoreDumpOptions): Promise<StoredDump> {
         () => undefined,
         (err: unknown) => err,
       );
+      if (gateError) throw gateError;
       if (dumpFailedFirst && d) throw d;
       if (u.status === 'rejected') throw u.reason;
       if (s.status === 'rejected') throw asOperationError(s.reason, o.signal);
