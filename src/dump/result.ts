@@ -38,13 +38,18 @@ export function formatResult(result: DumpResult, max = MAX_RESULT_BYTES): string
   let line = JSON.stringify(result);
   if (size(line) <= max) return line;
   if (!result.ok) {
-    let error = result.error;
-    while (size(line) > max && error.length > 0) {
-      const excess = size(line) - max;
-      error = error.slice(0, Math.max(0, error.length - excess - 1));
-      line = JSON.stringify({ ...result, error: error + '…' });
+    // The longest prefix (whole code points) that fits, by bisection.
+    const points = Array.from(result.error);
+    const cut = (n: number) =>
+      JSON.stringify({ ...result, error: points.slice(0, n).join('') + '…' });
+    let lo = 0;
+    let hi = points.length;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (size(cut(mid)) <= max) lo = mid;
+      else hi = mid - 1;
     }
-    return line;
+    return cut(lo);
   }
   const objects = [...result.objects];
   while (size(line) > max && objects.length > 0) {

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_KEY_TEMPLATE,
+  checkKeyTemplate,
+  keySegment,
+  keyTimestamp,
+  manifestKeyFor,
+  renderKey,
+} from '../../src/dump/key.js';
+import { checkKey } from '../../src/storage/errors.js';
+
+const values = {
+  namespace: 'shop',
+  workload: 'postgres',
+  kind: 'StatefulSet',
+  type: 'postgresql',
+  time: new Date('2026-11-20T03:00:00.123Z'),
+  database: 'app',
+  ext: 'sql.gz.age',
+};
+
+describe('key template', () => {
+  it('given the default template, when rendered, then it is the documented layout', () => {
+    expect(renderKey(DEFAULT_KEY_TEMPLATE, values)).toBe(
+      'shop/postgres/20261120T030000Z/app.sql.gz.age',
+    );
+  });
+
+  it('given a ksnapshot-like layout, when rendered, then the date parts are UTC', () => {
+    const t = '{YYYY}/{MM}/{DD}/{type}/{namespace}-{workload}/{timestamp}/{database}.{ext}';
+    expect(checkKeyTemplate(t)).toEqual([]);
+    expect(renderKey(t, { ...values, time: new Date('2026-01-31T23:30:00Z') })).toBe(
+      '2026/01/31/postgresql/shop-postgres/20260131T233000Z/app.sql.gz.age',
+    );
+  });
+
+  it.each([
+    ['{namespace}/{workload}/{database}.{ext}', /must contain \{timestamp\}/],
+    ['{namespace}/{timestamp}/{database}.sql', /must contain \{ext\}/],
+    ['{namespace}/{timestamp}/{database}/{ext}', /\{database\} may only appear/],
+    ['{namespace}/{timestamp}/{db}.{ext}', /unknown placeholder \{db\}/],
+    ['/{namespace}/{timestamp}/{database}.{ext}', /leading/],
+  ])('given %s, when checked, then it is refused', (t, problem) => {
+    expect(checkKeyTemplate(t).join('; ')).toMatch(problem);
+  });
+
+  it.each([
+    ['app', 'app'],
+    ['*', 'all-databases'],
+    ['Ünïcødé_db-1.x', 'Ünïcødé_db-1.x'],
+    ['a/b', 'a%2Fb'],
+    ['..', '%2E%2E'],
+    ['with space', 'with%20space'],
+    ["it's(*)", 'it%27s%28%2A%29'],
+  ])(
+    'given the name %j, when made a key segment, then it is %j and a valid key',
+    (name, segment) => {
+      expect(keySegment(name)).toBe(segment);
+      expect(() => checkKey(`x/${keySegment(name)}.sql.gz`)).not.toThrow();
+    },
+  );
+
+  it('given any instant, then the timestamp is ISO 8601 basic UTC without milliseconds', () => {
+    expect(keyTimestamp(new Date('2026-02-03T04:05:06.789Z'))).toBe('20260203T040506Z');
+  });
+
+  it('given an object key, then the manifest sits beside it', () => {
+    expect(manifestKeyFor('shop/pg/20261120T030000Z/app.sql.gz')).toBe(
+      'shop/pg/20261120T030000Z/manifest.json',
+    );
+  });
+});
