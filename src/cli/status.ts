@@ -1,10 +1,83 @@
 import type { Command } from 'commander';
+import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { OperationError, UserError, describeError } from '../errors.js';
+import { loadKubeConfig } from '../kube/config.js';
+import { MANAGED_SELECTOR } from '../status/kube.js';
+import { formatStatusTable, statusRows } from '../status/table.js';
 import type { CliContext } from './context.js';
-import { notAvailableYet } from './not-yet.js';
 
-export function register(program: Command, _ctx: CliContext): void {
-  program
-    .command('status')
-    .description('every tracked workload: schedule, last success, size, next run, last error')
-    .action(() => notAvailableYet('status'));
+export const DEFAULT_CONTROL_NAMESPACE = 'snapkeeper';
+
+/** Options shared by the commands that talk to the cluster (status, trigger). */
+export interface ClusterOptions {
+  kubeconfig?: string;
+  namespace?: string;
+}
+
+export function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)',
+    )
+    .option(
+      '-n, --namespace <namespace>',
+      `snapkeeper's control namespace (default: SNAPKEEPER_CONTROL_NAMESPACE, the kubeconfig context's namespace, or ${DEFAULT_CONTROL_NAMESPACE})`,
+    );
+}
+
+/** The kubeconfig and the control namespace for a CLI command. */
+export function clusterFor(
+  opts: ClusterOptions,
+  ctx: CliContext,
+): { kc: KubeConfig; namespace: string } {
+  const kc = loadKubeConfig({ kubeconfig: opts.kubeconfig, env: ctx.env });
+  const contextNs = kc.getContextObject(kc.getCurrentContext())?.namespace;
+  const namespace =
+    opts.namespace ||
+    ctx.env.SNAPKEEPER_CONTROL_NAMESPACE ||
+    contextNs ||
+    DEFAULT_CONTROL_NAMESPACE;
+  return { kc, namespace };
+}
+
+/** A failed API call as one line: 403 and 404 are the user's to fix. */
+export function apiError(err: unknown, what: string): Error {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 403) return new UserError(`${what}: forbidden (check your RBAC in that namespace)`);
+  if (code === 401) return new UserError(`${what}: unauthorized (check your kubeconfig)`);
+  return new OperationError(`${what}: ${describeError(err)}`);
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  addClusterOptions(
+    program
+      .command('status')
+      .description('every tracked workload: schedule, last success, size, next run, last error')
+      .option('-o, --output <format>', 'table or json', 'table'),
+  ).action(async (opts: ClusterOptions & { output: string }) => {
+    if (opts.output !== 'table' && opts.output !== 'json') {
+      throw new UserError(`--output must be table or json, got '${opts.output}'`);
+    }
+    const { kc, namespace } = clusterFor(opts, ctx);
+    let items;
+    try {
+      items = (
+        await kc
+          .makeApiClient(BatchV1Api)
+          .listNamespacedCronJob({ namespace, labelSelector: MANAGED_SELECTOR })
+      ).items;
+    } catch (err) {
+      throw apiError(err, `cannot list CronJobs in namespace ${namespace}`);
+    }
+    const now = new Date();
+    const rows = statusRows(items, now);
+    if (opts.output === 'json') {
+      ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    } else if (rows.length === 0) {
+      ctx.stdout.write(`no tracked workloads in namespace ${namespace}\n`);
+    } else {
+      ctx.stdout.write(formatStatusTable(rows, now));
+    }
+  });
 }

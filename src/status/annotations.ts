@@ -140,3 +140,19 @@ export function applyAnnotationPatch(
   }
   return out;
 }
+
+/**
+ * The status annotations of an existing object, for the apply step to carry
+ * over when it replaces a CronJob with a new desired spec (they are not part
+ * of the desired state, and losing them would re-count finished Jobs).
+ */
+export function preservedAnnotations(
+  existing: { metadata?: { annotations?: Record<string, string> } } | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const keys = new Set<string>(Object.values(STATUS_ANNOTATIONS));
+  for (const [k, v] of Object.entries(existing?.metadata?.annotations ?? {})) {
+    if (keys.has(k)) out[k] = v;
+  }
+  return out;
+}

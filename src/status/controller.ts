@@ -1,0 +1,287 @@
+import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { ListWatchSource } from '../kube/api.js';
+import { Informer, type DelayFn } from '../kube/informer.js';
+import { WorkQueue, type Schedule } from '../controller/queue.js';
+import { isRecorded, readStatus, statusAnnotations } from './annotations.js';
+import { jobOutcome, jobResult, type BackupResult } from './result.js';
+import { missedSince } from './schedule.js';
+import { formatBytes, formatDuration } from './format.js';
+import type { StatusApi } from './kube.js';
+import {
+  applyStatusMetrics,
+  isManaged,
+  ownerCronJob,
+  removeStatusMetrics,
+  sourcePodOf,
+  workloadOf,
+  type WorkloadRef,
+} from './workload.js';
+
+export const StatusEventReasons = {
+  BackupSucceeded: 'BackupSucceeded',
+  BackupFailed: 'BackupFailed',
+  BackupMissed: 'BackupMissed',
+} as const;
+
+/** Where Events go: the operator's deduplicating recorder (src/controller/events.ts). */
+export interface StatusEventSink {
+  record(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+export interface StatusControllerDeps {
+  /** The control namespace: snapkeeper's CronJobs and their Jobs. */
+  namespace: string;
+  jobs: ListWatchSource<V1Job>;
+  cronJobs: ListWatchSource<V1CronJob>;
+  api: StatusApi;
+  events: StatusEventSink;
+  metrics: Pick<
+    Metrics,
+    'backupLastSuccess' | 'backupLastDuration' | 'backupLastSize' | 'backupRuns' | 'backupMissed'
+  >;
+  log: Logger;
+  /** A schedule with no success for its period plus this grace is missed. */
+  missedGraceSeconds: number;
+  /** How often the missed-schedule check runs (default 60 s). */
+  missedCheckIntervalMs?: number;
+  now?: () => Date;
+  delay?: DelayFn;
+  schedule?: Schedule;
+}
+
+export interface StatusController {
+  /** Resolves once both caches are filled and the first pass is queued. */
+  readonly synced: Promise<void>;
+  /** Runs the missed-schedule check now (also runs on its own timer). */
+  checkMissed(): Promise<void>;
+  /** Resolves when no CronJob is waiting to be processed. */
+  drained(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The Event for one finished run: names, sizes and the dumper's reason only. */
+export function resultEvent(
+  w: WorkloadRef,
+  r: BackupResult,
+): { type: 'Normal' | 'Warning'; reason: string; message: string } {
+  if (r.ok) {
+    const parts = [`backup of ${w.namespace}/${w.name} succeeded`];
+    const detail = [formatBytes(r.bytes), `in ${formatDuration(r.durationSeconds)}`]
+      .filter((s) => s !== '-')
+      .join(' ');
+    if (detail) parts.push(detail);
+    return {
+      type: 'Normal',
+      reason: StatusEventReasons.BackupSucceeded,
+      message: `${parts.join(': ')} (job ${r.jobName}${r.key ? `, ${r.key}` : ''})`,
+    };
+  }
+  return {
+    type: 'Warning',
+    reason: StatusEventReasons.BackupFailed,
+    message: `backup of ${w.namespace}/${w.name} failed: ${r.reason ?? 'unknown reason'} (job ${r.jobName})`,
+  };
+}
+
+function finishedAt(job: V1Job): number {
+  const c = job.status?.conditions?.find(
+    (x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True',
+  );
+  const t = job.status?.completionTime ?? c?.lastTransitionTime;
+  return t ? new Date(t).getTime() : 0;
+}
+
+/**
+ * Turns snapkeeper's finished Jobs into Events, metrics and the CronJob's
+ * status annotations, and watches for missed schedules. Run it only while
+ * holding the leader Lease: it writes. Work is keyed by CronJob, so one
+ * CronJob's annotations are only ever patched by one worker at a time.
+ */
+export function startStatusController(deps: StatusControllerDeps): StatusController {
+  const { namespace, api, metrics, events } = deps;
+  const log = deps.log.child({ component: 'status' });
+  const now = deps.now ?? (() => new Date());
+  const informerOptions = { log, ...(deps.delay ? { delay: deps.delay } : {}) };
+  const jobs = new Informer<V1Job>(deps.jobs, informerOptions);
+  const cronJobs = new Informer<V1CronJob>(deps.cronJobs, informerOptions);
+  const queue = new WorkQueue(sync, {
+    log,
+    concurrency: 2,
+    ...(deps.schedule ? { schedule: deps.schedule } : {}),
+  });
+
+  /** Queue the owner CronJob of a finished Job not yet recorded. */
+  function onJob(job: V1Job): void {
+    if (!jobOutcome(job)) return;
+    const owner = ownerCronJob(job);
+    if (!owner) return;
+    const cached = cronJobs.get(namespace, owner.name);
+    if (cached && isRecorded(cached.metadata?.annotations, job.metadata?.uid ?? '')) return;
+    queue.add(owner.name);
+  }
+
+  // Metric updates one at a time: raising a counter reads it first.
+  let metricsChain: Promise<void> = Promise.resolve();
+  function setMetrics(w: WorkloadRef, cj: V1CronJob): Promise<void> {
+    const status = readStatus(cj.metadata?.annotations);
+    metricsChain = metricsChain
+      .then(() => applyStatusMetrics(metrics, w, status))
+      .catch((err) =>
+        log.warn('cannot set metrics', { cronjob: cj.metadata?.name, error: describeError(err) }),
+      );
+    return metricsChain;
+  }
+
+  /** From the annotations: restores the metrics after a restart, follows other writers. */
+  function restoreMetrics(cj: V1CronJob): void {
+    const w = workloadOf(cj);
+    if (w && isManaged(cj)) void setMetrics(w, cj);
+  }
+
+  jobs.on({ add: onJob, update: (_old, job) => onJob(job) });
+  cronJobs.on({
+    add: restoreMetrics,
+    update: (_old, cj) => restoreMetrics(cj),
+    delete: (cj) => {
+      latest.delete(cj.metadata?.name ?? '');
+      const w = workloadOf(cj);
+      if (w) metricsChain = metricsChain.then(() => removeStatusMetrics(metrics, w));
+    },
+  });
+
+  async function sourcePod(cj: V1CronJob): Promise<V1Pod | undefined> {
+    const ref = sourcePodOf(cj);
+    if (!ref) return undefined;
+    return api.getPod(ref.namespace, ref.name);
+  }
+
+  async function sync(name: string): Promise<void> {
+    let cj = await api.getCronJob(namespace, name);
+    if (!cj || !isManaged(cj)) return;
+    const w = workloadOf(cj);
+    if (!w) {
+      log.warn('snapkeeper CronJob without workload labels; skipped', { cronjob: name });
+      return;
+    }
+    const uid = cj.metadata?.uid;
+    const pending = jobs
+      .list(namespace)
+      .filter((j) => jobOutcome(j) && ownerCronJob(j)?.uid === uid)
+      .filter((j) => !isRecorded(cj?.metadata?.annotations, j.metadata?.uid ?? ''))
+      .sort((a, b) => finishedAt(a) - finishedAt(b));
+    let pod: V1Pod | undefined | null = null;
+    for (const job of pending) {
+      const result = jobResult(job, await api.listJobPods(job));
+      if (!result) continue;
+      const patch = statusAnnotations(result, cj.metadata?.annotations);
+      if (!patch) continue;
+      // The Event first: the recorder deduplicates, so a retry after a failed
+      // patch does not write it twice, and a crash between the two loses nothing.
+      if (pod === null) pod = await sourcePod(cj);
+      const ev = resultEvent(w, result);
+      if (pod) await events.record(pod, ev.type, ev.reason, ev.message);
+      else log.info('source pod not found; no Event', { cronjob: name });
+      // A 409 (the CronJob changed meanwhile) throws: the queue retries with a fresh read.
+      const patched = await api.patchCronJobAnnotations(
+        namespace,
+        name,
+        cj.metadata?.resourceVersion,
+        patch,
+      );
+      cj = patched;
+      latest.set(name, patched);
+      log.info(result.ok ? 'backup succeeded' : 'backup failed', {
+        workload: `${w.namespace}/${w.name}`,
+        job: result.jobName,
+        ...(result.ok ? { bytes: result.bytes } : { reason: result.reason }),
+        durationSeconds: result.durationSeconds,
+      });
+    }
+    await setMetrics(w, cj);
+  }
+
+  /**
+   * The CronJobs as this controller last patched them: the informer's copy
+   * may not have caught up yet, and a missed check on it would miss the
+   * success just recorded.
+   */
+  const latest = new Map<string, V1CronJob>();
+  const missedReported = new Map<string, string>();
+  async function checkMissed(): Promise<void> {
+    const t = now();
+    for (const cj of cronJobs.list(namespace)) {
+      const w = workloadOf(cj);
+      if (!w || !isManaged(cj)) continue;
+      const labels = { namespace: w.namespace, workload: w.name, type: w.type };
+      const status = readStatus(cj.metadata?.annotations);
+      const mine = readStatus(latest.get(cj.metadata?.name ?? '')?.metadata?.annotations);
+      if (mine.lastSuccess && mine.lastSuccess > (status.lastSuccess ?? new Date(0))) {
+        status.lastSuccess = mine.lastSuccess;
+      }
+      const created = cj.metadata?.creationTimestamp
+        ? new Date(cj.metadata.creationTimestamp)
+        : undefined;
+      const due =
+        cj.spec?.suspend || !cj.spec?.schedule
+          ? undefined
+          : missedSince(
+              cj.spec.schedule,
+              cj.spec.timeZone,
+              status.lastSuccess,
+              t,
+              deps.missedGraceSeconds,
+              created,
+            );
+      metrics.backupMissed.set(labels, due ? 1 : 0);
+      const key = cj.metadata?.uid ?? cj.metadata?.name ?? '';
+      if (!due) {
+        missedReported.delete(key);
+        continue;
+      }
+      const message =
+        `no successful backup of ${w.namespace}/${w.name} since ` +
+        `${status.lastSuccess ? status.lastSuccess.toISOString() : 'it was scheduled'}: ` +
+        `the run due at ${due.toISOString()} has not succeeded within ${deps.missedGraceSeconds}s`;
+      if (missedReported.get(key) === message) continue;
+      try {
+        const pod = await sourcePod(cj);
+        if (pod) await events.record(pod, 'Warning', StatusEventReasons.BackupMissed, message);
+        missedReported.set(key, message);
+        log.warn('backup missed', { workload: `${w.namespace}/${w.name}`, due: due.toISOString() });
+      } catch (err) {
+        log.warn('cannot report missed backup', {
+          cronjob: cj.metadata?.name,
+          error: describeError(err),
+        });
+      }
+    }
+  }
+
+  jobs.start();
+  cronJobs.start();
+  const synced = Promise.all([jobs.synced, cronJobs.synced]).then(async () => {
+    for (const cj of cronJobs.list(namespace)) queue.add(cj.metadata?.name ?? '');
+    for (const j of jobs.list(namespace)) onJob(j);
+    queue.start();
+    // Record what finished while nobody watched before judging what was missed.
+    await queue.drained();
+    await checkMissed();
+  });
+  const interval = setInterval(() => {
+    void checkMissed();
+  }, deps.missedCheckIntervalMs ?? 60_000);
+  interval.unref?.();
+
+  return {
+    synced,
+    checkMissed,
+    drained: () => queue.drained(),
+    async stop() {
+      clearInterval(interval);
+      await Promise.all([queue.stop(), jobs.stop(), cronJobs.stop()]);
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import {
+  BatchV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1CronJob,
+  type V1Job,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { ListWatchSource, RequestListener, WatchEvent } from '../kube/api.js';
+import { isNotFound } from '../kube/errors.js';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../labels.js';
+
+/**
+ * The status controller's window on the API: its reads, and its one write
+ * (a merge patch of the status annotations on a CronJob, guarded by the
+ * CronJob's resourceVersion so a concurrent change is a 409, not a lost
+ * update).
+ */
+export interface StatusApi {
+  getCronJob(namespace: string, name: string): Promise<V1CronJob | undefined>;
+  patchCronJobAnnotations(
+    namespace: string,
+    name: string,
+    resourceVersion: string | undefined,
+    annotations: Record<string, string | null>,
+  ): Promise<V1CronJob>;
+  /** The pods of one Job (its termination messages). */
+  listJobPods(job: V1Job): Promise<V1Pod[]>;
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+}
+
+export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+
+async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export function createStatusApi(kc: KubeConfig, onRequest: RequestListener = () => {}): StatusApi {
+  const batch = kc.makeApiClient(BatchV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  return {
+    getCronJob(namespace, name) {
+      onRequest('get', 'cronjobs');
+      return orUndefined(batch.readNamespacedCronJob({ namespace, name }));
+    },
+    patchCronJobAnnotations(namespace, name, resourceVersion, annotations) {
+      onRequest('patch', 'cronjobs');
+      return batch.patchNamespacedCronJob(
+        {
+          namespace,
+          name,
+          body: { metadata: { ...(resourceVersion ? { resourceVersion } : {}), annotations } },
+          fieldManager: 'snapkeeper-status',
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    },
+    async listJobPods(job) {
+      onRequest('list', 'pods');
+      const namespace = job.metadata?.namespace ?? '';
+      const uid = job.metadata?.uid;
+      const res = await core.listNamespacedPod({
+        namespace,
+        labelSelector: uid
+          ? `batch.kubernetes.io/controller-uid=${uid}`
+          : `batch.kubernetes.io/job-name=${job.metadata?.name ?? ''}`,
+      });
+      return res.items;
+    },
+    getPod(namespace, name) {
+      onRequest('get', 'pods');
+      return orUndefined(core.readNamespacedPod({ namespace, name }));
+    },
+  };
+}
+
+function listWatch<T extends KubernetesObject>(
+  kc: KubeConfig,
+  onRequest: RequestListener,
+  resource: string,
+  path: string,
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  labelSelector?: string,
+): ListWatchSource<T> {
+  const watcher = new Watch(kc);
+  return {
+    description: `${resource} ${path}${labelSelector ? ` (${labelSelector})` : ''}`,
+    async list() {
+      onRequest('list', resource);
+      const res = await list();
+      return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+    },
+    async watch(resourceVersion, onEvent, onDone) {
+      onRequest('watch', resource);
+      const params: Record<string, string | number | boolean> = {
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+      };
+      if (labelSelector) params.labelSelector = labelSelector;
+      const controller = await watcher.watch(
+        path,
+        params,
+        (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),
+        onDone,
+      );
+      return () => controller.abort();
+    },
+  };
+}
+
+/**
+ * The Jobs of the control namespace. No label selector: a Job made by the
+ * CronJob controller carries only the jobTemplate's labels, so Jobs are tied
+ * to snapkeeper by their owner CronJob instead.
+ */
+export function jobSource(
+  kc: KubeConfig,
+  namespace: string,
+  onRequest: RequestListener = () => {},
+): ListWatchSource<V1Job> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  return listWatch<V1Job>(
+    kc,
+    onRequest,
+    'jobs',
+    `/apis/batch/v1/namespaces/${namespace}/jobs`,
+    () => batch.listNamespacedJob({ namespace }),
+  );
+}
+
+/** snapkeeper's CronJobs in the control namespace. */
+export function cronJobSource(
+  kc: KubeConfig,
+  namespace: string,
+  onRequest: RequestListener = () => {},
+): ListWatchSource<V1CronJob> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  return listWatch<V1CronJob>(
+    kc,
+    onRequest,
+    'cronjobs',
+    `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
+    () => batch.listNamespacedCronJob({ namespace, labelSelector: MANAGED_SELECTOR }),
+    MANAGED_SELECTOR,
+  );
+}

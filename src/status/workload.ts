@@ -1,0 +1,117 @@
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import { SOURCE_POD_ANNOTATION } from '../desired/labels.js';
+import {
+  ENGINE_LABEL,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  WORKLOAD_KIND_LABEL,
+  WORKLOAD_NAME_LABEL,
+  WORKLOAD_NAMESPACE_LABEL,
+} from '../labels.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { WorkloadStatus } from './annotations.js';
+
+/** The workload a snapkeeper CronJob backs up, from its labels. */
+export interface WorkloadRef {
+  namespace: string;
+  kind: string;
+  name: string;
+  type: string;
+}
+
+export function isManaged(obj: { metadata?: { labels?: Record<string, string> } }): boolean {
+  return obj.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
+}
+
+/**
+ * The workload a CronJob backs up: its labels, with the full name from the
+ * dumper's environment (a label value is cut at 63 characters).
+ */
+export function workloadOf(cronJob: V1CronJob): WorkloadRef | undefined {
+  const l = cronJob.metadata?.labels ?? {};
+  const env = cronJob.spec?.jobTemplate?.spec?.template?.spec?.containers?.[0]?.env ?? [];
+  const fromEnv = (n: string) => env.find((e) => e.name === n && e.value)?.value;
+  const namespace = l[WORKLOAD_NAMESPACE_LABEL];
+  const name = fromEnv('SNAPKEEPER_WORKLOAD_NAME') ?? l[WORKLOAD_NAME_LABEL];
+  if (!namespace || !name) return undefined;
+  return { namespace, name, kind: l[WORKLOAD_KIND_LABEL] ?? '', type: l[ENGINE_LABEL] ?? '' };
+}
+
+/** The source pod named on the CronJob ("namespace/name", or a bare name in the workload's namespace). */
+export function sourcePodOf(cronJob: V1CronJob): { namespace: string; name: string } | undefined {
+  const v = cronJob.metadata?.annotations?.[SOURCE_POD_ANNOTATION]?.trim();
+  if (!v) return undefined;
+  const slash = v.indexOf('/');
+  if (slash > 0) return { namespace: v.slice(0, slash), name: v.slice(slash + 1) };
+  const w = workloadOf(cronJob);
+  return w ? { namespace: w.namespace, name: v } : undefined;
+}
+
+/** The name of the CronJob that made this Job, if any. */
+export function ownerCronJob(job: V1Job): { name: string; uid: string } | undefined {
+  const o = (job.metadata?.ownerReferences ?? []).find(
+    (r) => r.kind === 'CronJob' && r.apiVersion.startsWith('batch/'),
+  );
+  return o ? { name: o.name, uid: o.uid } : undefined;
+}
+
+export function metricLabels(w: WorkloadRef): {
+  namespace: string;
+  workload: string;
+  type: string;
+} {
+  return { namespace: w.namespace, workload: w.name, type: w.type };
+}
+
+type BackupMetrics = Pick<
+  Metrics,
+  'backupLastSuccess' | 'backupLastDuration' | 'backupLastSize' | 'backupRuns' | 'backupMissed'
+>;
+
+/**
+ * Sets a workload's backup metrics from its status record. Counters are
+ * raised to the recorded run counts (never lowered), so restoring after a
+ * restart and recording a new run use the same path and never double count.
+ */
+export async function applyStatusMetrics(
+  metrics: BackupMetrics,
+  w: WorkloadRef,
+  status: WorkloadStatus,
+): Promise<void> {
+  const labels = metricLabels(w);
+  if (status.lastSuccess) {
+    metrics.backupLastSuccess.set(labels, status.lastSuccess.getTime() / 1000);
+  }
+  if (status.lastSizeBytes !== undefined) metrics.backupLastSize.set(labels, status.lastSizeBytes);
+  if (status.lastDurationSeconds !== undefined) {
+    metrics.backupLastDuration.set(labels, status.lastDurationSeconds);
+  }
+  const current = (await metrics.backupRuns.get()).values;
+  for (const [result, target] of [
+    ['success', status.runsSucceeded],
+    ['failure', status.runsFailed],
+  ] as const) {
+    const have =
+      current.find(
+        (v) =>
+          v.labels.namespace === labels.namespace &&
+          v.labels.workload === labels.workload &&
+          v.labels.type === labels.type &&
+          v.labels.result === result,
+      )?.value ?? 0;
+    // Expose both series from the start, so increase() sees the first failure.
+    if (target > have) metrics.backupRuns.inc({ ...labels, result }, target - have);
+    else if (have === 0) metrics.backupRuns.inc({ ...labels, result }, 0);
+  }
+}
+
+/** Drops a workload's series (its CronJob is gone). */
+export function removeStatusMetrics(metrics: BackupMetrics, w: WorkloadRef): void {
+  const labels = metricLabels(w);
+  metrics.backupLastSuccess.remove(labels);
+  metrics.backupLastSize.remove(labels);
+  metrics.backupLastDuration.remove(labels);
+  metrics.backupMissed.remove(labels);
+  metrics.backupRuns.remove({ ...labels, result: 'success' });
+  metrics.backupRuns.remove({ ...labels, result: 'failure' });
+}

@@ -1,0 +1,340 @@
+// The status controller over in-memory fakes of its narrow dependencies: the
+// flow (Event, annotations, metrics), restart without double counting, 409
+// retries and the missed-schedule check. The same flow against the real
+// apiserver is test/kube/status-controller.test.ts.
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
+import { createMetrics } from '../../src/metrics/registry.js';
+import { createLogger } from '../../src/log.js';
+import type { ListWatchSource, WatchEvent } from '../../src/kube/api.js';
+import type { StatusApi } from '../../src/status/kube.js';
+import { startStatusController, type StatusEventSink } from '../../src/status/controller.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { SOURCE_POD_ANNOTATION } from '../../src/desired/labels.js';
+
+const NS = 'snapkeeper';
+const log = createLogger({
+  level: process.env.TLOG ? 'debug' : 'error',
+  format: 'text',
+  ...(process.env.TLOG ? {} : { write: () => {} }),
+});
+
+class FakeSource<
+  T extends { metadata?: { name?: string; namespace?: string } },
+> implements ListWatchSource<T> {
+  readonly description = 'fake';
+  private listeners: Array<(e: WatchEvent<T>) => void> = [];
+  constructor(public items: T[]) {}
+  async list() {
+    return { items: this.items.map((i) => structuredClone(i)), resourceVersion: '1' };
+  }
+  async watch(_rv: string, onEvent: (e: WatchEvent<T>) => void, onDone: (err: unknown) => void) {
+    this.listeners.push(onEvent);
+    // Like the real watch: aborting it ends it.
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== onEvent);
+      onDone(null);
+    };
+  }
+  emit(type: WatchEvent<T>['type'], object: T) {
+    for (const l of this.listeners) l({ type, object: structuredClone(object) });
+  }
+}
+
+function cronJob(created = '2026-11-19T12:00:00Z'): V1CronJob {
+  return {
+    metadata: {
+      name: 'shop-postgres',
+      namespace: NS,
+      uid: 'cj-uid',
+      resourceVersion: '10',
+      creationTimestamp: new Date(created),
+      labels: {
+        'app.kubernetes.io/managed-by': 'snapkeeper',
+        'snapkeeper.io/workload-namespace': 'shop',
+        'snapkeeper.io/workload-name': 'postgres',
+        'snapkeeper.io/workload-kind': 'Deployment',
+        'snapkeeper.io/type': 'postgresql',
+      },
+      annotations: {
+        [SOURCE_POD_ANNOTATION]: 'shop/postgres-abc',
+        'snapkeeper.io/spec-hash': 'h1',
+      },
+    },
+    spec: { schedule: '0 3 * * *', timeZone: 'Etc/UTC', jobTemplate: { spec: { template: {} } } },
+  };
+}
+
+function job(name: string, uid: string, outcome: 'Complete' | 'Failed'): V1Job {
+  return {
+    metadata: {
+      name,
+      uid,
+      namespace: NS,
+      ownerReferences: [
+        { apiVersion: 'batch/v1', kind: 'CronJob', name: 'shop-postgres', uid: 'cj-uid' },
+      ],
+    },
+    status: {
+      startTime: new Date('2026-11-20T03:00:00Z'),
+      conditions: [
+        { type: outcome, status: 'True', lastTransitionTime: new Date('2026-11-20T03:00:20Z') },
+      ],
+    },
+  };
+}
+
+function pod(jobUid: string, message: string, exitCode: number): V1Pod {
+  return {
+    metadata: {
+      name: `${jobUid}-pod`,
+      namespace: NS,
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid: jobUid }],
+    },
+    status: {
+      containerStatuses: [
+        {
+          name: 'dump',
+          image: 'i',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { terminated: { exitCode, message } },
+        },
+      ],
+    },
+  };
+}
+
+const OK = JSON.stringify({
+  ok: true,
+  manifestKey: 'shop/postgres/20261120T030000Z/manifest.json',
+  bytes: 2048,
+  durationSeconds: 7.5,
+  finishedAt: '2026-11-20T03:00:10Z',
+});
+const FAIL = JSON.stringify({
+  ok: false,
+  error: 'pg_dump exited with code 1: FATAL: password authentication failed',
+  durationSeconds: 0.5,
+  finishedAt: '2026-11-21T03:00:01Z',
+});
+
+class FakeApi implements StatusApi {
+  patches = 0;
+  conflictsToThrow = 0;
+  cronJobs = new Map<string, V1CronJob>();
+  pods: V1Pod[] = [];
+  sourcePod: V1Pod = { metadata: { name: 'postgres-abc', namespace: 'shop', uid: 'pod-uid' } };
+  async getCronJob(_ns: string, name: string) {
+    const c = this.cronJobs.get(name);
+    return c ? structuredClone(c) : undefined;
+  }
+  async patchCronJobAnnotations(
+    _ns: string,
+    name: string,
+    rv: string | undefined,
+    patch: Record<string, string | null>,
+  ) {
+    const c = this.cronJobs.get(name)!;
+    if (this.conflictsToThrow > 0 || rv !== c.metadata!.resourceVersion) {
+      this.conflictsToThrow--;
+      c.metadata!.resourceVersion = String(Number(c.metadata!.resourceVersion) + 1);
+      throw Object.assign(new Error('Conflict'), { code: 409 });
+    }
+    this.patches++;
+    const a = { ...(c.metadata!.annotations ?? {}) };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete a[k];
+      else a[k] = v;
+    }
+    c.metadata!.annotations = a;
+    c.metadata!.resourceVersion = String(Number(c.metadata!.resourceVersion) + 1);
+    return structuredClone(c);
+  }
+  async listJobPods(j: V1Job) {
+    return this.pods.filter((p) => p.metadata?.ownerReferences?.[0]?.uid === j.metadata?.uid);
+  }
+  async getPod() {
+    return this.sourcePod;
+  }
+}
+
+class Events implements StatusEventSink {
+  recorded: Array<{ pod: string; type: string; reason: string; message: string }> = [];
+  async record(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string) {
+    this.recorded.push({
+      pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`,
+      type,
+      reason,
+      message,
+    });
+  }
+}
+
+function start(
+  api: FakeApi,
+  jobs: FakeSource<V1Job>,
+  events: Events,
+  now = new Date('2026-11-20T12:00:00Z'),
+) {
+  const metrics = createMetrics(new Registry());
+  const cronJobs = new FakeSource<V1CronJob>([...api.cronJobs.values()]);
+  const ctl = startStatusController({
+    namespace: NS,
+    jobs,
+    cronJobs,
+    api,
+    events,
+    metrics,
+    log,
+    missedGraceSeconds: 3600,
+    now: () => now,
+    schedule: (fn, ms) => {
+      const t = setTimeout(fn, Math.min(ms, 5));
+      return () => clearTimeout(t);
+    },
+  });
+  return { ctl, metrics, cronJobs };
+}
+
+async function settle(ctl: { synced: Promise<void>; drained(): Promise<void> }) {
+  await ctl.synced;
+  await ctl.drained();
+  await new Promise((r) => setTimeout(r, 20));
+  await ctl.drained();
+}
+
+async function value(
+  metrics: ReturnType<typeof createMetrics>,
+  name: keyof ReturnType<typeof createMetrics>,
+  labels: Record<string, string>,
+) {
+  const m = metrics[name] as {
+    get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }>;
+  };
+  const all = (await m.get()).values;
+  return all.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+}
+
+const L = { namespace: 'shop', workload: 'postgres', type: 'postgresql' };
+
+describe('status controller', () => {
+  it('given a finished successful Job, then an Event, the annotations and the metrics; after a restart the same, without double counting', async () => {
+    const api = new FakeApi();
+    api.cronJobs.set('shop-postgres', cronJob());
+    api.pods.push(pod('j1', OK, 0));
+    const jobs = new FakeSource<V1Job>([job('shop-postgres-1', 'j1', 'Complete')]);
+    const events = new Events();
+    const { ctl, metrics } = start(api, jobs, events);
+    await settle(ctl);
+
+    expect(events.recorded).toEqual([
+      {
+        pod: 'shop/postgres-abc',
+        type: 'Normal',
+        reason: 'BackupSucceeded',
+        message:
+          'backup of shop/postgres succeeded: 2.0 KiB in 7.5s (job shop-postgres-1, shop/postgres/20261120T030000Z/manifest.json)',
+      },
+    ]);
+    const a = api.cronJobs.get('shop-postgres')!.metadata!.annotations!;
+    expect(a).toMatchObject({
+      [A.lastSuccess]: '2026-11-20T03:00:10.000Z',
+      [A.lastSize]: '2048',
+      [A.runsSucceeded]: '1',
+      'snapkeeper.io/spec-hash': 'h1',
+    });
+    expect(await value(metrics, 'backupLastSuccess', L)).toBe(
+      Date.parse('2026-11-20T03:00:10Z') / 1000,
+    );
+    expect(await value(metrics, 'backupLastSize', L)).toBe(2048);
+    expect(await value(metrics, 'backupLastDuration', L)).toBe(7.5);
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(1);
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'failure' })).toBe(0);
+    await ctl.stop();
+
+    // Restart: a fresh registry, the same cluster state.
+    const again = start(
+      api,
+      new FakeSource<V1Job>([job('shop-postgres-1', 'j1', 'Complete')]),
+      events,
+    );
+    await settle(again.ctl);
+    expect(events.recorded).toHaveLength(1);
+    expect(api.patches).toBe(1);
+    expect(await value(again.metrics, 'backupRuns', { ...L, result: 'success' })).toBe(1);
+    expect(await value(again.metrics, 'backupLastSize', L)).toBe(2048);
+    await again.ctl.stop();
+  });
+
+  it('given a failed Job arriving by watch and a conflict on the first patch, then one BackupFailed and one failure counted', async () => {
+    const api = new FakeApi();
+    api.cronJobs.set('shop-postgres', cronJob());
+    api.conflictsToThrow = 1;
+    const jobs = new FakeSource<V1Job>([]);
+    const events = new Events();
+    // Before the first scheduled run: nothing is missed yet.
+    const { ctl, metrics } = start(api, jobs, events, new Date('2026-11-19T20:00:00Z'));
+    await settle(ctl);
+    api.pods.push(pod('j2', FAIL, 1));
+    jobs.emit('ADDED', job('shop-postgres-2', 'j2', 'Failed'));
+    await settle(ctl);
+
+    expect(events.recorded.map((e) => [e.type, e.reason])).toEqual([
+      ['Warning', 'BackupFailed'],
+      ['Warning', 'BackupFailed'], // the retry after the 409; the real recorder deduplicates it
+    ]);
+    expect(events.recorded[0]!.message).toContain('password authentication failed');
+    expect(api.patches).toBe(1);
+    expect(api.cronJobs.get('shop-postgres')!.metadata!.annotations).toMatchObject({
+      [A.lastResult]: 'failure',
+      [A.runsFailed]: '1',
+      [A.lastError]: expect.stringContaining('password authentication failed'),
+    });
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'failure' })).toBe(1);
+    expect(await value(metrics, 'backupLastSuccess', L)).toBeUndefined();
+    await ctl.stop();
+  });
+
+  it('given a CronJob that never succeeded past its first run and grace, then missed=1 and one BackupMissed Event', async () => {
+    const api = new FakeApi();
+    api.cronJobs.set('shop-postgres', cronJob('2026-11-19T12:00:00Z'));
+    const events = new Events();
+    // First run 2026-11-20T03:00Z, grace 1h: missed from 04:00.
+    const { ctl, metrics } = start(
+      api,
+      new FakeSource<V1Job>([]),
+      events,
+      new Date('2026-11-20T04:30:00Z'),
+    );
+    await settle(ctl);
+    await ctl.checkMissed();
+    expect(await value(metrics, 'backupMissed', L)).toBe(1);
+    expect(events.recorded.filter((e) => e.reason === 'BackupMissed')).toHaveLength(1);
+    expect(events.recorded[0]!.message).toContain('the run due at 2026-11-20T03:00:00.000Z');
+    await ctl.stop();
+  });
+
+  it('given a recent success, then missed=0 and no Event', async () => {
+    const api = new FakeApi();
+    const cj = cronJob();
+    cj.metadata!.annotations![A.lastSuccess] = '2026-11-20T03:00:10Z';
+    api.cronJobs.set('shop-postgres', cj);
+    const events = new Events();
+    const { ctl, metrics } = start(
+      api,
+      new FakeSource<V1Job>([]),
+      events,
+      new Date('2026-11-20T20:00:00Z'),
+    );
+    await settle(ctl);
+    expect(await value(metrics, 'backupMissed', L)).toBe(0);
+    expect(await value(metrics, 'backupLastSuccess', L)).toBe(
+      Date.parse('2026-11-20T03:00:10Z') / 1000,
+    );
+    expect(events.recorded).toEqual([]);
+    await ctl.stop();
+  });
+});
