@@ -122,7 +122,7 @@ export async function readManifest(
 
 /** `namespace/name`, as `--workload` takes it; UserError otherwise. */
 export function parseWorkload(s: string): { namespace: string; name: string } {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(s.trim());
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(s.trim());
   if (!m) throw new UserError(`invalid workload ${JSON.stringify(s)}: expected namespace/name`);
-  return { namespace: m[1]!, name: m[3]! };
+  return { namespace: m[1]!, name: m[2]! };
 }

@@ -1,10 +1,54 @@
+/**
+ * `snapkeeper decrypt -i key.txt <file> [-o out]`: what `age -d -i key.txt`
+ * does, for when the age binary is not at hand. The output of a
+ * `.sql.gz.age` file is the `.sql.gz`; gunzip it as usual.
+ */
 import type { Command } from 'commander';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { decryptStream } from '../crypto/age.js';
+import { OperationError, UserError, describeError } from '../errors.js';
 import type { CliContext } from './context.js';
-import { notAvailableYet } from './not-yet.js';
+import { forwardTo, readIdentities } from './restore.js';
+import { collect } from './storage-flags.js';
 
-export function register(program: Command, _ctx: CliContext): void {
+export interface DecryptFlags {
+  identity: string[];
+  output?: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
   program
     .command('decrypt')
-    .description('decrypt an age-encrypted file with an identity file')
-    .action(() => notAvailableYet('decrypt'));
+    .description(
+      'decrypt an age file (like age -d -i key.txt), for when the age binary is not at hand',
+    )
+    .argument('<file>', 'the encrypted file, or - for standard input')
+    .option('-i, --identity <file>', 'age identity file (repeatable)', collect, [])
+    .option('-o, --output <file>', 'write here instead of standard output')
+    .action((file: string, flags: DecryptFlags) => decrypt(file, flags, ctx));
+}
+
+export async function decrypt(file: string, flags: DecryptFlags, ctx: CliContext): Promise<void> {
+  if (flags.identity.length === 0) throw new UserError('decrypt needs an identity: -i key.txt');
+  const identities = await readIdentities(flags.identity);
+  const input: Readable = file === '-' ? process.stdin : createReadStream(file);
+  await new Promise<void>((resolve, reject) => {
+    if (file === '-') return resolve();
+    input.once('open', () => resolve());
+    input.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new UserError(`cannot read ${file}: ${err.code ?? describeError(err)}`)),
+    );
+  });
+  const out: Writable = flags.output
+    ? createWriteStream(flags.output, { mode: 0o600 })
+    : forwardTo(ctx.stdout);
+  try {
+    await pipeline(input, decryptStream(identities), out, { signal: ctx.signal });
+  } catch (err) {
+    if (flags.output) await rm(flags.output, { force: true });
+    throw new OperationError(`decrypt ${file}: ${describeError(err)}`, { cause: err });
+  }
 }

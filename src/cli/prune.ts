@@ -1,10 +1,90 @@
+/** `snapkeeper prune`: apply a retention policy to one workload's prefix; `--dry-run` only reports. */
 import type { Command } from 'commander';
+import { parseWorkload } from '../backups/list.js';
+import { UserError } from '../errors.js';
+import { formatBytes } from '../pipeline/progress.js';
+import { applyRetention } from '../retention/apply.js';
+import { keepsEverything, parseRetention } from '../retention/policy.js';
 import type { CliContext } from './context.js';
-import { notAvailableYet } from './not-yet.js';
+import {
+  addFromFlags,
+  checkOutput,
+  formatTable,
+  openFrom,
+  type FromFlags,
+} from './storage-flags.js';
 
-export function register(program: Command, _ctx: CliContext): void {
-  program
-    .command('prune')
-    .description('apply a retention policy to a workload prefix (--dry-run lists what would go)')
-    .action(() => notAvailableYet('prune'));
+export interface PruneFlags extends FromFlags {
+  workload?: string;
+  retention?: string;
+  dryRun?: boolean;
+  output: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  addFromFlags(
+    program
+      .command('prune')
+      .description('apply a retention policy to a workload prefix (--dry-run lists what would go)'),
+  )
+    .option('--workload <namespace/name>', 'whose backups (required)')
+    .option(
+      '--retention <policy>',
+      'e.g. keep-last=7,keep-daily=14 or max-age=30d (default SNAPKEEPER_RETENTION)',
+    )
+    .option('--dry-run', 'only list what would be deleted')
+    .option('-o, --output <format>', 'table or json', 'table')
+    .action((flags: PruneFlags) => prune(flags, ctx));
+}
+
+export async function prune(flags: PruneFlags, ctx: CliContext): Promise<void> {
+  const output = checkOutput(flags.output);
+  if (flags.workload === undefined)
+    throw new UserError('prune applies to one workload: pass --workload <namespace/name>');
+  const { namespace, name } = parseWorkload(flags.workload);
+  const text = flags.retention ?? ctx.env.SNAPKEEPER_RETENTION;
+  if (text === undefined || text.trim() === '')
+    throw new UserError('no retention policy: pass --retention, e.g. keep-last=7,keep-daily=14');
+  const parsed = parseRetention(text);
+  if (!parsed.ok) throw new UserError(`--retention: ${parsed.error}`);
+  if (keepsEverything(parsed.policy))
+    throw new UserError('--retention: the policy keeps everything');
+  const storage = openFrom(flags, ctx);
+  const result = await applyRetention(storage, `${namespace}/${name}/`, parsed.policy, {
+    now: new Date(),
+    dryRun: flags.dryRun ?? false,
+    workload: flags.workload,
+  });
+  if (output === 'json') {
+    ctx.stdout.write(
+      JSON.stringify({
+        policy: result.policy,
+        dryRun: result.dryRun,
+        kept: result.kept.map((k) => ({ manifestKey: k.backup.manifestKey, reasons: k.reasons })),
+        removed: result.removed.map((r) => ({ manifestKey: r.backup.manifestKey, keys: r.keys })),
+      }) + '\n',
+    );
+    return;
+  }
+  const rows = [
+    ...result.kept.map((k) => [
+      k.backup.time.toISOString(),
+      'keep',
+      k.reasons.join(','),
+      formatBytes(k.backup.bytes),
+      k.backup.manifestKey,
+    ]),
+    ...result.removed.map((r) => [
+      r.backup.time.toISOString(),
+      result.dryRun ? 'would delete' : 'deleted',
+      '',
+      formatBytes(r.backup.bytes),
+      r.backup.manifestKey,
+    ]),
+  ].sort((a, b) => (a[0]! < b[0]! ? 1 : -1));
+  ctx.stdout.write(formatTable(['TIME', 'ACTION', 'KEPT BY', 'SIZE', 'MANIFEST'], rows));
+  const verb = result.dryRun ? 'would delete' : 'deleted';
+  ctx.stderr.write(
+    `${verb} ${result.removed.length} backup(s), kept ${result.kept.length} (${result.policy})\n`,
+  );
 }

@@ -1,10 +1,227 @@
+/**
+ * `snapkeeper restore`: one backup back into a database (`--to <url>`) or to
+ * standard output (`--stdout`), streamed: download → sha256 → [age] → gunzip.
+ *
+ * With `--to`, each object is first downloaded once and its sha256 checked,
+ * and only then downloaded again and restored: a restore tool executes what
+ * it reads as it reads it, so a damaged object found at its end would
+ * already have been half-applied. With `--stdout` the check runs while
+ * streaming (nothing is kept to read twice); a mismatch fails the command
+ * (exit 1) after the bytes went out.
+ */
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { PassThrough, Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { getEngine } from '../../dumpers/index.js';
+import { chooseBackup, parseAt } from '../backups/choose.js';
+import { listBackups, type BackupEntry } from '../backups/list.js';
+import {
+  checkIdentities,
+  checkObject,
+  explainReadError,
+  plainStages,
+  type StoredObject,
+} from '../backups/read.js';
+import { parseIdentityFile } from '../crypto/age.js';
+import { parseDbUrl } from '../dburl.js';
+import { UserError, describeError } from '../errors.js';
+import { redactUrl } from '../log.js';
+import type { EngineType } from '../manifest.js';
+import { formatBytes } from '../pipeline/progress.js';
+import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-import { notAvailableYet } from './not-yet.js';
+import { addFromFlags, collect, openFrom, type FromFlags } from './storage-flags.js';
 
-export function register(program: Command, _ctx: CliContext): void {
-  program
-    .command('restore')
-    .description('restore a backup into a database (--to) or to standard output (--stdout)')
-    .action(() => notAvailableYet('restore'));
+export interface SelectFlags extends FromFlags {
+  workload?: string;
+  at?: string;
+  key?: string;
+}
+
+export interface RestoreFlags extends SelectFlags {
+  identity: string[];
+  to?: string;
+  stdout?: boolean;
+  database?: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  addSelectFlags(
+    addFromFlags(
+      program
+        .command('restore')
+        .description('restore a backup into a database (--to) or to standard output (--stdout)'),
+    ),
+  )
+    .option(
+      '-i, --identity <file>',
+      'age identity file, for encrypted backups (repeatable)',
+      collect,
+      [],
+    )
+    .option('--to <url>', 'database URL to restore into, e.g. postgresql://user@host/db')
+    .option('--stdout', 'write the plain dump (SQL or archive) to standard output')
+    .option('--database <name>', 'which database of the backup, when it holds several')
+    .action((flags: RestoreFlags) => restore(flags, ctx));
+}
+
+export function addSelectFlags(cmd: Command): Command {
+  return cmd
+    .option('--workload <namespace/name>', 'whose backup')
+    .option(
+      '--at <time>',
+      'the newest backup at or before this time (UTC ISO 8601, e.g. 2026-11-20T03:00Z)',
+    )
+    .option('--key <key>', 'this backup (its manifest key, its directory, or one of its objects)');
+}
+
+/** The checks that need no network: every user mistake is reported before anything is contacted. */
+export function parseSelect(flags: SelectFlags): { at?: Date; key?: string } {
+  if (flags.at !== undefined && flags.key !== undefined)
+    throw new UserError('give --at or --key, not both');
+  if (flags.key === undefined && flags.workload === undefined)
+    throw new UserError(
+      'which backup? pass --workload <namespace/name> (with --at for an older one) or --key',
+    );
+  return { at: flags.at !== undefined ? parseAt(flags.at) : undefined, key: flags.key };
+}
+
+export async function readIdentities(files: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await readFile(f, 'utf8');
+    } catch (err) {
+      throw new UserError(
+        `cannot read identity file ${f}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
+      );
+    }
+    out.push(...parseIdentityFile(text, f));
+  }
+  return out;
+}
+
+export async function selectBackup(
+  storage: Storage,
+  flags: SelectFlags,
+  ctx: CliContext,
+): Promise<BackupEntry> {
+  const choice = parseSelect(flags);
+  const backups = await listBackups(storage, {
+    workload: flags.workload,
+    onSkip: (key, why) => ctx.log.debug('skipped manifest', { key, why }),
+  });
+  return chooseBackup(backups, choice);
+}
+
+export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<void> {
+  if (flags.to !== undefined && flags.stdout)
+    throw new UserError('give --to <url> or --stdout, not both');
+  if (flags.to === undefined && !flags.stdout)
+    throw new UserError('where to? pass --to <database url> or --stdout');
+  parseSelect(flags);
+  const db = flags.to !== undefined ? parseDbUrl(flags.to) : undefined;
+  const identities = await readIdentities(flags.identity);
+  const storage = openFrom(flags, ctx);
+
+  const backup = await selectBackup(storage, flags, ctx);
+  const m = backup.manifest;
+  checkIdentities(m, identities);
+  let objects = m.objects;
+  if (flags.database !== undefined) {
+    objects = objects.filter((o) => o.database === flags.database);
+    if (objects.length === 0)
+      throw new UserError(
+        `backup ${backup.manifestKey} has no database ${JSON.stringify(flags.database)} ` +
+          `(it has ${m.objects.map((o) => o.database).join(', ')})`,
+      );
+  }
+  const log = ctx.log.child({ backup: backup.manifestKey });
+
+  if (!db) {
+    if (objects.length > 1)
+      throw new UserError(
+        `backup ${backup.manifestKey} holds ${objects.length} databases (${objects.map((o) => o.database).join(', ')}): ` +
+          'choose one with --database',
+      );
+    const obj = objects[0]!;
+    await streamObject(storage, backup, obj, identities, forwardTo(ctx.stdout), ctx.signal);
+    log.info('restored to stdout', { key: obj.key });
+    return;
+  }
+
+  if (!compatible(db.engine, m.engine))
+    throw new UserError(
+      `the backup is a ${m.engine} dump; ${redactUrl(flags.to!)} is a ${db.engine} URL`,
+    );
+  const urlDb = db.target.databases === '*' ? undefined : db.target.databases[0];
+  if (urlDb !== undefined && objects.length > 1)
+    throw new UserError(
+      `backup ${backup.manifestKey} holds ${objects.length} databases and the URL names one: choose with --database`,
+    );
+  const engine = getEngine(m.engine);
+  for (const obj of objects) {
+    const into = urlDb ?? obj.database;
+    const olog = log.child({ key: obj.key, database: into });
+    olog.info('checking sha256 before restoring', { bytes: obj.bytes });
+    await checkObject(storage, obj, ctx.signal);
+    olog.info('restoring', { to: redactUrl(flags.to!) });
+    const started = Date.now();
+    const input = new PassThrough();
+    // Whichever side fails first has the real reason; the other side fails
+    // because of it (a dead tool stops reading, a broken download ends its input).
+    let first: unknown;
+    const note = (err: unknown): never => {
+      first ??= err;
+      input.destroy(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    };
+    await Promise.allSettled([
+      streamObject(storage, backup, obj, identities, input, ctx.signal).catch(note),
+      engine
+        .restore(db.target, into, input, { signal: ctx.signal, log: olog, format: obj.format })
+        .catch(note),
+    ]);
+    if (first !== undefined) throw first;
+    olog.info('restored', {
+      rawBytes: formatBytes(obj.rawBytes),
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    });
+  }
+}
+
+/** mysql and mariadb dumps restore into each other's servers; the rest only into their own. */
+function compatible(url: EngineType, dump: EngineType): boolean {
+  const family = (e: EngineType) => (e === 'mariadb' ? 'mysql' : e);
+  return family(url) === family(dump);
+}
+
+/** Download → sha256 → [age] → gunzip → sink. */
+export async function streamObject(
+  storage: Storage,
+  backup: BackupEntry,
+  obj: StoredObject,
+  identities: readonly string[],
+  sink: NodeJS.WritableStream,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { stages } = plainStages(backup.manifest, obj, identities);
+  const source = await storage.get(obj.key, signal);
+  try {
+    await pipeline([source, ...stages, sink] as unknown as [Readable, Writable], { signal });
+  } catch (err) {
+    throw explainReadError(err, obj.key);
+  }
+}
+
+/** A Writable that forwards to `out` (with its backpressure) without ever ending it. */
+export function forwardTo(out: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (out.write(chunk)) done();
+      else out.once('drain', () => done());
+    },
+  });
 }

@@ -64,7 +64,7 @@ describe('listBackups', () => {
     expect(await listBackups(storage, { workload: 'shop/pg' })).toEqual([]);
   });
 
-  it.each(['shop', 'shop/', '/pg', 'Shop/pg', 'a/b/c'])(
+  it.each(['shop', 'shop/', '/pg', 'sh op/pg', 'a/b/c'])(
     'given workload %j, then a UserError',
     (w) => {
       expect(() => parseWorkload(w)).toThrow(UserError);
