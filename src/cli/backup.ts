@@ -88,10 +88,8 @@ export async function backup(url: string, flags: BackupFlags, ctx: CliContext): 
     workload: { namespace: m[1]!, kind: 'Local', name: m[2]! },
     log: ctx.log,
     signal: ctx.signal,
+    retention: flags.retention,
   });
-  if (flags.retention) {
-    ctx.log.warn('retention is not applied by this build yet', { retention: flags.retention });
-  }
 
   if (flags.output === 'json') {
     ctx.stdout.write(formatResult(result, Number.MAX_SAFE_INTEGER) + '\n');

@@ -43,6 +43,7 @@ export async function dump(ctx: CliContext): Promise<void> {
       workload: config.workload,
       log: ctx.log,
       signal: ctx.signal,
+      retention: config.retention,
     });
     await report(result);
   } catch (err) {

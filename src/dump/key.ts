@@ -123,3 +123,22 @@ export function manifestKeyFor(objectKey: string, manifestName = 'manifest.json'
   const slash = objectKey.lastIndexOf('/');
   return slash < 0 ? manifestName : `${objectKey.slice(0, slash)}/${manifestName}`;
 }
+
+const TIME_PLACEHOLDERS = ['{timestamp}', '{YYYY}', '{MM}', '{DD}', '{hh}', '{mm}', '{ss}'];
+
+/**
+ * The prefix that holds one workload's history: the template's directories
+ * before the first time placeholder, rendered (`shop/postgres/` for the
+ * default). '' when the template puts time first (a ksnapshot layout).
+ */
+export function workloadPrefix(
+  template: string,
+  v: Omit<KeyValues, 'time' | 'database' | 'ext'>,
+): string {
+  const first = Math.min(
+    ...TIME_PLACEHOLDERS.map((p) => template.indexOf(p)).filter((i) => i >= 0),
+  );
+  const head = template.slice(0, first);
+  const dirs = head.slice(0, head.lastIndexOf('/') + 1);
+  return renderKey(dirs, { ...v, time: new Date(0), database: '', ext: '' });
+}

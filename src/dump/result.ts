@@ -16,6 +16,8 @@ export interface SuccessResult {
   serverVersion: string;
   startedAt: string;
   finishedAt: string;
+  /** What retention did after the backup (absent: no policy). */
+  retention?: { kept: number; removed: number } | { error: string };
 }
 
 export interface FailureResult {

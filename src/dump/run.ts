@@ -18,7 +18,9 @@ import { storeDump, type StoredDump } from '../pipeline/store.js';
 import { formatBytes } from '../pipeline/progress.js';
 import type { Storage } from '../storage/types.js';
 import { VERSION } from '../version.js';
-import { manifestKeyFor, renderKey } from './key.js';
+import { applyRetention } from '../retention/apply.js';
+import { parseRetention } from '../retention/policy.js';
+import { manifestKeyFor, renderKey, workloadPrefix } from './key.js';
 import type { SuccessResult } from './result.js';
 
 export interface Workload {
@@ -40,6 +42,8 @@ export interface BackupRequest {
   now?: () => Date;
   spawn?: SpawnFn;
   progressIntervalMs?: number;
+  /** Retention policy applied to the workload's prefix after success; '' or absent keeps everything. */
+  retention?: string;
 }
 
 /** The databases a target names, as the run iterates them. */
@@ -77,6 +81,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
   });
 
   const stored: (StoredDump & { database: string })[] = [];
+  let result: SuccessResult;
   try {
     for (const database of databases) {
       const key = renderKey(req.keyTemplate, {
@@ -138,7 +143,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
       'application/json',
     );
 
-    const result: SuccessResult = {
+    result = {
       ok: true,
       manifestKey,
       objects: stored.map((s) => ({ key: s.key, bytes: s.bytes, sha256: s.sha256 })),
@@ -149,12 +154,6 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
     };
-    log.info('backup succeeded', {
-      manifest: manifestKey,
-      stored: formatBytes(result.bytes),
-      durationSeconds: result.durationSeconds,
-    });
-    return result;
   } catch (err) {
     if (stored.length > 0) {
       // Objects of a run that failed would only ever be orphans: remove them.
@@ -166,5 +165,58 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
       );
     }
     throw err;
+  }
+  // After the manifest: the backup exists now, whatever retention does.
+  if (req.retention && req.retention.trim() !== '') {
+    result.retention = await retain(req, result.manifestKey, new Date(result.finishedAt), log);
+  }
+  log.info('backup succeeded', {
+    manifest: result.manifestKey,
+    stored: formatBytes(result.bytes),
+    durationSeconds: result.durationSeconds,
+  });
+  return result;
+}
+
+/**
+ * Applies the workload's retention policy after a successful backup. A
+ * failure here does not undo the backup: it is logged and reported in the
+ * result (`retention.error`), so the operator can surface it.
+ */
+async function retain(
+  req: BackupRequest,
+  manifestKey: string,
+  now: Date,
+  log: Logger,
+): Promise<NonNullable<SuccessResult['retention']>> {
+  const parsed = parseRetention(req.retention ?? '');
+  if (!parsed.ok) return { error: parsed.error };
+  const prefix = workloadPrefix(req.keyTemplate, {
+    namespace: req.workload.namespace,
+    workload: req.workload.name,
+    kind: req.workload.kind,
+    type: req.engine.type,
+  });
+  if (prefix === '') {
+    const error = 'retention skipped: the key template has no per-workload prefix before the time';
+    log.warn(error);
+    return { error };
+  }
+  try {
+    const r = await applyRetention(req.storage, prefix, parsed.policy, {
+      now,
+      protect: manifestKey,
+      workload: `${req.workload.namespace}/${req.workload.name}`,
+    });
+    log.info('retention applied', {
+      policy: r.policy,
+      kept: r.kept.length,
+      removed: r.removed.map((x) => x.backup.manifestKey),
+    });
+    return { kept: r.kept.length, removed: r.removed.length };
+  } catch (err) {
+    const error = describeError(err);
+    log.warn('retention failed; the backup itself succeeded', { error });
+    return { error };
   }
 }

@@ -6,6 +6,7 @@ import {
   keyTimestamp,
   manifestKeyFor,
   renderKey,
+  workloadPrefix,
 } from '../../src/dump/key.js';
 import { checkKey } from '../../src/storage/errors.js';
 
@@ -68,5 +69,16 @@ describe('key template', () => {
     expect(manifestKeyFor('shop/pg/20261120T030000Z/app.sql.gz')).toBe(
       'shop/pg/20261120T030000Z/manifest.json',
     );
+  });
+
+  it.each([
+    [DEFAULT_KEY_TEMPLATE, 'shop/postgres/'],
+    [
+      'backups/{type}/{namespace}/{workload}/{YYYY}/{timestamp}/{database}.{ext}',
+      'backups/postgresql/shop/postgres/',
+    ],
+    ['{YYYY}/{MM}/{DD}/{type}/{timestamp}/{database}.{ext}', ''],
+  ])('given %s, then the workload prefix is %j', (t, prefix) => {
+    expect(workloadPrefix(t, values)).toBe(prefix);
   });
 });
