@@ -1,0 +1,279 @@
+// `snapkeeper restore --to` round trips: a database is backed up (encrypted,
+// to the S3 server) with the real `backup` command, found with `list`,
+// checked with `verify`, restored with `restore --to` into a fresh database,
+// and both databases dump identically. A damaged object is refused before
+// the target database is touched.
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  ageKeypair,
+  createMariaDatabase,
+  createPgDatabase,
+  mariadbArgs,
+  mariadbEnv,
+  mariadbExec,
+  mariadbUrl,
+  pgEnv,
+  pgUrl,
+  psql,
+  rcloneCat,
+  run,
+  s3Client,
+  uniqueName,
+} from '../env/helpers.js';
+import { snapkeeper } from './backup-support.js';
+
+const pg = inject('postgres');
+const my = inject('mariadb');
+const s3 = inject('s3');
+
+const s3Flags = ['--endpoint', s3.endpoint, '--region', s3.region, '--force-path-style'];
+const s3Env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+
+const PG_CONTENT = String.raw`
+CREATE SCHEMA "Übersicht ""quoted""";
+CREATE TYPE mood AS ENUM ('sad', 'it''s ok');
+CREATE TABLE "Übersicht ""quoted""".notes (id serial PRIMARY KEY, body text, doc jsonb, raw bytea, m mood);
+CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.body := NEW.body || '!'; RETURN NEW; END $$;
+CREATE TRIGGER notes_bump BEFORE INSERT ON "Übersicht ""quoted""".notes FOR EACH ROW EXECUTE FUNCTION bump();
+CREATE VIEW sad_notes AS SELECT id, body FROM "Übersicht ""quoted""".notes WHERE m = 'sad';
+INSERT INTO "Übersicht ""quoted""".notes (body, doc, raw, m) VALUES
+  (E'two\nlines ''and'' "quotes"', '{"k": ["ü", null]}', '\x00ff0a0d', 'sad'),
+  ('日本語 🎉', '[]', '\x', 'it''s ok');
+INSERT INTO "Übersicht ""quoted""".notes (body) SELECT 'row ' || g FROM generate_series(1, 3000) g;
+`;
+
+const MY_CONTENT = String.raw`
+SET NAMES utf8mb4;
+CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, note TEXT, doc JSON, raw BLOB,
+  mood ENUM('sad', 'it''s ok'), touched INT NOT NULL DEFAULT 0) DEFAULT CHARSET = utf8mb4;
+CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW SET NEW.touched = OLD.touched + 1;
+CREATE VIEW sad_orders AS SELECT id, note FROM orders WHERE mood = 'sad';
+DELIMITER //
+CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2 //
+DELIMITER ;
+INSERT INTO orders (note, doc, raw, mood) VALUES
+  ('two\nlines ''and'' "quotes"', '{"k": ["ü", null]}', X'00FF0A0D275C', 'sad'),
+  ('日本語 🎉', '[]', X'', 'it''s ok');
+INSERT INTO orders (note) SELECT CONCAT('row ', seq) FROM seq_1_to_3000;
+UPDATE orders SET touched = twice(1) WHERE id = 1;
+`;
+
+async function pgDump(db: string): Promise<string> {
+  const out = await run(join(pg.binDir, 'pg_dump'), ['--no-password', '-d', db], {
+    env: pgEnv(pg),
+  });
+  return out.replace(/^\\(un)?restrict .*$/gm, '\\$1restrict <key>');
+}
+
+async function myDump(db: string): Promise<string> {
+  const out = await run(
+    join(my.binDir, 'mariadb-dump'),
+    [
+      ...mariadbArgs(my),
+      '--skip-dump-date',
+      '--routines',
+      '--triggers',
+      '--events',
+      '--hex-blob',
+      db,
+    ],
+    { env: mariadbEnv(my) },
+  );
+  return out.replace(/^-- Host: .*$/m, '-- Host: <normalised>').replaceAll(`'${db}'`, "'<db>'");
+}
+
+interface ListedBackup {
+  manifestKey: string;
+  encrypted: boolean;
+  objects: { key: string; database: string; sha256: string; bytes: number }[];
+}
+
+async function backupThenList(url: string, from: string, workload: string, recipient: string) {
+  const b = await snapkeeper(
+    ['backup', url, '--to', from, ...s3Flags, '--recipient', recipient, '--name', workload],
+    s3Env,
+  );
+  expect(b.stderr).toBe('');
+  expect(b.code).toBe(0);
+  const l = await snapkeeper(
+    ['list', '--from', from, ...s3Flags, '--workload', workload, '--output', 'json'],
+    s3Env,
+  );
+  expect(l.code).toBe(0);
+  const listed = JSON.parse(l.stdout) as ListedBackup[];
+  expect(listed).toHaveLength(1);
+  expect(listed[0]!.encrypted).toBe(true);
+  return listed[0]!;
+}
+
+describe('restore --to, PostgreSQL', () => {
+  let source: string;
+  beforeAll(async () => {
+    source = await createPgDatabase(pg, uniqueName('rsrc'));
+    await psql(pg, source, PG_CONTENT);
+  });
+
+  it('given an encrypted backup in S3, when verified and restored into a fresh database, then both dump identically', async () => {
+    const { identityFile, recipient } = await ageKeypair();
+    const from = `s3://${s3.bucket}/${uniqueName('rpg')}`;
+    const listed = await backupThenList(pgUrl(pg, source), from, 'shop/postgres', recipient);
+
+    const v = await snapkeeper(
+      ['verify', '--from', from, ...s3Flags, '--workload', 'shop/postgres', '-i', identityFile],
+      s3Env,
+    );
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(new RegExp(`${listed.objects[0]!.key}\\s+\\S+ \\S+\\s+ok`));
+
+    const target = uniqueName('rdst'); // restore creates it
+    const r = await snapkeeper(
+      [
+        'restore',
+        '--from',
+        from,
+        ...s3Flags,
+        '--workload',
+        'shop/postgres',
+        '--at',
+        new Date().toISOString(),
+        '-i',
+        identityFile,
+        '--to',
+        pgUrl(pg, target),
+      ],
+      s3Env,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await pgDump(target)).toBe(await pgDump(source));
+    // The password of the URL never reaches the logs.
+    expect(r.logs.join('\n')).not.toContain(pg.password);
+  });
+
+  it('given a damaged object, when restored --to, then exit 1 naming the sha256 and the target stays untouched', async () => {
+    const { identityFile, recipient } = await ageKeypair();
+    const root = uniqueName('rbad');
+    const from = `s3://${s3.bucket}/${root}`;
+    const listed = await backupThenList(pgUrl(pg, source), from, 'shop/postgres', recipient);
+    // Same length, one byte flipped far from the start (past the age header).
+    const key = `${root}/${listed.objects[0]!.key}`;
+    const data = Buffer.from(await rcloneCat(s3, key));
+    data[data.length - 20] ^= 0xff;
+    const client = s3Client(s3);
+    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: data }));
+    client.destroy();
+
+    // Not created beforehand: restore creates its target, so if the restore
+    // had started (instead of checking first) the database would exist.
+    const target = uniqueName('rdst');
+    const r = await snapkeeper(
+      [
+        'restore',
+        '--from',
+        from,
+        ...s3Flags,
+        '--key',
+        listed.manifestKey,
+        '-i',
+        identityFile,
+        '--to',
+        pgUrl(pg, target),
+      ],
+      s3Env,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/sha256 mismatch/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(
+      await psql(pg, 'postgres', `SELECT count(*) FROM pg_database WHERE datname = '${target}'`),
+    ).toBe('0\n');
+
+    const v = await snapkeeper(
+      ['verify', '--from', from, ...s3Flags, '--key', listed.manifestKey, '-i', identityFile],
+      s3Env,
+    );
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/FAILED: .*sha256 mismatch/);
+  });
+
+  it('given --stdout, then the plain SQL comes out', async () => {
+    const { identityFile, recipient } = await ageKeypair();
+    const from = `s3://${s3.bucket}/${uniqueName('rout')}`;
+    await backupThenList(pgUrl(pg, source), from, 'shop/postgres', recipient);
+    const r = await snapkeeper(
+      [
+        'restore',
+        '--from',
+        from,
+        ...s3Flags,
+        '--workload',
+        'shop/postgres',
+        '-i',
+        identityFile,
+        '--stdout',
+      ],
+      s3Env,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('PostgreSQL database dump');
+    expect(r.stdout).toContain('日本語 🎉');
+  });
+});
+
+describe('restore --to, MariaDB', () => {
+  it('given an encrypted backup in S3, when restored into a fresh database, then both dump identically', async () => {
+    const source = await createMariaDatabase(my, uniqueName('rsrc'));
+    await mariadbExec(my, source, MY_CONTENT);
+    const { identityFile, recipient } = await ageKeypair();
+    const from = `s3://${s3.bucket}/${uniqueName('rmy')}`;
+    await backupThenList(mariadbUrl(my, source), from, 'shop/mariadb', recipient);
+    const target = uniqueName('rdst');
+    const r = await snapkeeper(
+      [
+        'restore',
+        '--from',
+        from,
+        ...s3Flags,
+        '--workload',
+        'shop/mariadb',
+        '-i',
+        identityFile,
+        '--to',
+        mariadbUrl(my, target),
+      ],
+      s3Env,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await myDump(target)).toBe(await myDump(source));
+  });
+});
+
+describe('restore: user mistakes exit 2 with one line', () => {
+  it.each([
+    [['restore', '--workload', 'a/b', '--stdout'], /pass --from/],
+    [
+      ['restore', '--from', 'x', '--workload', 'a/b', '--stdout', '--to', 'postgresql://h/db'],
+      /not both/,
+    ],
+    [['restore', '--from', 'x', '--workload', 'a/b'], /--to <database url> or --stdout/],
+    [
+      ['restore', '--from', 'x', '--workload', 'a/b', '--at', 'last tuesday', '--stdout'],
+      /invalid --at/,
+    ],
+    [
+      ['restore', '--from', 'x', '--workload', 'a/b', '--stdout', '-i', '/nonexistent/key.txt'],
+      /cannot read identity file/,
+    ],
+    [['restore', '--from', 'x', '--stdout'], /--workload/],
+    [['list', '--from', 's3://'], /malformed S3 location/],
+    [['prune', '--from', 'x', '--workload', 'a/b', '--retention', 'keep-last=0'], /keep-last=0/],
+  ])('%j', async (argv, msg) => {
+    const r = await snapkeeper(argv, { SNAPKEEPER_STORAGE: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
