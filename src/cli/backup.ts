@@ -36,7 +36,10 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('backup')
     .description('one-shot backup of a database URL to a directory or s3://bucket/prefix')
-    .argument('<url>', 'postgresql://user:pass@host:5432/db, mysql://…, mariadb://…')
+    .argument(
+      '<url>',
+      'postgresql://user[:pass]@host:5432/db, mysql://…, mariadb://… (password also from SNAPKEEPER_PASSWORD)',
+    )
     .option('--to <location>', 'directory or s3://bucket/prefix', './backups')
     .option('--recipient <age1…>', 'encrypt to this age recipient (repeatable)', collect, [])
     .option('--name <namespace/workload>', 'where the backup is filed (default local/<host>)')
@@ -55,6 +58,10 @@ export function register(program: Command, ctx: CliContext): void {
 export async function backup(url: string, flags: BackupFlags, ctx: CliContext): Promise<void> {
   // Every user mistake is found before anything is contacted.
   const { engine: type, target } = parseDbUrl(url);
+  // A password in the URL is visible in `ps`; SNAPKEEPER_PASSWORD keeps it out of argv.
+  if (target.password === undefined && ctx.env.SNAPKEEPER_PASSWORD) {
+    target.password = ctx.env.SNAPKEEPER_PASSWORD;
+  }
   if (flags.databases !== undefined) target.databases = parseDatabaseList(flags.databases);
   target.extraArgs = flags.dumpOption;
   if (flags.clientVersion) target.clientVersion = flags.clientVersion;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The dump benchmark, one command: builds the CLI, bundles bench/dump/bench.ts
+# (it reuses the test environment's PostgreSQL and S3 servers), runs it, and
+# puts its report into bench/RESULTS.md between the dump markers.
+#
+#   bench/dump/run.sh                 # ~0.7 GB of dump
+#   BENCH_ROWS=200000 bench/dump/run.sh   # a quick run
+#
+# Needs GNU time (/usr/bin/time, Debian package `time`) and `make testenv`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install time" >&2; exit 1; }
+npm run --silent build
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Bundled under node_modules (so packages resolve); test/env/paths.ts finds
+# versions.env from its own URL, which the bundle keeps through the define.
+out=node_modules/.cache/snapkeeper-bench/bench.mjs
+npx esbuild bench/dump/bench.ts --bundle --platform=node --format=esm --packages=external \
+  --define:import.meta.url="\"file://$PWD/test/env/paths.ts\"" --outfile="$out" --log-level=warning
+node "$out" > "$work/report.md"
+cat "$work/report.md"
+
+results=bench/RESULTS.md
+[ -f "$results" ] || printf '# Benchmark results\n' > "$results"
+if ! grep -q '<!-- dump:begin -->' "$results"; then
+  printf '\n## Dump: snapkeeper backup vs pg_dump | gzip\n\nRecorded by `bench/dump/run.sh`; newest first.\n\n<!-- dump:begin -->\n<!-- dump:end -->\n' >> "$results"
+fi
+# Newest run first, right after the begin marker.
+awk -v report="$work/report.md" '
+  { print }
+  /<!-- dump:begin -->/ { while ((getline line < report) > 0) print line; print "" }
+' "$results" > "$work/results.md"
+cp "$work/results.md" "$results"
