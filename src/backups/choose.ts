@@ -22,7 +22,12 @@ export function parseAt(s: string): Date {
     iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
   } else if (/^\d{4}-\d{2}-\d{2}$/.test(t)) {
     iso = `${t}T23:59:59.999Z`;
-  } else if ((m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?$/i.exec(t))) {
+  } else if (
+    (m =
+      /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+        t,
+      ))
+  ) {
     const zone = m[3] === undefined ? 'Z' : m[3].toUpperCase();
     iso = `${m[1]}T${m[2]}${zone.length === 5 ? zone.slice(0, 3) + ':' + zone.slice(3) : zone}`;
   } else {
@@ -57,10 +62,14 @@ export function chooseBackup(
         b.manifestKey === `${k}/manifest.json` ||
         b.manifest.objects.some((o) => o.key === k),
     );
-    if (!found) throw new UserError(`no backup with key ${JSON.stringify(options.key)} (see snapkeeper list)`);
+    if (!found)
+      throw new UserError(
+        `no backup with key ${JSON.stringify(options.key)} (see snapkeeper list)`,
+      );
     return found;
   }
-  if (list.length === 0) throw new UserError('no backup found (only backups with a manifest count)');
+  if (list.length === 0)
+    throw new UserError('no backup found (only backups with a manifest count)');
   if (options.at === undefined) return list[0]!;
   const at = options.at.getTime();
   const found = [...list]

@@ -59,7 +59,10 @@ export async function listBackups(
         continue;
       }
       const m = result.manifest;
-      if (workload && (m.workload.namespace !== workload.namespace || m.workload.name !== workload.name)) {
+      if (
+        workload &&
+        (m.workload.namespace !== workload.namespace || m.workload.name !== workload.name)
+      ) {
         skip(key, `belongs to ${m.workload.namespace}/${m.workload.name}`);
         continue;
       }
@@ -108,7 +111,10 @@ export async function readManifest(
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    return { ok: false, error: `invalid manifest: ${first?.path.join('.') || '(root)'}: ${first?.message}` };
+    return {
+      ok: false,
+      error: `invalid manifest: ${first?.path.join('.') || '(root)'}: ${first?.message}`,
+    };
   }
   for (const o of parsed.data.objects) {
     try {

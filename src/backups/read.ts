@@ -110,7 +110,11 @@ export async function streamPlain(
 }
 
 /** Downloads the object and checks its sha256 and size, keeping nothing. */
-export async function checkObject(storage: Storage, obj: StoredObject, signal?: AbortSignal): Promise<void> {
+export async function checkObject(
+  storage: Storage,
+  obj: StoredObject,
+  signal?: AbortSignal,
+): Promise<void> {
   const source = await storage.get(obj.key, signal);
   try {
     await pipeline(source, checksumTap(obj), devNull(), { signal });

@@ -160,7 +160,7 @@ describe('restore --to, PostgreSQL', () => {
     // Same length, one byte flipped far from the start (past the age header).
     const key = `${root}/${listed.objects[0]!.key}`;
     const data = Buffer.from(await rcloneCat(s3, key));
-    data[data.length - 20] ^= 0xff;
+    data[data.length - 20]! ^= 0xff;
     const client = s3Client(s3);
     await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: data }));
     client.destroy();
