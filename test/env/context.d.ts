@@ -4,8 +4,24 @@ import 'vitest';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    postgres: { host: string; port: number; user: string; password: string; binDir: string };
-    mariadb: { host: string; port: number; user: string; password: string; binDir: string };
+    /** binDir: psql, pg_dump, pg_restore; version: the server's, e.g. "15.14" */
+    postgres: {
+      host: string;
+      port: number;
+      user: string;
+      password: string;
+      binDir: string;
+      version?: string;
+    };
+    /** binDir: mariadb, mariadb-dump, mysqldump; version: SELECT VERSION() */
+    mariadb: {
+      host: string;
+      port: number;
+      user: string;
+      password: string;
+      binDir: string;
+      version?: string;
+    };
     s3: {
       endpoint: string;
       region: string;
@@ -13,6 +29,10 @@ declare module 'vitest' {
       secretAccessKey: string;
       bucket: string;
     };
+    /**
+     * token: admin (system:masters); kubeconfig: admin kubeconfig file;
+     * binDir: kubectl and helm; version: /version gitVersion; etcd: its URL
+     */
     kube: {
       server: string;
       token: string;
@@ -20,7 +40,10 @@ declare module 'vitest' {
       caData: string;
       kubeconfig: string;
       binDir: string;
+      version?: string;
+      etcd?: string;
     };
-    opensearch: { url: string };
+    /** url: http://127.0.0.1:<port>; version: GET / version.number */
+    opensearch: { url: string; version?: string };
   }
 }

@@ -37,3 +37,9 @@ export async function startAll<T extends Record<string, () => Promise<Stoppable>
   ) as { [K in keyof T]: Awaited<ReturnType<T[K]>> };
   return { servers, stop };
 }
+
+/** A started server's connection info, without its stop() (for project.provide). */
+export function info<T extends Stoppable>(server: T): Omit<T, 'stop'> {
+  const { stop: _stop, ...rest } = server;
+  return rest;
+}
