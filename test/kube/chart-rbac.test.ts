@@ -523,7 +523,7 @@ function freshNamespaces(tag: string): Namespaces {
 /** Each rule of the chart's Roles, and the step that fails without it. */
 const rules: { role: 'control' | 'watch'; resources: string; fails: Step }[] = [
   { role: 'control', resources: 'cronjobs', fails: 'caches synced (/readyz)' },
-  { role: 'control', resources: 'jobs', fails: 'caches synced (/readyz)' },
+  { role: 'control', resources: 'jobs', fails: 'finished Job reported (BackupSucceeded)' },
   { role: 'control', resources: 'pods', fails: 'finished Job reported (BackupSucceeded)' },
   { role: 'control', resources: 'secrets', fails: 'caches synced (/readyz)' },
   { role: 'control', resources: 'leases', fails: 'leader elected (Lease)' },
