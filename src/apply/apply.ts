@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { MANAGED_BY, MANAGED_BY_LABEL, SPEC_HASH_ANNOTATION } from '../labels.js';
 import type { ObjectWriter } from '../kube/api.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
+import { preservedAnnotations } from '../status/annotations.js';
 
 /**
  * The one write path. Everything snapkeeper creates, updates or deletes in
@@ -67,7 +68,12 @@ export async function applyObject<T extends KubernetesObject>(
 
   const body = {
     ...desired,
-    metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion },
+    metadata: {
+      ...desired.metadata,
+      // The status record (src/status) is not desired state: keep it.
+      annotations: { ...preservedAnnotations(existing), ...desired.metadata?.annotations },
+      resourceVersion: existing.metadata?.resourceVersion,
+    },
   } as T;
   try {
     return { action: 'updated', object: await writer.replace(body) };

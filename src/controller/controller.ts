@@ -33,6 +33,8 @@ export interface ControllerOptions {
   eventWindowMs?: number;
   delay?: DelayFn;
   schedule?: Schedule;
+  /** Told when this replica starts and stops leading (the status controller runs only then). */
+  leaderHooks?: { started(): void; stopped(): void | Promise<void> };
 }
 
 /** Cached ReplicaSet owners live this long (their owner never changes in practice). */
@@ -196,6 +198,7 @@ export class Controller {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.queue.pause();
     await this.queue.drained();
+    await this.o.leaderHooks?.stopped();
     await this.elector?.stop(release);
     this.leading = false;
     await Promise.all([this.queue.stop(), this.resolver.stop()]);
@@ -234,11 +237,13 @@ export class Controller {
     if (!this.leading) return;
     this.resync();
     this.queue.start();
+    this.o.leaderHooks?.started();
   }
 
   private stopLeading(): void {
     this.leading = false;
     this.queue.pause();
+    void this.o.leaderHooks?.stopped();
   }
 
   private onPod(pod: V1Pod): void {

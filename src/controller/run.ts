@@ -7,6 +7,8 @@ import { countRequests } from '../kube/metrics.js';
 import { HealthServer } from '../server/http.js';
 import { Controller, type ControllerOptions } from './controller.js';
 import { defaultLogic } from './logic-default.js';
+import { StatusWhileLeading } from '../status/leader.js';
+import { statusDeps } from '../status/kube.js';
 
 export interface OperatorOptions {
   config: OperatorConfig;
@@ -43,8 +45,14 @@ export interface RunningOperator {
 /** Start the operator: HTTP endpoints, informers, then (as leader) reconciles. */
 export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
   const metrics = o.metrics ?? createMetrics();
-  const api = createKubeApi(o.kubeConfig, countRequests(metrics, o.onRequest));
-  const controller = new Controller({
+  const onRequest = countRequests(metrics, o.onRequest);
+  const api = createKubeApi(o.kubeConfig, onRequest);
+  // Finished Jobs → Events, metrics, status annotations; only while leading.
+  const status = new StatusWhileLeading(
+    statusDeps({ ...o, metrics, onRequest, events: () => controller.events }),
+  );
+  const controller: Controller = new Controller({
+    leaderHooks: status,
     config: o.config,
     api,
     logic: defaultLogic,

@@ -123,6 +123,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     queue.add(owner.name);
   }
 
+  let firstPassDone = false;
   // Metric updates one at a time: raising a counter reads it first.
   let metricsChain: Promise<void> = Promise.resolve();
   function setMetrics(w: WorkloadRef, cj: V1CronJob): Promise<void> {
@@ -138,7 +139,10 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   /** From the annotations: restores the metrics after a restart, follows other writers. */
   function restoreMetrics(cj: V1CronJob): void {
     const w = workloadOf(cj);
-    if (w && isManaged(cj)) void setMetrics(w, cj);
+    if (!w || !isManaged(cj)) return;
+    void setMetrics(w, cj);
+    // A new or changed CronJob (schedule, suspend) is judged at once, not at the next tick.
+    if (firstPassDone) void checkOne(cj, now());
   }
 
   jobs.on({ add: onJob, update: (_old, job) => onJob(job) });
@@ -212,51 +216,53 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   const missedReported = new Map<string, string>();
   async function checkMissed(): Promise<void> {
     const t = now();
-    for (const cj of cronJobs.list(namespace)) {
-      const w = workloadOf(cj);
-      if (!w || !isManaged(cj)) continue;
-      const labels = { namespace: w.namespace, workload: w.name, type: w.type };
-      const status = readStatus(cj.metadata?.annotations);
-      const mine = readStatus(latest.get(cj.metadata?.name ?? '')?.metadata?.annotations);
-      if (mine.lastSuccess && mine.lastSuccess > (status.lastSuccess ?? new Date(0))) {
-        status.lastSuccess = mine.lastSuccess;
-      }
-      const created = cj.metadata?.creationTimestamp
-        ? new Date(cj.metadata.creationTimestamp)
-        : undefined;
-      const due =
-        cj.spec?.suspend || !cj.spec?.schedule
-          ? undefined
-          : missedSince(
-              cj.spec.schedule,
-              cj.spec.timeZone,
-              status.lastSuccess,
-              t,
-              deps.missedGraceSeconds,
-              created,
-            );
-      metrics.backupMissed.set(labels, due ? 1 : 0);
-      const key = cj.metadata?.uid ?? cj.metadata?.name ?? '';
-      if (!due) {
-        missedReported.delete(key);
-        continue;
-      }
-      const message =
-        `no successful backup of ${w.namespace}/${w.name} since ` +
-        `${status.lastSuccess ? status.lastSuccess.toISOString() : 'it was scheduled'}: ` +
-        `the run due at ${due.toISOString()} has not succeeded within ${deps.missedGraceSeconds}s`;
-      if (missedReported.get(key) === message) continue;
-      try {
-        const pod = await sourcePod(cj);
-        if (pod) await events.record(pod, 'Warning', StatusEventReasons.BackupMissed, message);
-        missedReported.set(key, message);
-        log.warn('backup missed', { workload: `${w.namespace}/${w.name}`, due: due.toISOString() });
-      } catch (err) {
-        log.warn('cannot report missed backup', {
-          cronjob: cj.metadata?.name,
-          error: describeError(err),
-        });
-      }
+    for (const cj of cronJobs.list(namespace)) await checkOne(cj, t);
+  }
+
+  async function checkOne(cj: V1CronJob, t: Date): Promise<void> {
+    const w = workloadOf(cj);
+    if (!w || !isManaged(cj)) return;
+    const labels = { namespace: w.namespace, workload: w.name, type: w.type };
+    const status = readStatus(cj.metadata?.annotations);
+    const mine = readStatus(latest.get(cj.metadata?.name ?? '')?.metadata?.annotations);
+    if (mine.lastSuccess && mine.lastSuccess > (status.lastSuccess ?? new Date(0))) {
+      status.lastSuccess = mine.lastSuccess;
+    }
+    const created = cj.metadata?.creationTimestamp
+      ? new Date(cj.metadata.creationTimestamp)
+      : undefined;
+    const due =
+      cj.spec?.suspend || !cj.spec?.schedule
+        ? undefined
+        : missedSince(
+            cj.spec.schedule,
+            cj.spec.timeZone,
+            status.lastSuccess,
+            t,
+            deps.missedGraceSeconds,
+            created,
+          );
+    metrics.backupMissed.set(labels, due ? 1 : 0);
+    const key = cj.metadata?.uid ?? cj.metadata?.name ?? '';
+    if (!due) {
+      missedReported.delete(key);
+      return;
+    }
+    const message =
+      `no successful backup of ${w.namespace}/${w.name} since ` +
+      `${status.lastSuccess ? status.lastSuccess.toISOString() : 'it was scheduled'}: ` +
+      `the run due at ${due.toISOString()} has not succeeded within ${deps.missedGraceSeconds}s`;
+    if (missedReported.get(key) === message) return;
+    try {
+      const pod = await sourcePod(cj);
+      if (pod) await events.record(pod, 'Warning', StatusEventReasons.BackupMissed, message);
+      missedReported.set(key, message);
+      log.warn('backup missed', { workload: `${w.namespace}/${w.name}`, due: due.toISOString() });
+    } catch (err) {
+      log.warn('cannot report missed backup', {
+        cronjob: cj.metadata?.name,
+        error: describeError(err),
+      });
     }
   }
 
@@ -269,6 +275,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     // Record what finished while nobody watched before judging what was missed.
     await queue.drained();
     await checkMissed();
+    firstPassDone = true;
   });
   const interval = setInterval(() => {
     void checkMissed();

@@ -13,6 +13,10 @@ import {
 import type { ListWatchSource, RequestListener, WatchEvent } from '../kube/api.js';
 import { isNotFound } from '../kube/errors.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../labels.js';
+import type { OperatorConfig } from '../config/operator.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { StatusControllerDeps, StatusEventSink } from './controller.js';
 
 /**
  * The status controller's window on the API: its reads, and its one write
@@ -153,4 +157,27 @@ export function cronJobSource(
     () => batch.listNamespacedCronJob({ namespace, labelSelector: MANAGED_SELECTOR }),
     MANAGED_SELECTOR,
   );
+}
+
+/** The status controller's dependencies as the operator wires them (src/controller/run.ts). */
+export function statusDeps(o: {
+  config: OperatorConfig;
+  kubeConfig: KubeConfig;
+  log: Logger;
+  metrics: Metrics;
+  onRequest: RequestListener;
+  /** The operator's deduplicating recorder (made after this is called). */
+  events: () => StatusEventSink;
+}): StatusControllerDeps {
+  const ns = o.config.controlNamespace;
+  return {
+    namespace: ns,
+    jobs: jobSource(o.kubeConfig, ns, o.onRequest),
+    cronJobs: cronJobSource(o.kubeConfig, ns, o.onRequest),
+    api: createStatusApi(o.kubeConfig, o.onRequest),
+    events: { record: (...args) => o.events().record(...args) },
+    metrics: o.metrics,
+    log: o.log,
+    missedGraceSeconds: o.config.missedBackupGraceSeconds,
+  };
 }
