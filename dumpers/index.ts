@@ -1,13 +1,14 @@
 /** The engine registry: one Engine per `snapkeeper.io/type`. */
 import { UserError } from '../src/errors.js';
 import { engineTypes, type EngineType } from '../src/manifest.js';
+import { elasticsearch } from './elasticsearch.js';
 import { mariadb, mysql } from './mysql.js';
 import { postgresql } from './postgresql.js';
 import type { Engine } from './types.js';
 
 export type { Engine, EngineType };
 
-const engines: Partial<Record<EngineType, Engine>> = { postgresql, mysql, mariadb };
+const engines: Partial<Record<EngineType, Engine>> = { postgresql, mysql, mariadb, elasticsearch };
 
 /** Adds an engine (the Elasticsearch one lives in its own module). */
 export function registerEngine(engine: Engine): void {
