@@ -45,5 +45,7 @@ declare module 'vitest' {
     };
     /** url: http://127.0.0.1:<port>; version: GET / version.number */
     opensearch: { url: string; version?: string };
+    /** a directory for tests' temporary files, removed at teardown (helpers.scratchDir) */
+    scratchDir?: string;
   }
 }

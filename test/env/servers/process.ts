@@ -51,6 +51,16 @@ export function chownTree(path: string, owner: Account): void {
   }
 }
 
+/**
+ * A directory for the tests' own temporary files (helpers.scratchDir), made
+ * by a global setup and removed at its teardown: test workers may be killed
+ * rather than exit, so they cannot be trusted to clean up themselves.
+ */
+export async function startScratch(): Promise<{ dir: string; stop(): Promise<void> }> {
+  const dir = await makeTempDir('test');
+  return { dir, stop: () => removeDir(dir) };
+}
+
 export async function removeDir(dir: string): Promise<void> {
   if (keep) {
     console.error(`[testenv] kept ${dir}`);
