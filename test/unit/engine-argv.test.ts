@@ -120,9 +120,9 @@ describe('MySQL / MariaDB commands', () => {
       'shop',
       maria,
       '10.11.19-MariaDB',
-      '/tmp/x/client.cnf',
+      '/run/secrets/client.cnf',
     );
-    expect(cmd.args[0]).toBe('--defaults-file=/tmp/x/client.cnf');
+    expect(cmd.args[0]).toBe('--defaults-file=/run/secrets/client.cnf');
     expect(cmd.args).toEqual(
       expect.arrayContaining([
         '--single-transaction',
