@@ -188,6 +188,8 @@ export function makeElasticsearch(options: ElasticsearchOptions = {}): Engine {
     dump(target, database, ctx): DumpHandle {
       const pack = tar.pack();
       const stdout = new PassThrough();
+      // A failure reaches the consumer through stdout and `done`, not the archive's own event.
+      pack.on('error', () => undefined);
       pack.pipe(stdout);
       const runner = new Runner(ctx);
       const done = (async () => {

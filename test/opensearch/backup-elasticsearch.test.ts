@@ -1,0 +1,530 @@
+// A backup test is a restore test, against a real OpenSearch: indices with
+// settings, a custom analyzer, strict and nested mappings, filtered and
+// write aliases and a few thousand documents (non-ASCII, nested JSON) are
+// backed up with `snapkeeper backup` (encrypted, to the S3 server, through
+// a proxy that demands the password), the stored object is opened with the
+// real `age -d`, `gunzip` and `tar -t`, the indices are deleted and
+// `snapkeeper restore` brings them back: mappings, the settings that
+// matter, aliases, analyzer output and every document compare equal. No
+// process ever carries the password in its argv.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { elasticsearch } from '../../dumpers/elasticsearch.js';
+import type { DumpTarget } from '../../dumpers/types.js';
+import { createLogger } from '../../src/log.js';
+import { ageKeypair, exec, rcloneCat, rcloneList, uniqueName } from '../env/helpers.js';
+import {
+  fetchDecryptGunzip,
+  leftovers,
+  s3Args,
+  s3Env,
+  snapkeeper,
+} from '../integration/backup-support.js';
+
+const opensearch = inject('opensearch');
+const s3 = inject('s3');
+
+const USER = 'elastic';
+const PASSWORD = `Pw!${randomBytes(6).toString('hex')}:@/#`;
+const p = uniqueName('es'); // es_<hex>: this run's index prefix
+const products = `${p}-products`;
+const events = `${p}-events`;
+const empty = `${p}-empty`;
+const N_PRODUCTS = 3000;
+const N_EVENTS = 1500;
+
+async function es(method: string, path: string, body?: unknown): Promise<unknown> {
+  const r = await fetch(`${opensearch.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: HTTP ${r.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function bulk(index: string, docs: { id: string; doc: unknown }[]): Promise<void> {
+  for (let i = 0; i < docs.length; i += 1000) {
+    const lines = docs
+      .slice(i, i + 1000)
+      .flatMap((d) => [
+        JSON.stringify({ index: { _index: index, _id: d.id } }),
+        JSON.stringify(d.doc),
+      ]);
+    const r = await fetch(`${opensearch.url}/_bulk?refresh=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: lines.join('\n') + '\n',
+    });
+    const res = (await r.json()) as { errors: boolean; items: { index: { error?: unknown } }[] };
+    expect(res.items.find((x) => x.index.error)?.index.error).toBeUndefined();
+    expect(res.errors).toBe(false);
+  }
+}
+
+/** Every document of an index, sorted by id. */
+async function allDocs(index: string): Promise<[string, unknown][]> {
+  const r = (await es('POST', `/${index}/_search`, {
+    size: 10000,
+    sort: [{ _id: 'asc' }],
+    query: { match_all: {} },
+  })) as { hits: { hits: { _id: string; _source: unknown }[] } };
+  return r.hits.hits.map((h) => [h._id, h._source]);
+}
+
+/** What a restore must bring back, per index. */
+async function snapshot(index: string) {
+  const settings = (await es('GET', `/${index}/_settings`)) as Record<
+    string,
+    { settings: { index: Record<string, unknown> } }
+  >;
+  const s = settings[index]!.settings.index;
+  const analyze = async (text: string) =>
+    index === products
+      ? (
+          (await es('POST', `/${index}/_analyze`, { analyzer: 'folding', text })) as {
+            tokens: { token: string }[];
+          }
+        ).tokens.map((t) => t.token)
+      : [];
+  return {
+    mapping: ((await es('GET', `/${index}/_mapping`)) as Record<string, unknown>)[index],
+    settings: {
+      shards: s.number_of_shards,
+      replicas: s.number_of_replicas,
+      analysis: s.analysis,
+      refresh: s.refresh_interval,
+      maxResultWindow: s.max_result_window,
+    },
+    aliases: ((await es('GET', `/${index}/_alias`)) as Record<string, unknown>)[index],
+    analyzed: await analyze('Crème BRÛLÉE & Ünïcødé café'),
+    docs: await allDocs(index),
+  };
+}
+
+/** A proxy in front of OpenSearch that answers 401 unless the request carries the password. */
+function authProxy(): Promise<{ url: string; rejected: () => number; server: Server }> {
+  const upstream = new URL(opensearch.url);
+  const expected = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+  let rejected = 0;
+  const server = createServer((req, res) => {
+    if (req.headers.authorization !== expected) {
+      rejected++;
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"error":"unauthorized"}');
+      return;
+    }
+    const headers = { ...req.headers, host: upstream.host };
+    delete headers.authorization;
+    const up = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+      (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      },
+    );
+    up.on('error', (err) => {
+      res.writeHead(502);
+      res.end(String(err));
+    });
+    req.pipe(up);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+        rejected: () => rejected,
+        server,
+      }),
+    ),
+  );
+}
+
+/** Polls every process's argv while `during` runs: the elasticdump ones seen, and any that held the password. */
+async function watchArgv<T>(during: Promise<T>) {
+  const seen = new Set<string>();
+  const leaked: string[] = [];
+  const secrets = [PASSWORD, encodeURIComponent(PASSWORD)];
+  let running = true;
+  const poll = (async () => {
+    while (running) {
+      for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        let cmd: string;
+        try {
+          cmd = readFileSync(join('/proc', pid, 'cmdline'), 'utf8').replace(/\0/g, ' ');
+        } catch {
+          continue;
+        }
+        if (cmd.includes('elasticdump')) seen.add(`${pid} ${cmd}`);
+        if (secrets.some((s) => cmd.includes(s))) leaked.push(cmd);
+      }
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  })();
+  try {
+    return { result: await during, seen, leaked };
+  } finally {
+    running = false;
+    await poll;
+  }
+}
+
+let proxy: Awaited<ReturnType<typeof authProxy>>;
+
+beforeAll(async () => {
+  proxy = await authProxy();
+  await es('PUT', `/${products}`, {
+    settings: {
+      number_of_shards: 2,
+      number_of_replicas: 0,
+      refresh_interval: '7s',
+      max_result_window: 20000,
+      analysis: {
+        char_filter: { amp: { type: 'mapping', mappings: ['& => and'] } },
+        filter: { my_stop: { type: 'stop', stopwords: ['le', 'la', 'the'] } },
+        analyzer: {
+          folding: {
+            type: 'custom',
+            char_filter: ['amp'],
+            tokenizer: 'standard',
+            filter: ['lowercase', 'asciifolding', 'my_stop'],
+          },
+        },
+      },
+    },
+    mappings: {
+      dynamic: 'strict',
+      properties: {
+        name: { type: 'text', analyzer: 'folding', fields: { raw: { type: 'keyword' } } },
+        tags: { type: 'keyword' },
+        price: { type: 'scaled_float', scaling_factor: 100 },
+        created: { type: 'date', format: 'yyyy-MM-dd HH:mm:ss||epoch_millis' },
+        variants: {
+          type: 'nested',
+          properties: { sku: { type: 'keyword' }, qty: { type: 'integer' } },
+        },
+        meta: { type: 'object', dynamic: true },
+      },
+    },
+    aliases: {
+      [`${p}-sale`]: { filter: { term: { tags: 'sale' } } },
+      [`${p}-write`]: { is_write_index: true, routing: '1' },
+    },
+  });
+  await es('PUT', `/${events}`, { settings: { number_of_replicas: 0 } });
+  await es('PUT', `/${empty}`, {
+    settings: { number_of_shards: 1, number_of_replicas: 0 },
+    mappings: { properties: { x: { type: 'keyword' } } },
+  });
+
+  await bulk(
+    products,
+    Array.from({ length: N_PRODUCTS }, (_, i) => ({
+      id: `p${i}`,
+      doc: {
+        name: `Crème brûlée nº${i} — 日本語 🎉 "quoted" \\ back\nnewline\ttab`,
+        tags: i % 3 === 0 ? ['sale', 'ünï'] : ['regular'],
+        price: (i * 7) / 100,
+        created: `2026-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00`,
+        variants: [
+          { sku: `SKU-${i}-a`, qty: i },
+          { sku: `SKU-${i}-ß`, qty: -i },
+        ],
+        meta: {
+          deep: { deeper: { list: ['1', 'two', null, 'drei'], flag: { three: true } } },
+          empty: {},
+        },
+      },
+    })),
+  );
+  await bulk(
+    events,
+    Array.from({ length: N_EVENTS }, (_, i) => ({
+      id: `e-${i}-ü`,
+      doc: {
+        kind: i % 2 ? 'click' : 'view',
+        at: 1_700_000_000_000 + i,
+        payload: { n: i, s: 'ø'.repeat(i % 50) },
+      },
+    })),
+  );
+}, 300_000);
+
+afterAll(async () => {
+  proxy?.server.close();
+  await fetch(`${opensearch.url}/${p}-*`, { method: 'DELETE' }).catch(() => undefined);
+});
+
+const esUrl = () => `http://${USER}:${encodeURIComponent(PASSWORD)}@${proxy.url}`;
+
+describe('Elasticsearch engine against OpenSearch', () => {
+  it('backs up indices encrypted to S3 and restores them identical after they were deleted', async () => {
+    const { identityFile, recipient } = await ageKeypair();
+    const prefix = `${p}/roundtrip`;
+    const before = {
+      [products]: await snapshot(products),
+      [events]: await snapshot(events),
+      [empty]: await snapshot(empty),
+    };
+    expect(before[products]!.docs).toHaveLength(N_PRODUCTS);
+    expect(before[events]!.docs).toHaveLength(N_EVENTS);
+    expect(before[products]!.analyzed).toEqual(['creme', 'brulee', 'and', 'unicode', 'cafe']);
+
+    // --- backup, watching every process's argv ---
+    const backup = await watchArgv(
+      snapkeeper(
+        [
+          'backup',
+          esUrl(),
+          '--databases',
+          `${p}-*`,
+          ...s3Args(s3, prefix),
+          '--recipient',
+          recipient,
+          '--name',
+          'shop/search',
+          '-o',
+          'json',
+        ],
+        s3Env(s3),
+      ),
+    );
+    expect(backup.result.stderr).toBe('');
+    expect(backup.result.code).toBe(0);
+    expect(backup.seen.size).toBeGreaterThanOrEqual(4); // settings, mapping, alias, data (+ --version)
+    expect(backup.leaked).toEqual([]);
+    expect(backup.result.logs.join('\n')).not.toContain(PASSWORD);
+    expect(proxy.rejected()).toBe(0);
+
+    // --- the stored object: age -d | gunzip | tar -t, no snapkeeper code involved ---
+    const objects = await rcloneList(s3, prefix);
+    const dump = objects.find((o) => o.path.endsWith('.tar.gz.age'));
+    const manifestPath = objects.find((o) => o.path.endsWith('manifest.json'));
+    expect(dump, JSON.stringify(objects)).toBeDefined();
+    const manifest = JSON.parse(
+      (await rcloneCat(s3, `${prefix}/${manifestPath!.path}`)).toString(),
+    ) as {
+      engine: string;
+      server: { version: string };
+      client: { tool: string };
+      objects: { format: string }[];
+    };
+    expect(manifest.engine).toBe('elasticsearch');
+    expect(manifest.server.version).toMatch(/^\d+\.\d+\.\d+ \(opensearch\)$/);
+    expect(manifest.client.tool).toBe('elasticdump');
+    expect(manifest.objects[0]!.format).toBe('tar');
+
+    const { plain } = await fetchDecryptGunzip(s3, `${prefix}/${dump!.path}`, identityFile);
+    const listing = await exec('tar', ['-t'], { input: plain });
+    expect(listing.code).toBe(0);
+    const entries = listing.stdout.toString().trim().split('\n');
+    expect(entries.slice(0, 1)).toEqual(['snapkeeper-elasticsearch.json']);
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        `settings/${products}.json`,
+        `settings/${events}.json`,
+        `settings/${empty}.json`,
+        'mapping.json',
+        'alias.json',
+        'data/000000.json',
+      ]),
+    );
+    // Not an all-indices dump: no cluster-level objects.
+    expect(entries.filter((e) => /template|policy/.test(e))).toEqual([]);
+    const docs = await exec('tar', ['-xO', '--wildcards', 'data/*'], { input: plain });
+    expect(docs.stdout.toString().trim().split('\n')).toHaveLength(N_PRODUCTS + N_EVENTS);
+
+    // --- delete, then restore ---
+    await es('DELETE', `/${p}-*`);
+    await expect(es('GET', `/${products}`)).rejects.toThrow(/404/);
+
+    const restore = await watchArgv(
+      snapkeeper(
+        [
+          'restore',
+          '--from',
+          `s3://${s3.bucket}/${prefix}`,
+          '--endpoint',
+          s3.endpoint,
+          '--region',
+          s3.region,
+          '--force-path-style',
+          '--workload',
+          'shop/search',
+          '--identity',
+          identityFile,
+          '--to',
+          esUrl(),
+        ],
+        s3Env(s3),
+      ),
+    );
+    expect(restore.result.stderr).toBe('');
+    expect(restore.result.code).toBe(0);
+    expect(restore.seen.size).toBeGreaterThanOrEqual(4);
+    expect(restore.leaked).toEqual([]);
+
+    for (const index of [products, events, empty]) {
+      // elasticdump refreshes after its bulk writes; make it certain for the comparison.
+      await es('POST', `/${index}/_refresh`);
+      expect(await snapshot(index), index).toEqual(before[index]);
+    }
+    const sale = (await es('POST', `/${p}-sale/_count`, {})) as { count: number };
+    expect(sale.count).toBe(N_PRODUCTS / 3);
+
+    // A second restore must not merge into what is there.
+    const again = await snapkeeper(
+      [
+        'restore',
+        '--from',
+        `s3://${s3.bucket}/${prefix}`,
+        '--endpoint',
+        s3.endpoint,
+        '--region',
+        s3.region,
+        '--force-path-style',
+        '--workload',
+        'shop/search',
+        '--identity',
+        identityFile,
+        '--to',
+        esUrl(),
+      ],
+      s3Env(s3),
+    );
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already has 3 of the backup's indices/);
+  });
+
+  it("given a pattern naming a missing index, when backing up, then it fails with elasticdump's reason and leaves nothing in the bucket", async () => {
+    const prefix = `${p}/missing`;
+    const r = await snapkeeper(
+      [
+        'backup',
+        esUrl(),
+        '--databases',
+        `${p}-nosuchindex`,
+        ...s3Args(s3, prefix),
+        '--name',
+        'shop/search',
+      ],
+      s3Env(s3),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/elasticdump exited with code 1: .*index_not_found_exception/s);
+    expect(r.stderr).not.toContain(PASSWORD);
+    expect(await leftovers(s3, prefix)).toEqual({ objects: [], uploads: [] });
+  });
+
+  it('given a wrong password, when backing up, then it fails before any dump and leaves nothing', async () => {
+    const prefix = `${p}/wrongpw`;
+    const rejectedBefore = proxy.rejected();
+    const r = await snapkeeper(
+      [
+        'backup',
+        `http://${USER}:wrong@${proxy.url}`,
+        ...s3Args(s3, prefix),
+        '--name',
+        'shop/search',
+      ],
+      s3Env(s3),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refused the credentials \(HTTP 401, user elastic\)/);
+    expect(proxy.rejected()).toBeGreaterThan(rejectedBefore);
+    expect(await leftovers(s3, prefix)).toEqual({ objects: [], uploads: [] });
+  });
+
+  it('given *, when dumping, then templates come along, system indices do not, and the dumped templates restore', async () => {
+    await es('PUT', `/_component_template/${p}-ct`, {
+      template: {
+        settings: { number_of_replicas: 0 },
+        mappings: { properties: { ts: { type: 'date' } } },
+      },
+    });
+    await es('PUT', `/_index_template/${p}-it`, {
+      index_patterns: [`${p}-tpl-*`],
+      composed_of: [`${p}-ct`],
+      priority: 17,
+      template: { aliases: { [`${p}-tpl`]: {} } },
+    });
+    await es('PUT', `/_template/${p}-lt`, {
+      index_patterns: [`${p}-legacy-*`],
+      order: 3,
+      settings: { number_of_shards: 1 },
+    });
+    // A dot-prefixed index, like the ones plugins keep their state in.
+    await es('PUT', `/.${p}-system`, { settings: { number_of_replicas: 0 } });
+    const want = {
+      ct: await es('GET', `/_component_template/${p}-ct`),
+      it: await es('GET', `/_index_template/${p}-it`),
+      lt: await es('GET', `/_template/${p}-lt`),
+    };
+
+    const target: DumpTarget = {
+      host: new URL(`http://${proxy.url}`).hostname,
+      port: Number(new URL(`http://${proxy.url}`).port),
+      username: USER,
+      password: PASSWORD,
+      databases: '*',
+      extraArgs: [],
+    };
+    const log = createLogger({ format: 'json', level: 'warn', write: () => undefined });
+    const ctx = { signal: new AbortController().signal, log };
+    const handle = elasticsearch.dump(target, '*', ctx);
+    const parts: Buffer[] = [];
+    handle.stdout.on('data', (c: Buffer) => parts.push(c));
+    await handle.done;
+    await new Promise((r) => setImmediate(r));
+    const archive = new Map<string, Buffer>();
+    const extract = tar.extract();
+    Readable.from([Buffer.concat(parts)]).pipe(extract);
+    for await (const e of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of e) chunks.push(c as Buffer);
+      archive.set(e.header.name, Buffer.concat(chunks));
+    }
+    const names = [...archive.keys()];
+    expect(names).toEqual(
+      expect.arrayContaining(['component_template.json', 'index_template.json', 'template.json']),
+    );
+    expect(names.filter((n) => n.startsWith('settings/.'))).toEqual([]);
+    const meta = JSON.parse(archive.get('snapkeeper-elasticsearch.json')!.toString()) as {
+      indices: string[];
+      pattern: string;
+    };
+    expect(meta.pattern).toBe('*,-.*');
+    expect(meta.indices).not.toContain(`.${p}-system`);
+    for (const n of ['component_template.json', 'index_template.json', 'template.json']) {
+      expect(archive.get(n)!.toString()).toContain(p);
+    }
+
+    // Restore only the cluster-level entries (the indices are still there).
+    await es('DELETE', `/_index_template/${p}-it`);
+    await es('DELETE', `/_component_template/${p}-ct`);
+    await es('DELETE', `/_template/${p}-lt`);
+    const pack = tar.pack();
+    pack.entry({ name: 'snapkeeper-elasticsearch.json' }, JSON.stringify({ ...meta, indices: [] }));
+    for (const n of ['component_template.json', 'index_template.json', 'template.json']) {
+      pack.entry({ name: n }, archive.get(n)!);
+    }
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    await elasticsearch.restore(target, '*', Readable.from([Buffer.concat(chunks)]), {
+      ...ctx,
+      format: 'tar',
+    });
+    expect(await es('GET', `/_component_template/${p}-ct`)).toEqual(want.ct);
+    expect(await es('GET', `/_index_template/${p}-it`)).toEqual(want.it);
+    expect(await es('GET', `/_template/${p}-lt`)).toEqual(want.lt);
+    await es('DELETE', `/.${p}-system`);
+  });
+});
