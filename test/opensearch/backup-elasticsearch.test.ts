@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { elasticsearch } from '../../dumpers/elasticsearch.js';
+import { elasticsearch, makeElasticsearch } from '../../dumpers/elasticsearch.js';
 import type { DumpTarget } from '../../dumpers/types.js';
 import { createLogger } from '../../src/log.js';
 import { ageKeypair, exec, rcloneCat, rcloneList, uniqueName } from '../env/helpers.js';
@@ -440,6 +440,46 @@ describe('Elasticsearch engine against OpenSearch', () => {
     expect(r.stderr).toMatch(/refused the credentials \(HTTP 401, user elastic\)/);
     expect(proxy.rejected()).toBeGreaterThan(rejectedBefore);
     expect(await leftovers(s3, prefix)).toEqual({ objects: [], uploads: [] });
+  });
+
+  it('given small data chunks, when dumping one index, then the documents span many bounded entries and restore through one elasticdump', async () => {
+    const chunkBytes = 32 * 1024;
+    const engine = makeElasticsearch({ dataChunkBytes: chunkBytes });
+    const hostPort = new URL(`http://${proxy.url}`);
+    const target: DumpTarget = {
+      host: hostPort.hostname,
+      port: Number(hostPort.port),
+      username: USER,
+      password: PASSWORD,
+      databases: [events],
+      extraArgs: [],
+      esLimit: 200,
+    };
+    const log = createLogger({ format: 'json', level: 'warn', write: () => undefined });
+    const ctx = { signal: new AbortController().signal, log };
+    const before = await allDocs(events);
+    expect(before).toHaveLength(N_EVENTS);
+
+    const handle = engine.dump(target, events, ctx);
+    const parts: Buffer[] = [];
+    handle.stdout.on('data', (c: Buffer) => parts.push(c));
+    await handle.done;
+    await new Promise((r) => setImmediate(r));
+    const archive = Buffer.concat(parts);
+    const listing = await exec('tar', ['-tv'], { input: archive });
+    const data = listing.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .filter((l) => / data\/\d{6}\.json$/.test(l))
+      .map((l) => Number(l.split(/\s+/)[2]));
+    expect(data.length).toBeGreaterThanOrEqual(5);
+    for (const size of data) expect(size).toBeLessThanOrEqual(chunkBytes);
+
+    await es('DELETE', `/${events}`);
+    await engine.restore(target, events, Readable.from([archive]), { ...ctx, format: 'tar' });
+    await es('POST', `/${events}/_refresh`);
+    expect(await allDocs(events)).toEqual(before);
   });
 
   it('given *, when dumping, then templates come along, system indices do not, and the dumped templates restore', async () => {
