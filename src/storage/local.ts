@@ -22,7 +22,8 @@ export class LocalStorage implements Storage {
 
   constructor(root: string) {
     this.root = resolve(root);
-    this.description = this.root;
+    // Ends with a separator, like `s3://bucket/prefix/`, so `description + key` reads as a path.
+    this.description = this.root.endsWith(sep) ? this.root : this.root + sep;
   }
 
   private path(key: string): string {
