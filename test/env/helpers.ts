@@ -14,13 +14,13 @@ import {
   type _Object,
 } from '@aws-sdk/client-s3';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject, type ProvidedContext } from 'vitest';
+import { exec, run } from './exec.js';
 import { binaries } from './paths.js';
 
 export type PgInfo = ProvidedContext['postgres'];
@@ -28,57 +28,7 @@ export type MariaInfo = ProvidedContext['mariadb'];
 export type S3Info = ProvidedContext['s3'];
 export type KubeInfo = ProvidedContext['kube'];
 
-export interface RunResult {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** Runs a command to its end; never throws for a non-zero exit (see `run`). */
-export function exec(
-  command: string,
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = execFile(
-      command,
-      args,
-      {
-        env: { ...process.env, ...opts.env },
-        cwd: opts.cwd,
-        encoding: 'buffer',
-        maxBuffer: 256 * 1024 * 1024,
-        timeout: opts.timeoutMs ?? 120_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        if (err && typeof err.code !== 'number') {
-          reject(new Error(`${command}: ${err.message}\n${stderr.toString()}`));
-          return;
-        }
-        resolveRun({ code, stdout, stderr: stderr.toString() });
-      },
-    );
-    // A child that exits (or fails to start) before reading its input is
-    // reported through the callback, not as an EPIPE.
-    child.stdin?.on('error', () => {});
-    child.stdin?.end(opts.input ?? '');
-  });
-}
-
-/** Runs a command; a non-zero exit throws with its stderr. Returns stdout as text. */
-export async function run(
-  command: string,
-  args: string[],
-  opts: Parameters<typeof exec>[2] = {},
-): Promise<string> {
-  const r = await exec(command, args, opts);
-  if (r.code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
-  }
-  return r.stdout.toString();
-}
+export { exec, run, type RunResult } from './exec.js';
 
 let scratchRoot: string | undefined;
 /**

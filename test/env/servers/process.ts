@@ -2,8 +2,8 @@
 // 127.0.0.1, a child process whose output goes to a log file, a readiness wait
 // that fails early (with the log's tail) when the process dies, and a stop
 // that escalates from SIGTERM to SIGKILL.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, createWriteStream, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,14 +41,6 @@ export async function makeTempDir(prefix: string, owner?: Account): Promise<stri
   const dir = await mkdtemp(join(tmpdir(), `snapkeeper-${prefix}-`));
   if (owner) await chown(dir, owner.uid, owner.gid);
   return dir;
-}
-
-/** chown -R, for files created as root inside a server's directory. */
-export function chownTree(path: string, owner: Account): void {
-  chownSync(path, owner.uid, owner.gid);
-  if (statSync(path).isDirectory()) {
-    for (const e of readdirSync(path)) chownTree(join(path, e), owner);
-  }
 }
 
 /**
@@ -116,6 +108,13 @@ export interface SpawnServerOptions {
   as?: Account | undefined;
 }
 
+// Servers still running when this process exits without a teardown (a crash
+// in a global setup, an uncaught error) are killed rather than left behind.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts a long-running server; its stdout and stderr go to logFile. */
 export function spawnServer(
   name: string,
@@ -137,14 +136,17 @@ export function spawnServer(
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid } : {}),
   });
+  running.add(child);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exitedP = new Promise<void>((resolveExit) => {
     child.on('exit', (code, signal) => {
+      running.delete(child);
       proc.exited = { code, signal };
       resolveExit();
     });
     child.on('error', (err) => {
+      running.delete(child);
       log.write(`\n[testenv] spawn ${command}: ${err.message}\n`);
       proc.exited = { code: null, signal: null };
       resolveExit();
@@ -206,47 +208,6 @@ export async function waitUntil(
     }
     await sleep(200);
   }
-}
-
-/** Runs a short command to completion (initdb, a readiness probe), throwing with its output. */
-export async function runStep(
-  command: string,
-  args: string[],
-  opts: {
-    env?: NodeJS.ProcessEnv;
-    as?: Account | undefined;
-    input?: string;
-    cwd?: string;
-    timeoutMs?: number;
-  } = {},
-): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
-  if (opts.as) env.HOME = opts.as.home;
-  return new Promise((resolveRun, reject) => {
-    const child = execFile(
-      command,
-      args,
-      {
-        env,
-        cwd: opts.cwd,
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: opts.timeoutMs ?? 120_000,
-        ...(opts.as ? { uid: opts.as.uid, gid: opts.as.gid } : {}),
-      },
-      (err, stdout, stderr) => {
-        if (err) {
-          reject(
-            new Error(`${command} ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`.trimEnd()),
-          );
-        } else resolveRun(stdout);
-      },
-    );
-    // A child that exits (or fails to start) before reading its input is
-    // reported through the callback, not as an EPIPE.
-    child.stdin?.on('error', () => {});
-    child.stdin?.end(opts.input ?? '');
-  });
 }
 
 /**
