@@ -156,10 +156,19 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     },
   });
 
+  /** The pod Events go to; a failure to read it costs the Event, not the record. */
   async function sourcePod(cj: V1CronJob): Promise<V1Pod | undefined> {
     const ref = sourcePodOf(cj);
     if (!ref) return undefined;
-    return api.getPod(ref.namespace, ref.name);
+    try {
+      return await api.getPod(ref.namespace, ref.name);
+    } catch (err) {
+      log.warn('cannot read the source pod; no Event', {
+        pod: `${ref.namespace}/${ref.name}`,
+        error: describeError(err),
+      });
+      return undefined;
+    }
   }
 
   async function sync(name: string): Promise<void> {

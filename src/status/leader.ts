@@ -1,6 +1,14 @@
 import type { StatusController, StatusControllerDeps } from './controller.js';
 import { startStatusController } from './controller.js';
 
+function clearBackupMetrics(m: StatusControllerDeps['metrics']): void {
+  m.backupLastSuccess.reset();
+  m.backupLastSize.reset();
+  m.backupLastDuration.reset();
+  m.backupRuns.reset();
+  m.backupMissed.reset();
+}
+
 /**
  * Runs the status controller only while this replica leads (it writes: status
  * annotations and Events). Leadership may come and go; each term starts a
@@ -26,10 +34,20 @@ export class StatusWhileLeading {
     this.current = this.start(this.deps);
   }
 
+  /**
+   * Stops the controller and drops the backup series: only the leader
+   * exports them (two replicas exporting the same failure would alert twice);
+   * the next term restores them from the annotations.
+   */
   stopped(): Promise<void> {
     const c = this.current;
     this.current = undefined;
-    if (c) this.stopping = this.stopping.then(() => c.stop());
+    if (c) {
+      this.stopping = this.stopping.then(async () => {
+        await c.stop();
+        if (!this.current) clearBackupMetrics(this.deps.metrics);
+      });
+    }
     return this.stopping;
   }
 }

@@ -9,7 +9,12 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/log.js';
 import type { ListWatchSource, WatchEvent } from '../../src/kube/api.js';
 import type { StatusApi } from '../../src/status/kube.js';
-import { startStatusController, type StatusEventSink } from '../../src/status/controller.js';
+import {
+  startStatusController,
+  type StatusController,
+  type StatusEventSink,
+} from '../../src/status/controller.js';
+import { StatusWhileLeading } from '../../src/status/leader.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
 import { SOURCE_POD_ANNOTATION } from '../../src/desired/labels.js';
 
@@ -336,5 +341,50 @@ describe('status controller', () => {
     );
     expect(events.recorded).toEqual([]);
     await ctl.stop();
+  });
+});
+
+describe('StatusWhileLeading', () => {
+  it('starts one controller per term, and a lost term drops the backup series until the next one restores them', async () => {
+    const api = new FakeApi();
+    const cj = cronJob();
+    cj.metadata!.annotations![A.lastSuccess] = '2026-11-20T03:00:10Z';
+    cj.metadata!.annotations![A.runsSucceeded] = '4';
+    api.cronJobs.set('shop-postgres', cj);
+    const metrics = createMetrics(new Registry());
+    const started: StatusController[] = [];
+    const lifecycle = new StatusWhileLeading(
+      {
+        namespace: NS,
+        jobs: new FakeSource<V1Job>([]),
+        cronJobs: new FakeSource<V1CronJob>([cj]),
+        api,
+        events: new Events(),
+        metrics,
+        log,
+        missedGraceSeconds: 3600,
+        now: () => new Date('2026-11-20T12:00:00Z'),
+      },
+      (deps) => {
+        const c = startStatusController(deps);
+        started.push(c);
+        return c;
+      },
+    );
+    lifecycle.started();
+    lifecycle.started();
+    expect(started).toHaveLength(1);
+    await settle(started[0]!);
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
+
+    await lifecycle.stopped();
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBeUndefined();
+    expect(await value(metrics, 'backupLastSuccess', L)).toBeUndefined();
+
+    lifecycle.started();
+    expect(started).toHaveLength(2);
+    await settle(started[1]!);
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
+    await lifecycle.stopped();
   });
 });
