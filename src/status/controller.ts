@@ -68,15 +68,17 @@ export function resultEvent(
   r: BackupResult,
 ): { type: 'Normal' | 'Warning'; reason: string; message: string } {
   if (r.ok) {
-    const parts = [`backup of ${w.namespace}/${w.name} succeeded`];
-    const detail = [formatBytes(r.bytes), `in ${formatDuration(r.durationSeconds)}`]
-      .filter((s) => s !== '-')
-      .join(' ');
-    if (detail) parts.push(detail);
+    const detail = [
+      r.bytes !== undefined ? formatBytes(r.bytes) : undefined,
+      r.durationSeconds !== undefined ? `in ${formatDuration(r.durationSeconds)}` : undefined,
+    ].filter(Boolean);
+    const about = [`job ${r.jobName}`, r.key, r.reason].filter(Boolean).join(', ');
     return {
       type: 'Normal',
       reason: StatusEventReasons.BackupSucceeded,
-      message: `${parts.join(': ')} (job ${r.jobName}${r.key ? `, ${r.key}` : ''})`,
+      message:
+        `backup of ${w.namespace}/${w.name} succeeded` +
+        `${detail.length ? `: ${detail.join(' ')}` : ''} (${about})`,
     };
   }
   return {

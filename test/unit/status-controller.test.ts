@@ -10,6 +10,7 @@ import { createLogger } from '../../src/log.js';
 import type { ListWatchSource, WatchEvent } from '../../src/kube/api.js';
 import type { StatusApi } from '../../src/status/kube.js';
 import {
+  resultEvent,
   startStatusController,
   type StatusController,
   type StatusEventSink,
@@ -386,5 +387,33 @@ describe('StatusWhileLeading', () => {
     await settle(started[1]!);
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
     await lifecycle.stopped();
+  });
+});
+
+describe('resultEvent', () => {
+  const w = { namespace: 'shop', name: 'db', kind: 'Deployment', type: 'postgresql' };
+  const base = { jobName: 'j', jobUid: 'u', finishedAt: new Date(0) };
+  it.each([
+    [
+      { ok: true, bytes: 5 * 1024 * 1024, durationSeconds: 75, key: 'k/manifest.json' },
+      'Normal',
+      'BackupSucceeded',
+      'backup of shop/db succeeded: 5.0 MiB in 1m15s (job j, k/manifest.json)',
+    ],
+    [
+      { ok: true, durationSeconds: 20, reason: 'no termination message' },
+      'Normal',
+      'BackupSucceeded',
+      'backup of shop/db succeeded: in 20s (job j, no termination message)',
+    ],
+    [{ ok: true }, 'Normal', 'BackupSucceeded', 'backup of shop/db succeeded (job j)'],
+    [
+      { ok: false, reason: 'dumper exited with code 137 (OOMKilled)' },
+      'Warning',
+      'BackupFailed',
+      'backup of shop/db failed: dumper exited with code 137 (OOMKilled) (job j)',
+    ],
+  ])('%j', (r, type, reason, message) => {
+    expect(resultEvent(w, { ...base, ...r })).toEqual({ type, reason, message });
   });
 });
