@@ -47,8 +47,14 @@ export interface AnnotationDefaults {
   resources?: DumperResources;
 }
 
+/**
+ * Warnings (a misspelt snapkeeper.io/ key, both prefixes set to different
+ * values, a setting ignored for the type) never block a backup; they come
+ * with an invalid set too, where a misspelt key often explains the error.
+ */
 export type ParseResult =
-  { ok: true; spec: BackupSpec; warnings: string[] } | { ok: false; errors: string[] };
+  | { ok: true; spec: BackupSpec; warnings: string[] }
+  | { ok: false; errors: string[]; warnings: string[] };
 
 /** snapkeeper.io/ names, and the ksnapshot name each one is also read from. */
 const known = {
@@ -117,6 +123,7 @@ export function parseAnnotations(
     return {
       ok: false,
       errors: [`${ANNOTATION_PREFIX}*: internal error while reading annotations: ${String(err)}`],
+      warnings: [],
     };
   }
 }
@@ -307,7 +314,7 @@ function parse(
   }
 
   if (errors.length > 0 || type === undefined || schedule === undefined) {
-    return { ok: false, errors };
+    return { ok: false, errors, warnings };
   }
   const spec: BackupSpec = {
     type,

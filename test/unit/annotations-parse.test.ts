@@ -185,6 +185,36 @@ describe('parseAnnotations: ksnapshot compatibility', () => {
   });
 });
 
+describe('parseAnnotations: time zones', () => {
+  it.each([
+    'Europe/Paris',
+    'Etc/UTC',
+    'UTC',
+    'US/Eastern',
+    'Asia/Calcutta',
+    'EST5EDT',
+    'Etc/GMT+5',
+  ])(
+    'given the zone %s (canonical or a tz database alias Kubernetes loads), when parsed, then it is kept as written',
+    (zone) => {
+      expect(ok({ ...base, [`${S}timezone`]: zone }).spec.timezone).toBe(zone);
+    },
+  );
+
+  it.each([
+    ['Mars/Olympus', ''],
+    ['+01:00', ''],
+    ['Local', ''],
+    ['Europe/Paris; rm -rf /', ''],
+    ['us/eastern', ' (names are case-sensitive, e.g. US/Eastern)'],
+    ['etc/utc', ' (did you mean Etc/UTC?)'],
+  ])('given the zone %j, when parsed, then it is refused%s', (zone, hint) => {
+    expect(errors({ ...base, [`${S}timezone`]: zone })).toEqual([
+      `${S}timezone: ${JSON.stringify(zone)} is not an IANA time zone${hint}; accepted: an IANA time zone name such as Etc/UTC, Europe/Paris, America/New_York or US/Eastern`,
+    ]);
+  });
+});
+
 describe('parseAnnotations: errors', () => {
   it.each([
     [
@@ -316,6 +346,19 @@ describe('parseAnnotations: warnings', () => {
     const r = ok({ ...base, [`${S}elasticsearch-limit`]: '10' });
     expect(r.spec.esLimit).toBeUndefined();
     expect(r.warnings).toEqual([`${S}elasticsearch-limit: ignored for type postgresql`]);
+  });
+
+  it('given a misspelt required key, when parsed, then the error comes with the warning that explains it', () => {
+    const r = parseAnnotations(
+      { [`${S}enabled`]: 'true', [`${S}type`]: 'postgresql', [`${S}schedul`]: '0 3 * * *' },
+      ctx(),
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toEqual([expect.stringMatching(/^snapkeeper\.io\/schedule: is required/)]);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/^snapkeeper\.io\/schedul: unknown annotation/),
+    ]);
   });
 });
 
