@@ -11,6 +11,7 @@ export const REPORTING_COMPONENT = MANAGED_BY;
 export const EventReasons = {
   BackupScheduled: 'BackupScheduled',
   InvalidAnnotation: 'InvalidAnnotation',
+  AnnotationWarning: 'AnnotationWarning',
   ConflictingAnnotations: 'ConflictingAnnotations',
   NoService: 'NoService',
   AmbiguousService: 'AmbiguousService',

@@ -139,6 +139,12 @@ export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<
     workloadKey: key,
     defaults,
   });
+  // Warnings never block: a misspelt key, both prefixes set differently, a
+  // setting ignored for the type. Deduplicated like every Event, so a
+  // steady state writes nothing.
+  for (const warning of [...new Set(parsed.warnings)]) {
+    await d.events.record(pod, 'Warning', EventReasons.AnnotationWarning, warning);
+  }
   if (!parsed.ok) {
     d.setState(key, 'invalid');
     for (const e of [...new Set(parsed.errors)]) {
