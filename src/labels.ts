@@ -15,6 +15,13 @@ export const WORKLOAD_NAMESPACE_LABEL = 'snapkeeper.io/workload-namespace';
 export const WORKLOAD_KIND_LABEL = 'snapkeeper.io/workload-kind';
 export const WORKLOAD_NAME_LABEL = 'snapkeeper.io/workload-name';
 export const ENGINE_LABEL = 'snapkeeper.io/type';
+/**
+ * The full workload key, "namespace/Kind/name", on every owned CronJob and
+ * Secret. The name label is cut to 63 characters for long names; this
+ * annotation is not, so an owned object always gives its workload back
+ * (cleanup of orphans after a restart depends on it).
+ */
+export const WORKLOAD_ANNOTATION = 'snapkeeper.io/workload';
 
 /** Hash of the desired spec, so apply writes only on a real difference. */
 export const SPEC_HASH_ANNOTATION = 'snapkeeper.io/spec-hash';

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/registry.js';
 import {
   MANAGED_BY,
   MANAGED_BY_LABEL,
+  WORKLOAD_ANNOTATION,
   WORKLOAD_KIND_LABEL,
   WORKLOAD_NAME_LABEL,
   WORKLOAD_NAMESPACE_LABEL,
@@ -366,8 +367,13 @@ export class Controller {
   }
 }
 
-/** The workload an owned object belongs to, from its labels. */
+/**
+ * The workload an owned object belongs to: its workload annotation (the full
+ * key), else its labels (objects written before the annotation existed).
+ */
 export function ownerKey(obj: V1CronJob | V1Secret): string | undefined {
+  const annotated = obj.metadata?.annotations?.[WORKLOAD_ANNOTATION];
+  if (annotated && /^[^/]+\/[^/]+\/.+$/.test(annotated)) return annotated;
   const l = obj.metadata?.labels ?? {};
   const ns = l[WORKLOAD_NAMESPACE_LABEL];
   const kind = l[WORKLOAD_KIND_LABEL];

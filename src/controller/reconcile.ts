@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import {
   ANNOTATION_PREFIX,
   KSNAPSHOT_PREFIX,
+  WORKLOAD_ANNOTATION,
   WORKLOAD_KIND_LABEL,
   WORKLOAD_NAME_LABEL,
   WORKLOAD_NAMESPACE_LABEL,
@@ -54,20 +55,22 @@ export function parseWorkloadKey(key: string): WorkloadRef {
   return { namespace, kind: kind as WorkloadRef['kind'], name: rest.join('/') };
 }
 
-/** The owned objects of a workload: by its labels, or by the stable name. */
+/** The owned objects of a workload: by its annotation or labels, or by the stable name. */
 function ownedBy<T extends V1CronJob | V1Secret>(
   store: ObjectStore<T>,
   controlNamespace: string,
   w: WorkloadRef,
   name: string,
 ): T[] {
+  const key = `${w.namespace}/${w.kind}/${w.name}`;
   const found = new Map<string, T>();
   for (const obj of store.list(controlNamespace)) {
     const l = obj.metadata?.labels ?? {};
     if (
-      l[WORKLOAD_NAMESPACE_LABEL] === w.namespace &&
-      l[WORKLOAD_KIND_LABEL] === w.kind &&
-      l[WORKLOAD_NAME_LABEL] === w.name
+      obj.metadata?.annotations?.[WORKLOAD_ANNOTATION] === key ||
+      (l[WORKLOAD_NAMESPACE_LABEL] === w.namespace &&
+        l[WORKLOAD_KIND_LABEL] === w.kind &&
+        l[WORKLOAD_NAME_LABEL] === w.name)
     ) {
       found.set(obj.metadata?.name ?? '', obj);
     }

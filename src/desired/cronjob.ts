@@ -20,7 +20,7 @@ import type { WorkloadRef } from '../discovery/owner.js';
 import { SPEC_HASH_ANNOTATION } from '../labels.js';
 import type { EngineType } from '../manifest.js';
 import { specHash } from './hash.js';
-import { ownedLabels, SOURCE_POD_ANNOTATION } from './labels.js';
+import { ownedAnnotations, ownedLabels, SOURCE_POD_ANNOTATION } from './labels.js';
 import { objectName } from './names.js';
 
 export { SOURCE_POD_ANNOTATION } from './labels.js';
@@ -106,7 +106,7 @@ export function desiredCronJob(input: DesiredCronJobInput): V1CronJob {
       name,
       namespace: config.controlNamespace,
       labels,
-      annotations: { [SOURCE_POD_ANNOTATION]: sourcePod },
+      annotations: { ...ownedAnnotations(workload), [SOURCE_POD_ANNOTATION]: sourcePod },
     },
     spec: {
       schedule: spec.schedule,

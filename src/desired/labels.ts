@@ -1,9 +1,10 @@
 /** Labels and annotations every object snapkeeper owns for a workload carries. */
-import type { WorkloadRef } from '../discovery/owner.js';
+import { workloadKey, type WorkloadRef } from '../discovery/owner.js';
 import {
   ENGINE_LABEL,
   MANAGED_BY,
   MANAGED_BY_LABEL,
+  WORKLOAD_ANNOTATION,
   WORKLOAD_KIND_LABEL,
   WORKLOAD_NAME_LABEL,
   WORKLOAD_NAMESPACE_LABEL,
@@ -27,6 +28,11 @@ export function ownedLabels(w: WorkloadRef, type?: EngineType): Record<string, s
   };
   if (type) labels[ENGINE_LABEL] = type;
   return labels;
+}
+
+/** Annotations every owned object carries: the full workload key, uncut. */
+export function ownedAnnotations(w: WorkloadRef): Record<string, string> {
+  return { [WORKLOAD_ANNOTATION]: workloadKey(w) };
 }
 
 function labelValue(s: string): string {

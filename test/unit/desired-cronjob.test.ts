@@ -7,6 +7,7 @@ import { MAX_NAME_LENGTH, objectName } from '../../src/desired/names.js';
 import { desiredSecret } from '../../src/desired/secret.js';
 import type { WorkloadRef } from '../../src/discovery/owner.js';
 import { SPEC_HASH_ANNOTATION } from '../../src/labels.js';
+import { ownerKey } from '../../src/controller/controller.js';
 
 const config = loadOperatorConfig({
   SNAPKEEPER_CONTROL_NAMESPACE: 'snapkeeper',
@@ -66,7 +67,10 @@ describe('desiredCronJob', () => {
         'snapkeeper.io/workload-name': 'postgres',
         'snapkeeper.io/type': 'postgresql',
       },
-      annotations: { [SOURCE_POD_ANNOTATION]: 'shop/postgres-5d9c-abcde' },
+      annotations: {
+        [SOURCE_POD_ANNOTATION]: 'shop/postgres-5d9c-abcde',
+        'snapkeeper.io/workload': 'shop/Deployment/postgres',
+      },
     });
     expect(cj.metadata).not.toHaveProperty('resourceVersion');
     expect(cj).not.toHaveProperty('status');
@@ -252,6 +256,38 @@ describe('desiredSecret', () => {
     expect(a.metadata!.annotations![SPEC_HASH_ANNOTATION]).not.toBe(
       b.metadata!.annotations![SPEC_HASH_ANNOTATION],
     );
+  });
+});
+
+describe('owned objects of a long-named workload', () => {
+  const long: WorkloadRef = {
+    namespace: 'shop',
+    kind: 'StatefulSet',
+    name: `pg-${'n'.repeat(120)}`,
+  };
+  const cronJob = desiredCronJob({ ...input, workload: long });
+  const secret = desiredSecret({ workload: long, credentials: secretValues, config });
+
+  it.each([
+    ['CronJob', cronJob],
+    ['Secret', secret],
+  ])(
+    'given a name longer than a label, when the %s is built, then the name label is cut but the workload annotation holds the full key',
+    (_kind, obj) => {
+      expect(obj.metadata!.labels!['snapkeeper.io/workload-name']!.length).toBeLessThanOrEqual(63);
+      expect(obj.metadata!.annotations!['snapkeeper.io/workload']).toBe(
+        `shop/StatefulSet/${long.name}`,
+      );
+      expect(ownerKey(obj)).toBe(`shop/StatefulSet/${long.name}`);
+    },
+  );
+
+  it('given an owned object written before the annotation existed, then its workload still comes from short labels, and a cut label gives nothing', () => {
+    const old = desiredSecret({ workload, credentials: secretValues, config });
+    delete old.metadata!.annotations!['snapkeeper.io/workload'];
+    expect(ownerKey(old)).toBe('shop/Deployment/postgres');
+    const cut = { ...secret, metadata: { ...secret.metadata, annotations: {} } };
+    expect(ownerKey(cut)).toBeUndefined();
   });
 });
 
