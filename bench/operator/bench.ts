@@ -1,0 +1,341 @@
+// The operator scale benchmark (not a test). On the test environment's
+// control plane (etcd + kube-apiserver + kube-controller-manager, no nodes)
+// it creates BENCH_WORKLOADS annotated PostgreSQL workloads (Deployment →
+// ReplicaSet → Pod, a Service, a credentials Secret) across BENCH_NAMESPACES
+// namespaces, then starts `snapkeeper operator` as a child process and
+// measures:
+//
+//   - time from start to ready (caches synced) and to the desired state
+//     (every workload scheduled; then every CronJob and Secret listed);
+//   - API requests it made (snapkeeper_kube_api_requests_total by verb);
+//   - its RSS (sampled, and the kernel's peak VmHWM);
+//   - write requests over a steady period of several resyncs (must be 0).
+//
+// Prints a Markdown report on stdout; progress on stderr. Run with
+// bench/operator/run.sh.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startKube } from '../../test/env/servers/kube.js';
+import { freePort } from '../../test/env/servers/process.js';
+import { repoRoot } from '../../test/env/paths.js';
+
+const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 1000);
+const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 20);
+const RESYNC_SECONDS = Number(process.env.BENCH_RESYNC_SECONDS ?? 10);
+const RESYNCS = Number(process.env.BENCH_RESYNCS ?? 3);
+const CREATE_CONCURRENCY = 24;
+const CONTROL = 'snapkeeper';
+const PASSWORD = 'bench-Pa55w0rd-not-secret';
+
+const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, d = 1) => Number(n.toFixed(d));
+
+async function pool<T>(items: T[], n: number, f: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await f(items[next++]!);
+    }),
+  );
+}
+
+/** The Deployment → ReplicaSet → Pod chain of one workload, with its Service and Secret. */
+async function createWorkload(kc: KubeConfig, namespace: string, app: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const labels = { app };
+  const annotations = {
+    'snapkeeper.io/enabled': 'true',
+    'snapkeeper.io/type': 'postgresql',
+    'snapkeeper.io/schedule': '@daily',
+    'snapkeeper.io/retention': 'keep-daily=7',
+  };
+  const spec = {
+    containers: [
+      {
+        name: 'postgres',
+        image: 'postgres:17',
+        env: [
+          { name: 'POSTGRES_USER', value: 'app' },
+          { name: 'POSTGRES_DB', value: app },
+          {
+            name: 'POSTGRES_PASSWORD',
+            valueFrom: { secretKeyRef: { name: `${app}-creds`, key: 'password' } },
+          },
+        ],
+      },
+    ],
+  };
+  const template = { metadata: { labels, annotations }, spec };
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: `${app}-creds` }, stringData: { password: PASSWORD } },
+  });
+  await core.createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name: app },
+      // Headless: the test apiserver's Service range (a /24) has 254 addresses.
+      spec: { clusterIP: 'None', selector: labels, ports: [{ name: 'postgres', port: 5432 }] },
+    },
+  });
+  const dep = await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: app },
+      spec: { replicas: 1, selector: { matchLabels: labels }, template },
+    },
+  });
+  const rsName = `${app}-5d9c8b7f6`;
+  const rs = await apps.createNamespacedReplicaSet({
+    namespace,
+    body: {
+      metadata: {
+        name: rsName,
+        labels,
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: app,
+            uid: dep.metadata!.uid!,
+            controller: true,
+          },
+        ],
+      },
+      spec: { replicas: 1, selector: { matchLabels: labels }, template },
+    },
+  });
+  await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: {
+        name: `${rsName}-x7k2p`,
+        labels,
+        annotations,
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: rsName,
+            uid: rs.metadata!.uid!,
+            controller: true,
+          },
+        ],
+      },
+      spec,
+    },
+  });
+}
+
+type Counters = Map<string, number>;
+
+/** The operator's /metrics, as `name{labels}` → value. */
+async function scrape(port: number): Promise<Counters> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Counters = new Map();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
+const WRITES = new Set(['create', 'update', 'patch', 'delete']);
+const requests = (m: Counters) =>
+  Object.fromEntries(
+    VERBS.map((v) => [v, m.get(`snapkeeper_kube_api_requests_total{verb="${v}"}`) ?? 0]),
+  );
+const writes = (m: Counters) =>
+  VERBS.filter((v) => WRITES.has(v)).reduce((n, v) => n + (requests(m)[v] ?? 0), 0);
+const reconciles = (m: Counters) => m.get('snapkeeper_reconcile_duration_seconds_count') ?? 0;
+
+function procStatus(pid: number): { rssKiB: number; hwmKiB: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0);
+  return { rssKiB: kib('VmRSS'), hwmKiB: kib('VmHWM') };
+}
+
+function machine(): string {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? '?';
+  return `${cpus().length} CPUs (${model}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM; Node ${process.version}`;
+}
+
+const started = new Date();
+progress(`starting the control plane`);
+const kube = await startKube();
+let operator: ReturnType<typeof spawn> | undefined;
+try {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kube.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
+
+  const namespaces = Array.from(
+    { length: NAMESPACES },
+    (_, i) => `bench-${String(i).padStart(2, '0')}`,
+  );
+  for (const name of [CONTROL, ...namespaces])
+    await core.createNamespace({ body: { metadata: { name } } });
+  const work = Array.from({ length: WORKLOADS }, (_, i) => ({
+    namespace: namespaces[i % NAMESPACES]!,
+    app: `db-${String(i).padStart(4, '0')}`,
+  }));
+  progress(`creating ${WORKLOADS} workloads in ${NAMESPACES} namespaces`);
+  const t0 = Date.now();
+  let done = 0;
+  await pool(work, CREATE_CONCURRENCY, async (w) => {
+    await createWorkload(kc, w.namespace, w.app);
+    if (++done % 100 === 0) progress(`  ${done} workloads`);
+  });
+  const createSeconds = (Date.now() - t0) / 1000;
+  progress(`created in ${round(createSeconds)} s`);
+
+  // The operator, as a user runs it.
+  const port = await freePort();
+  const logs: string[] = [];
+  const tStart = Date.now();
+  operator = spawn(
+    process.execPath,
+    [join(repoRoot, 'dist', 'cli.js'), 'operator', '--kubeconfig', kube.kubeconfig],
+    {
+      env: {
+        PATH: process.env.PATH,
+        SNAPKEEPER_CONTROL_NAMESPACE: CONTROL,
+        SNAPKEEPER_WATCH_NAMESPACES: namespaces.join(','),
+        SNAPKEEPER_STORAGE: 's3://backups/cluster',
+        SNAPKEEPER_HTTP_ADDRESS: `127.0.0.1:${port}`,
+        SNAPKEEPER_LEADER_ELECTION: 'false',
+        SNAPKEEPER_RESYNC_SECONDS: String(RESYNC_SECONDS),
+        SNAPKEEPER_LOG_FORMAT: 'json',
+        SNAPKEEPER_LOG_LEVEL: 'info',
+        POD_NAME: 'snapkeeper-bench-0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const pid = operator.pid!;
+  for (const s of [operator.stdout!, operator.stderr!]) {
+    s.setEncoding('utf8');
+    let rest = '';
+    s.on('data', (c: string) => {
+      const lines = (rest + c).split('\n');
+      rest = lines.pop() ?? '';
+      logs.push(...lines);
+    });
+  }
+  const exited = new Promise<number | null>((r) => operator!.on('exit', (code) => r(code)));
+  let peakSampled = 0;
+  const sampler = setInterval(() => {
+    try {
+      peakSampled = Math.max(peakSampled, procStatus(pid).rssKiB);
+    } catch {
+      /* exited */
+    }
+  }, 200);
+
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (operator!.exitCode !== null)
+        throw new Error(`operator exited ${operator!.exitCode}:\n${logs.slice(-20).join('\n')}`);
+      if (await check().catch(() => false)) return (Date.now() - tStart) / 1000;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+  };
+  const readySeconds = await until(
+    'ready',
+    async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
+    10 * 60_000,
+  );
+  progress(`ready after ${round(readySeconds)} s`);
+  const scheduled = async () =>
+    (await scrape(port)).get('snapkeeper_workloads{state="scheduled"}') ?? 0;
+  const desiredSeconds = await until(
+    'desired state',
+    async () => (await scheduled()) >= WORKLOADS,
+    30 * 60_000,
+  );
+  const atDesired = await scrape(port);
+  const rssAtDesired = procStatus(pid).rssKiB;
+  progress(`desired state after ${round(desiredSeconds)} s`);
+
+  const owned = 'app.kubernetes.io/managed-by=snapkeeper';
+  const cronJobs = (await batch.listNamespacedCronJob({ namespace: CONTROL, labelSelector: owned }))
+    .items;
+  const secrets = (await core.listNamespacedSecret({ namespace: CONTROL, labelSelector: owned }))
+    .items;
+  if (cronJobs.length !== WORKLOADS || secrets.length !== WORKLOADS) {
+    throw new Error(
+      `expected ${WORKLOADS} CronJobs and Secrets, found ${cronJobs.length} and ${secrets.length}`,
+    );
+  }
+
+  // Steady state: let the first reconciles' echoes settle, then count writes over several resyncs.
+  await sleep(5000);
+  const before = await scrape(port);
+  const tSteady = Date.now();
+  progress(`steady period: ${RESYNCS} resyncs of ${RESYNC_SECONDS} s`);
+  await sleep((RESYNCS * RESYNC_SECONDS + 2) * 1000);
+  const after = await scrape(port);
+  const steadySeconds = (Date.now() - tSteady) / 1000;
+  const rssSteady = procStatus(pid).rssKiB;
+  const { hwmKiB } = procStatus(pid);
+  clearInterval(sampler);
+
+  operator.kill('SIGTERM');
+  const code = await exited;
+  operator = undefined;
+
+  const reqDesired = requests(atDesired);
+  const reqSteady = Object.fromEntries(
+    VERBS.map((v) => [v, (requests(after)[v] ?? 0) - (requests(before)[v] ?? 0)]),
+  );
+  const steadyWrites = writes(after) - writes(before);
+  const steadyReconciles = reconciles(after) - reconciles(before);
+  const leaked =
+    logs.some((l) => l.includes(PASSWORD)) ||
+    cronJobs.some((c) => JSON.stringify(c).includes(PASSWORD));
+  const mib = (kib: number) => round(kib / 1024, 0);
+  const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  const fmt = (r: Record<string, number>) =>
+    VERBS.filter((v) => r[v])
+      .map((v) => `${v} ${r[v]}`)
+      .join(', ');
+
+  const date = started.toISOString().slice(0, 10);
+  const report = [
+    `### ${date} — ${WORKLOADS} workloads in ${NAMESPACES} namespaces`,
+    '',
+    `Machine: ${machine()}; control plane: etcd + kube-apiserver ${kube.version} + kube-controller-manager on the same machine, no nodes.`,
+    '',
+    `Setup (not the operator): ${WORKLOADS * 5} objects (Deployment, ReplicaSet, Pod, headless Service, Secret per workload) created in ${round(createSeconds)} s, ${CREATE_CONCURRENCY} at a time.`,
+    '',
+    '| measure | value |',
+    '| --- | --- |',
+    `| start → ready (caches listed, ${WORKLOADS} pods mapped to workloads) | ${round(readySeconds)} s |`,
+    `| start → desired state (${WORKLOADS} CronJobs + ${WORKLOADS} Secrets, all workloads scheduled) | ${round(desiredSeconds)} s |`,
+    `| API requests up to the desired state | ${total(reqDesired)} (${fmt(reqDesired)}) |`,
+    `| RSS at the desired state / peak (VmHWM) | ${mib(rssAtDesired)} MiB / ${mib(Math.max(hwmKiB, peakSampled))} MiB |`,
+    `| steady period | ${round(steadySeconds, 0)} s, resync every ${RESYNC_SECONDS} s, ${steadyReconciles} reconciles (${round(steadyReconciles / WORKLOADS)} per workload) |`,
+    `| **write requests in the steady period** | **${steadyWrites}** |`,
+    `| other requests in the steady period | ${total(reqSteady) - steadyWrites} (${fmt(reqSteady) || 'none'}) |`,
+    `| RSS at the end of the steady period | ${mib(rssSteady)} MiB |`,
+    `| password in a CronJob or a log line | ${leaked ? '**yes**' : 'no'} (${logs.length} log lines) |`,
+    `| exit on SIGTERM | ${code} |`,
+    '',
+  ].join('\n');
+  process.stdout.write(report + '\n');
+  if (steadyWrites !== 0 || leaked) process.exitCode = 1;
+} finally {
+  operator?.kill('SIGKILL');
+  await kube.stop();
+}
