@@ -92,6 +92,29 @@ export function parseDbUrl(input: string): DbUrl {
   return { engine: engine!, target };
 }
 
+/** The variables a password is read from when the URL has none, in order. */
+export const PASSWORD_VARIABLES: Record<EngineType, string[]> = {
+  postgresql: ['SNAPKEEPER_PASSWORD', 'PGPASSWORD'],
+  mysql: ['SNAPKEEPER_PASSWORD', 'MYSQL_PWD'],
+  mariadb: ['SNAPKEEPER_PASSWORD', 'MYSQL_PWD'],
+  elasticsearch: ['SNAPKEEPER_PASSWORD'],
+};
+
+/**
+ * A password in a URL is visible in `ps` and shell history; without one, the
+ * password comes from SNAPKEEPER_PASSWORD, then the engine's usual variable
+ * (PGPASSWORD, MYSQL_PWD). The tools themselves never see the caller's
+ * environment, so this is the only way it reaches them.
+ */
+export function withPasswordFromEnv(url: DbUrl, env: NodeJS.ProcessEnv): DbUrl {
+  if (url.target.password !== undefined) return url;
+  for (const name of PASSWORD_VARIABLES[url.engine]) {
+    const value = env[name];
+    if (value) return { ...url, target: { ...url.target, password: value } };
+  }
+  return url;
+}
+
 /** `--databases a,b` / `*`: a comma list, trimmed, no empties. */
 export function parseDatabaseList(value: string): string[] | '*' {
   const v = value.trim();

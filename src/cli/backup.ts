@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { getEngine } from '../../dumpers/index.js';
 import { parseRecipients } from '../crypto/age.js';
-import { parseDatabaseList, parseDbUrl } from '../dburl.js';
+import { parseDatabaseList, parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { DEFAULT_KEY_TEMPLATE, validateKeyTemplate } from '../dump/key.js';
 import { formatResult } from '../dump/result.js';
 import { runBackup } from '../dump/run.js';
@@ -38,7 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('one-shot backup of a database URL to a directory or s3://bucket/prefix')
     .argument(
       '<url>',
-      'postgresql://user[:pass]@host:5432/db, mysql://…, mariadb://… (password also from SNAPKEEPER_PASSWORD)',
+      'postgresql://user[:pass]@host:5432/db, mysql://…, mariadb://… (password also from SNAPKEEPER_PASSWORD, PGPASSWORD, MYSQL_PWD)',
     )
     .option('--to <location>', 'directory or s3://bucket/prefix', './backups')
     .option('--recipient <age1…>', 'encrypt to this age recipient (repeatable)', collect, [])
@@ -57,11 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
 
 export async function backup(url: string, flags: BackupFlags, ctx: CliContext): Promise<void> {
   // Every user mistake is found before anything is contacted.
-  const { engine: type, target } = parseDbUrl(url);
-  // A password in the URL is visible in `ps`; SNAPKEEPER_PASSWORD keeps it out of argv.
-  if (target.password === undefined && ctx.env.SNAPKEEPER_PASSWORD) {
-    target.password = ctx.env.SNAPKEEPER_PASSWORD;
-  }
+  const { engine: type, target } = withPasswordFromEnv(parseDbUrl(url), ctx.env);
   if (flags.databases !== undefined) target.databases = parseDatabaseList(flags.databases);
   target.extraArgs = flags.dumpOption;
   if (flags.clientVersion) target.clientVersion = flags.clientVersion;

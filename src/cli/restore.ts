@@ -24,7 +24,7 @@ import {
   type StoredObject,
 } from '../backups/read.js';
 import { parseIdentityFile } from '../crypto/age.js';
-import { parseDbUrl } from '../dburl.js';
+import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { EngineType } from '../manifest.js';
@@ -122,7 +122,8 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   if (flags.to === undefined && !flags.stdout)
     throw new UserError('where to? pass --to <database url> or --stdout');
   parseSelect(flags);
-  const db = flags.to !== undefined ? parseDbUrl(flags.to) : undefined;
+  const db =
+    flags.to !== undefined ? withPasswordFromEnv(parseDbUrl(flags.to), ctx.env) : undefined;
   const identities = await readIdentities(flags.identity);
   const storage = openFrom(flags, ctx);
 
@@ -170,6 +171,10 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
     olog.info('restoring', { to: redactUrl(flags.to!) });
     const started = Date.now();
     const input = new PassThrough();
+    // Its error is the one recorded in `first`; without this listener, a
+    // restore tool that fails while the download is still being opened would
+    // destroy `input` before anything listens to it (an uncaught exception).
+    input.on('error', () => undefined);
     // Whichever side fails first has the real reason; the other side fails
     // because of it (a dead tool stops reading, a broken download ends its input).
     let first: unknown;

@@ -251,6 +251,95 @@ describe('restore --to, MariaDB', () => {
   });
 });
 
+/** The URL without its password: `user@host:port/db`. */
+const withoutPassword = (url: string) => url.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1@');
+
+describe('backup and restore with the password in the usual variable, not the URL', () => {
+  it.each([
+    {
+      engine: 'PostgreSQL',
+      variable: 'PGPASSWORD',
+      make: async () => {
+        const db = await createPgDatabase(pg, uniqueName('pwsrc'));
+        await psql(
+          pg,
+          db,
+          "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'kept');",
+        );
+        return { db, url: (name: string) => pgUrl(pg, name), dump: pgDump, password: pg.password };
+      },
+    },
+    {
+      engine: 'MariaDB',
+      variable: 'MYSQL_PWD',
+      make: async () => {
+        const db = await createMariaDatabase(my, uniqueName('pwsrc'));
+        await mariadbExec(
+          my,
+          db,
+          "CREATE TABLE t (id INT PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'kept');",
+        );
+        return {
+          db,
+          url: (name: string) => mariadbUrl(my, name),
+          dump: myDump,
+          password: my.password,
+        };
+      },
+    },
+  ])(
+    '$engine: given $variable and a URL without a password, then both commands connect; without it they fail',
+    async ({ variable, make }) => {
+      const { db, url, dump, password } = await make();
+      const { identityFile, recipient } = await ageKeypair();
+      const from = `s3://${s3.bucket}/${uniqueName('rpw')}`;
+      const b = await snapkeeper(
+        [
+          'backup',
+          withoutPassword(url(db)),
+          '--to',
+          from,
+          ...s3Flags,
+          '--recipient',
+          recipient,
+          '--name',
+          'shop/db',
+        ],
+        { ...s3Env, [variable]: password },
+      );
+      expect(b.stderr).toBe('');
+      expect(b.code).toBe(0);
+
+      const restoreTo = (target: string, env: NodeJS.ProcessEnv) =>
+        snapkeeper(
+          [
+            'restore',
+            '--from',
+            from,
+            ...s3Flags,
+            '--workload',
+            'shop/db',
+            '-i',
+            identityFile,
+            '--to',
+            withoutPassword(url(target)),
+          ],
+          { ...s3Env, SNAPKEEPER_PASSWORD: '', PGPASSWORD: '', MYSQL_PWD: '', ...env },
+        );
+      const refused = await restoreTo(uniqueName('pwno'), {});
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+
+      const target = uniqueName('pwdst');
+      const r = await restoreTo(target, { [variable]: password });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(await dump(target)).toBe(await dump(db));
+      expect([...r.logs, ...b.logs].join('\n')).not.toContain(password);
+    },
+  );
+});
+
 describe('restore: user mistakes exit 2 with one line', () => {
   it.each([
     [['restore', '--workload', 'a/b', '--stdout'], /pass --from/],

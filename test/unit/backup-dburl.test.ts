@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDatabaseList, parseDbUrl } from '../../src/dburl.js';
+import { parseDatabaseList, parseDbUrl, withPasswordFromEnv } from '../../src/dburl.js';
 import { UserError } from '../../src/errors.js';
 
 describe('database URLs', () => {
@@ -62,5 +62,20 @@ describe('database URLs', () => {
 
   it.each([[''], [' , '], ['a,*']])('given --databases %j, then it is refused', (v) => {
     expect(() => parseDatabaseList(v)).toThrow(UserError);
+  });
+});
+
+describe('withPasswordFromEnv', () => {
+  const env = { SNAPKEEPER_PASSWORD: 'sk', PGPASSWORD: 'pg', MYSQL_PWD: 'my' };
+  it.each([
+    ['postgresql://u:url@h/db', env, 'url'],
+    ['postgresql://u@h/db', env, 'sk'],
+    ['postgresql://u@h/db', { PGPASSWORD: 'pg', MYSQL_PWD: 'my' }, 'pg'],
+    ['mysql://u@h/db', { PGPASSWORD: 'pg', MYSQL_PWD: 'my' }, 'my'],
+    ['mariadb://u@h/db', { SNAPKEEPER_PASSWORD: '', MYSQL_PWD: 'my' }, 'my'],
+    ['http://u@es:9200', { PGPASSWORD: 'pg', MYSQL_PWD: 'my' }, undefined],
+    ['postgresql://u@h/db', { MYSQL_PWD: 'my' }, undefined],
+  ])('given %s and %j, then the password is %j', (url, e, password) => {
+    expect(withPasswordFromEnv(parseDbUrl(url), e).target.password).toBe(password);
   });
 });
