@@ -9,9 +9,11 @@
 // process ever carries the password in its argv.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -19,6 +21,7 @@ import { elasticsearch, makeElasticsearch } from '../../dumpers/elasticsearch.js
 import type { DumpTarget } from '../../dumpers/types.js';
 import { createLogger } from '../../src/log.js';
 import { ageKeypair, exec, rcloneCat, rcloneList, uniqueName } from '../env/helpers.js';
+import { binaries, repoRoot } from '../env/paths.js';
 import {
   fetchDecryptGunzip,
   leftovers,
@@ -174,6 +177,16 @@ async function watchArgv<T>(during: Promise<T>) {
     running = false;
     await poll;
   }
+}
+
+/** The shell block under "By hand, the entries replay" in docs/restore.md. */
+function docsByHandScript(): string {
+  const doc = readFileSync(join(repoRoot, 'docs', 'restore.md'), 'utf8');
+  const from = doc.indexOf('By hand, the entries replay');
+  const block = /```sh\n([\s\S]*?)```/.exec(doc.slice(from));
+  if (from < 0 || !block)
+    throw new Error('docs/restore.md: the by-hand Elasticsearch block is gone');
+  return block[1]!;
 }
 
 let proxy: Awaited<ReturnType<typeof authProxy>>;
@@ -401,6 +414,46 @@ describe('Elasticsearch engine against OpenSearch', () => {
     );
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already has 3 of the backup's indices/);
+
+    // --- by hand, without snapkeeper: the shell block of docs/restore.md ---
+    await es('DELETE', `/${p}-*`);
+    const byHand = await mkdtemp(join(tmpdir(), 'snapkeeper-es-by-hand-'));
+    try {
+      const { stored } = await fetchDecryptGunzip(s3, `${prefix}/${dump!.path}`, identityFile);
+      await writeFile(join(byHand, 'search.tar.gz.age'), stored);
+      await copyFile(identityFile, join(byHand, 'key.txt'));
+      await writeFile(
+        join(byHand, 'auth.ini'),
+        `user=${USER}\npassword=${JSON.stringify(PASSWORD)}\n`,
+        { mode: 0o600 },
+      );
+      const script = docsByHandScript().replaceAll(
+        'https://search.example:9200',
+        `http://${proxy.url}`,
+      );
+      const PATH = [
+        join(repoRoot, 'node_modules', '.bin'),
+        dirname(binaries.age()),
+        process.env.PATH,
+      ].join(delimiter);
+      const rejectedBefore = proxy.rejected();
+      const manual = await watchArgv(
+        exec('bash', ['-euo', 'pipefail', '-c', script], {
+          cwd: byHand,
+          env: { ...process.env, PATH },
+          timeoutMs: 600_000,
+        }),
+      );
+      expect(manual.result.code, manual.result.stderr).toBe(0);
+      expect(manual.leaked).toEqual([]);
+      expect(proxy.rejected()).toBe(rejectedBefore);
+      for (const index of [products, events, empty]) {
+        await es('POST', `/${index}/_refresh`);
+        expect(await snapshot(index), `${index}, restored by hand`).toEqual(before[index]);
+      }
+    } finally {
+      await rm(byHand, { recursive: true, force: true });
+    }
   });
 
   it("given a pattern naming a missing index, when backing up, then it fails with elasticdump's reason and leaves nothing in the bucket", async () => {
