@@ -16,7 +16,12 @@ import { EventRecorder } from './events.js';
 import { LeaderElector } from './leader.js';
 import type { Logic } from './logic.js';
 import { WorkQueue, type Schedule } from './queue.js';
-import { parseWorkloadKey, reconcileWorkload, type WorkloadState } from './reconcile.js';
+import {
+  Tombstones,
+  parseWorkloadKey,
+  reconcileWorkload,
+  type WorkloadState,
+} from './reconcile.js';
 import { WorkloadIndex } from './workloads.js';
 
 export interface ControllerOptions {
@@ -64,6 +69,7 @@ export class Controller {
   readonly elector: LeaderElector | undefined;
   private readonly states = new Map<string, WorkloadState>();
   private readonly unresolved = new Set<string>();
+  private readonly deleted = new Tombstones();
   private readonly owners = new Map<string, { rs: V1ReplicaSet | undefined; at: number }>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private started = false;
@@ -330,6 +336,7 @@ export class Controller {
         log: this.o.log.child({ workload: key }),
         setState: (k, s) => this.setState(k, s),
         mayDelete: () => ![...this.unresolved].some((p) => p.startsWith(`${ns}/`)),
+        deleted: this.deleted,
       });
     } finally {
       end();

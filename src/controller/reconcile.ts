@@ -44,6 +44,31 @@ export interface ReconcileDeps {
    * their workloads: "no pod" may then only mean "not indexed yet".
    */
   mayDelete(): boolean;
+  /** Objects deleted here whose DELETED watch event may not have reached the caches yet. */
+  deleted: Tombstones;
+}
+
+/**
+ * The uids of objects this operator deleted, for a minute: a workload
+ * requeued by its CronJob's DELETED event can run before the Secret's
+ * DELETED event empties the cache, and would delete that Secret again.
+ */
+export class Tombstones {
+  private readonly at = new Map<string, number>();
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  add(uid: string | undefined): void {
+    if (uid) this.at.set(uid, this.now());
+  }
+
+  has(uid: string | undefined): boolean {
+    const t = this.now();
+    for (const [u, when] of this.at) if (t - when > this.ttlMs) this.at.delete(u);
+    return uid !== undefined && this.at.has(uid);
+  }
 }
 
 /** Requeue soon after a 409: our cache is about to catch up. */
@@ -259,26 +284,33 @@ async function cleanup(
 ): Promise<ReconcileOutcome> {
   d.setState(key, undefined);
   const ns = d.config.controlNamespace;
-  const owned = [...ownedBy(d.cronJobs, ns, w, name), ...ownedBy(d.secrets, ns, w, name)];
-  if (owned.length === 0) return;
+  const live = <T extends V1CronJob | V1Secret>(objs: T[]) =>
+    objs.filter((o) => !d.deleted.has(o.metadata?.uid));
+  const cronJobs = live(ownedBy(d.cronJobs, ns, w, name));
+  const secrets = live(ownedBy(d.secrets, ns, w, name));
+  if (cronJobs.length + secrets.length === 0) return;
   if (!d.mayDelete()) return { requeueAfterMs: UNRESOLVED_REQUEUE_MS };
   let conflict = false;
-  for (const cj of ownedBy(d.cronJobs, ns, w, name)) {
+  for (const cj of cronJobs) {
     const r = await deleteOwned(d.api.cronJobs, cj);
-    if (r === 'deleted')
+    if (r === 'deleted') {
+      d.deleted.add(cj.metadata?.uid);
       d.log.info('CronJob deleted: workload or annotation gone', {
         workload: key,
         cronJob: `${ns}/${cj.metadata?.name}`,
       });
+    }
     conflict ||= r === 'conflict';
   }
-  for (const s of ownedBy(d.secrets, ns, w, name)) {
+  for (const s of secrets) {
     const r = await deleteOwned(d.api.secrets, s);
-    if (r === 'deleted')
+    if (r === 'deleted') {
+      d.deleted.add(s.metadata?.uid);
       d.log.info('Secret deleted: workload or annotation gone', {
         workload: key,
         secret: `${ns}/${s.metadata?.name}`,
       });
+    }
     conflict ||= r === 'conflict';
   }
   return conflict ? { requeueAfterMs: CONFLICT_REQUEUE_MS } : undefined;

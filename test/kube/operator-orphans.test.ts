@@ -185,6 +185,10 @@ describe('operator cleanup of orphans', () => {
     const secretAfter = await readSecret(secretLike.metadata!.name!);
     expect(cjAfter?.metadata?.resourceVersion).toBe(cjLike.metadata!.resourceVersion);
     expect(secretAfter?.metadata?.resourceVersion).toBe(secretLike.metadata!.resourceVersion);
-    expect(op.writes(0, ['cronjobs', 'secrets']).map((w) => w.verb)).toEqual(['delete', 'delete']);
+    const writes = op.writes(0, ['cronjobs', 'secrets']);
+    expect(
+      writes.map((w) => w.verb),
+      JSON.stringify(writes),
+    ).toEqual(['delete', 'delete']);
   });
 });

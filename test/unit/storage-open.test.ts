@@ -7,7 +7,7 @@ import { S3Storage } from '../../src/storage/s3.js';
 describe('openStorage', () => {
   it('given a path, then a local directory', () => {
     expect(openStorage('./backups', { env: {} })).toBeInstanceOf(LocalStorage);
-    expect(openStorage('file:///srv/backups', { env: {} }).description).toBe('/srv/backups');
+    expect(openStorage('file:///srv/backups', { env: {} }).description).toBe('/srv/backups/');
   });
 
   it('given s3://bucket/prefix, then S3 with the prefix', async () => {
