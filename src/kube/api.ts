@@ -16,7 +16,7 @@ import {
   type V1Secret,
   type V1Service,
 } from '@kubernetes/client-node';
-import { isNotFound } from './errors.js';
+import { orUndefined } from './errors.js';
 
 /**
  * The thin layer between snapkeeper and the Kubernetes API. Everything the
@@ -99,15 +99,6 @@ export interface KubeApi {
   ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1Secret>;
 }
 
-async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 function nameOf(obj: KubernetesObject): { namespace: string; name: string } {
   return { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
 }
@@ -120,6 +111,45 @@ function watchTimeoutSeconds(): number {
   return 300 + Math.floor(Math.random() * 300);
 }
 
+/**
+ * A list/watch source on one collection: counts each list and watch as a
+ * request, watches with bookmarks from the listed resourceVersion, with the
+ * label selector (when given) on both.
+ */
+export function listWatchSource<T extends KubernetesObject>(
+  watcher: Watch,
+  onRequest: RequestListener,
+  resource: string,
+  path: string,
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  labelSelector?: string,
+): ListWatchSource<T> {
+  return {
+    description: `${resource} ${path}${labelSelector ? ` (${labelSelector})` : ''}`,
+    async list() {
+      onRequest('list', resource);
+      const res = await list();
+      return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+    },
+    async watch(resourceVersion, onEvent, onDone) {
+      onRequest('watch', resource);
+      const params: Record<string, string | number | boolean> = {
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: watchTimeoutSeconds(),
+      };
+      if (labelSelector) params.labelSelector = labelSelector;
+      const controller = await watcher.watch(
+        path,
+        params,
+        (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),
+        onDone,
+      );
+      return () => controller.abort();
+    },
+  };
+}
+
 export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () => {}): KubeApi {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
@@ -127,38 +157,12 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const watcher = new Watch(kc);
   const count = (verb: Verb, resource: string) => onRequest(verb, resource);
-
-  function source<T extends KubernetesObject>(
+  const source = <T extends KubernetesObject>(
     resource: string,
     path: string,
     list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
     labelSelector?: string,
-  ): ListWatchSource<T> {
-    return {
-      description: `${resource} ${path}${labelSelector ? ` (${labelSelector})` : ''}`,
-      async list() {
-        count('list', resource);
-        const res = await list();
-        return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
-      },
-      async watch(resourceVersion, onEvent, onDone) {
-        count('watch', resource);
-        const params: Record<string, string | number | boolean> = {
-          resourceVersion,
-          allowWatchBookmarks: true,
-          timeoutSeconds: watchTimeoutSeconds(),
-        };
-        if (labelSelector) params.labelSelector = labelSelector;
-        const controller = await watcher.watch(
-          path,
-          params,
-          (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),
-          onDone,
-        );
-        return () => controller.abort();
-      },
-    };
-  }
+  ) => listWatchSource<T>(watcher, count, resource, path, list, labelSelector);
 
   return {
     read: {

@@ -16,6 +16,16 @@ export const isNotFound = (err: unknown) => statusCode(err) === 404;
 export const isConflict = (err: unknown) => statusCode(err) === 409;
 export const isGone = (err: unknown) => statusCode(err) === 410;
 
+/** The result of a read, or undefined when the object does not exist (404). */
+export async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 /** The `reason` of a Kubernetes Status body (AlreadyExists, Conflict ...), if any. */
 export function statusReason(err: unknown): string | undefined {
   const body = (err as { body?: unknown } | null)?.body;

@@ -5,13 +5,12 @@ import {
   Watch,
   setHeaderOptions,
   type KubeConfig,
-  type KubernetesObject,
   type V1CronJob,
   type V1Job,
   type V1Pod,
 } from '@kubernetes/client-node';
-import type { ListWatchSource, RequestListener, WatchEvent } from '../kube/api.js';
-import { isNotFound } from '../kube/errors.js';
+import { listWatchSource, type ListWatchSource, type RequestListener } from '../kube/api.js';
+import { orUndefined } from '../kube/errors.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../labels.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
@@ -38,15 +37,6 @@ export interface StatusApi {
 }
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
-
-async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
 
 export function createStatusApi(kc: KubeConfig, onRequest: RequestListener = () => {}): StatusApi {
   const batch = kc.makeApiClient(BatchV1Api);
@@ -87,41 +77,6 @@ export function createStatusApi(kc: KubeConfig, onRequest: RequestListener = () 
   };
 }
 
-function listWatch<T extends KubernetesObject>(
-  kc: KubeConfig,
-  onRequest: RequestListener,
-  resource: string,
-  path: string,
-  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
-  labelSelector?: string,
-): ListWatchSource<T> {
-  const watcher = new Watch(kc);
-  return {
-    description: `${resource} ${path}${labelSelector ? ` (${labelSelector})` : ''}`,
-    async list() {
-      onRequest('list', resource);
-      const res = await list();
-      return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
-    },
-    async watch(resourceVersion, onEvent, onDone) {
-      onRequest('watch', resource);
-      const params: Record<string, string | number | boolean> = {
-        resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: 300 + Math.floor(Math.random() * 300),
-      };
-      if (labelSelector) params.labelSelector = labelSelector;
-      const controller = await watcher.watch(
-        path,
-        params,
-        (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),
-        onDone,
-      );
-      return () => controller.abort();
-    },
-  };
-}
-
 /**
  * The Jobs of the control namespace. No label selector: a Job made by the
  * CronJob controller carries only the jobTemplate's labels, so Jobs are tied
@@ -133,8 +88,8 @@ export function jobSource(
   onRequest: RequestListener = () => {},
 ): ListWatchSource<V1Job> {
   const batch = kc.makeApiClient(BatchV1Api);
-  return listWatch<V1Job>(
-    kc,
+  return listWatchSource<V1Job>(
+    new Watch(kc),
     onRequest,
     'jobs',
     `/apis/batch/v1/namespaces/${namespace}/jobs`,
@@ -149,8 +104,8 @@ export function cronJobSource(
   onRequest: RequestListener = () => {},
 ): ListWatchSource<V1CronJob> {
   const batch = kc.makeApiClient(BatchV1Api);
-  return listWatch<V1CronJob>(
-    kc,
+  return listWatchSource<V1CronJob>(
+    new Watch(kc),
     onRequest,
     'cronjobs',
     `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
