@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadOperatorConfig } from '../../src/config/operator.js';
 import { repoRoot } from '../env/paths.js';
 import {
   RECIPIENTS,
@@ -33,6 +34,15 @@ function operatorContainer(objects: Manifest[]) {
     };
   };
   return { pod: d.spec.template.spec, container: d.spec.template.spec.containers[0]! };
+}
+
+/** The operator's own validation of the environment the chart sets (as in the pod). */
+function operatorConfig(objects: Manifest[]) {
+  return loadOperatorConfig({
+    ...operatorEnv(objects),
+    POD_NAME: 'snapkeeper-0',
+    POD_NAMESPACE: 'snapkeeper',
+  });
 }
 
 /**
@@ -78,6 +88,14 @@ const cases: { name: string; values: Values; check: (objects: Manifest[]) => voi
       expect(env.SNAPKEEPER_IMAGE_POSTGRESQL).toBe('ghcr.io/snapkeeper/dumper-postgresql:0.1.0');
       expect(env.SNAPKEEPER_BACKUP_SERVICE_ACCOUNT).toBe('snapkeeper-backup');
       expect(env).not.toHaveProperty('SNAPKEEPER_S3_CREDENTIALS_SECRET');
+      // The chart's defaults are the operator's (a chart that sets nothing gets the same Jobs).
+      expect(operatorConfig(objects).job).toEqual(
+        loadOperatorConfig({
+          SNAPKEEPER_WATCH_NAMESPACES: 'default',
+          SNAPKEEPER_STORAGE: 's3://b-1',
+        }).job,
+      );
+      expect(operatorConfig(objects).resyncSeconds).toBe(300);
       const { pod, container } = operatorContainer(objects);
       expect(pod.replicas ?? 1).toBe(1);
       expect(pod.serviceAccountName).toBe('snapkeeper');
@@ -254,6 +272,38 @@ const cases: { name: string; values: Values; check: (objects: Manifest[]) => voi
       });
     },
   },
+  {
+    name: 'backup Job limits',
+    values: {
+      ...minimalValues(),
+      dumper: {
+        job: {
+          activeDeadlineSeconds: 7200,
+          backoffLimit: 0,
+          ttlSecondsAfterFinished: 86_400,
+          startingDeadlineSeconds: 600,
+          historyLimit: 5,
+        },
+      },
+    },
+    check: (objects) => {
+      expect(operatorEnv(objects)).toMatchObject({
+        SNAPKEEPER_JOB_ACTIVE_DEADLINE_SECONDS: '7200',
+        SNAPKEEPER_JOB_BACKOFF_LIMIT: '0',
+        SNAPKEEPER_JOB_TTL_SECONDS_AFTER_FINISHED: '86400',
+        SNAPKEEPER_JOB_STARTING_DEADLINE_SECONDS: '600',
+        SNAPKEEPER_JOB_HISTORY_LIMIT: '5',
+      });
+      expect(operatorConfig(objects).job).toEqual({
+        activeDeadlineSeconds: 7200,
+        backoffLimit: 0,
+        ttlSecondsAfterFinished: 86_400,
+        startingDeadlineSeconds: 600,
+        successfulJobsHistoryLimit: 5,
+        failedJobsHistoryLimit: 5,
+      });
+    },
+  },
 ];
 
 describe('chart: helm lint and helm template over a matrix of values', () => {
@@ -263,6 +313,8 @@ describe('chart: helm lint and helm template over a matrix of values', () => {
     expect(lint.code).toBe(0);
     const { objects } = await render(values);
     check(objects);
+    // Whatever the values, the operator accepts the environment the chart sets.
+    expect(() => operatorConfig(objects)).not.toThrow();
   });
 
   it('sets exactly the operator environment docs/architecture.md documents', async () => {
@@ -342,6 +394,36 @@ const rejections: { name: string; values: Values; messages: RegExp[] }[] = [
     name: 'a malformed default retention',
     values: { ...ok, retention: 'keep-forever' },
     messages: [/at '\/retention': 'keep-forever' does not match pattern/],
+  },
+  {
+    name: 'backup Job limits the operator would refuse',
+    values: {
+      ...ok,
+      dumper: {
+        job: {
+          activeDeadlineSeconds: 30,
+          backoffLimit: -1,
+          ttlSecondsAfterFinished: 60,
+          startingDeadlineSeconds: 0,
+          historyLimit: 0,
+        },
+      },
+    },
+    messages: [
+      /at '\/dumper\/job\/activeDeadlineSeconds': minimum: got 30, want 60/,
+      /at '\/dumper\/job\/backoffLimit': minimum: got -1, want 0/,
+      /at '\/dumper\/job\/ttlSecondsAfterFinished': minimum: got 60, want 300/,
+      /at '\/dumper\/job\/startingDeadlineSeconds': minimum: got 0, want 10/,
+      /at '\/dumper\/job\/historyLimit': minimum: got 0, want 1/,
+    ],
+  },
+  {
+    name: 'a backup Job limit that is not a whole number',
+    values: { ...ok, dumper: { job: { backoffLimit: 1.5, historyLimit: 200 } } },
+    messages: [
+      /at '\/dumper\/job\/backoffLimit': got number, want integer/,
+      /at '\/dumper\/job\/historyLimit': maximum: got 200, want 100/,
+    ],
   },
   {
     name: 'a ServiceMonitor without the metrics Service',
