@@ -128,7 +128,7 @@ export function pgRestoreCommand(
   };
 }
 
-function psqlQuery(
+export function psqlQuery(
   target: DumpTarget,
   database: string,
   vars: Record<string, string> = {},

@@ -337,6 +337,20 @@ function parse(
  * who to be. Letting an annotation override them would send the dump
  * elsewhere or put a password into the CronJob spec.
  */
+const MYSQL_RESERVED_OPTIONS = [
+  '-r',
+  '--result-file',
+  '-h',
+  '--host',
+  '-P',
+  '--port',
+  '-u',
+  '--user',
+  '-p',
+  '--password',
+  '--defaults-file',
+  '--defaults-extra-file',
+];
 const reservedOptions: Record<EngineType, readonly string[]> = {
   postgresql: [
     '-f',
@@ -352,34 +366,8 @@ const reservedOptions: Record<EngineType, readonly string[]> = {
     '-d',
     '--dbname',
   ],
-  mysql: [
-    '-r',
-    '--result-file',
-    '-h',
-    '--host',
-    '-P',
-    '--port',
-    '-u',
-    '--user',
-    '-p',
-    '--password',
-    '--defaults-file',
-    '--defaults-extra-file',
-  ],
-  mariadb: [
-    '-r',
-    '--result-file',
-    '-h',
-    '--host',
-    '-P',
-    '--port',
-    '-u',
-    '--user',
-    '-p',
-    '--password',
-    '--defaults-file',
-    '--defaults-extra-file',
-  ],
+  mysql: MYSQL_RESERVED_OPTIONS,
+  mariadb: MYSQL_RESERVED_OPTIONS,
   elasticsearch: ['--input', '--output', '--httpAuthFile'],
 };
 

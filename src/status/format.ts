@@ -1,14 +1,8 @@
+import { formatBytes as humanBytes } from '../pipeline/progress.js';
+
 /** Sizes and durations as people read them (tables, Event messages). */
 export function formatBytes(n: number | undefined): string {
-  if (n === undefined) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+  return n === undefined ? '-' : humanBytes(n);
 }
 
 export function formatDuration(seconds: number | undefined): string {

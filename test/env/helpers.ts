@@ -67,6 +67,15 @@ export function pgUrl(pg: PgInfo, db: string): string {
   return `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@${pg.host}:${pg.port}/${encodeURIComponent(db)}`;
 }
 
+/** pg_dump of a database, normalised only for what legitimately differs between two databases' dumps. */
+export async function pgDumpText(pg: PgInfo, db: string): Promise<string> {
+  const out = await run(join(pg.binDir, 'pg_dump'), ['--no-password', '-d', db], {
+    env: pgEnv(pg),
+  });
+  // \restrict / \unrestrict carry a random key per run (PostgreSQL ≥ 15.14).
+  return out.replace(/^\\(un)?restrict .*$/gm, '\\$1restrict <key>');
+}
+
 /** Runs SQL through psql (ON_ERROR_STOP); returns unaligned, tuples-only output. */
 export function psql(pg: PgInfo, db: string, sql: string): Promise<string> {
   return run(join(pg.binDir, 'psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-A', '-t', '-q', '-d', db], {
@@ -100,6 +109,26 @@ export function mariadbUrl(
 }
 
 /** Runs SQL through the mariadb client (batch, no column names); db '' for none. */
+/** mariadb-dump of a database with the options snapkeeper uses; the dump date and the database's name are left out. */
+export async function mariadbDumpText(my: MariaInfo, db: string): Promise<string> {
+  const out = await run(
+    join(my.binDir, 'mariadb-dump'),
+    [
+      ...mariadbArgs(my),
+      '--skip-dump-date',
+      '--routines',
+      '--triggers',
+      '--events',
+      '--hex-blob',
+      '--single-transaction',
+      db,
+    ],
+    { env: mariadbEnv(my) },
+  );
+  // Comments name the database: the one thing that legitimately differs.
+  return out.replace(/^-- Host: .*$/m, '-- Host: <normalised>').replaceAll(`'${db}'`, "'<db>'");
+}
+
 export function mariadbExec(my: MariaInfo, db: string, sql: string): Promise<string> {
   return run(join(my.binDir, 'mariadb'), [...mariadbArgs(my), '-N', '-B', ...(db ? [db] : [])], {
     env: mariadbEnv(my),

@@ -140,7 +140,10 @@ describe('a dump that dies half-way', () => {
     const r = await running;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect([...seen].sort()).toEqual(['pg_dump', 'psql']);
+    // pg_dump runs for seconds and is always sampled; the version query's psql
+    // lives a few milliseconds and is checked whenever the sampling catches it
+    // (its argv is built by the same code; test/unit/engine-argv covers it).
+    expect(seen.has('pg_dump')).toBe(true);
     expect(leaks).toEqual([]);
     expect(r.logs.join('\n')).not.toContain(password);
     expect(r.stdout).not.toContain(password);

@@ -23,6 +23,7 @@ import {
   rcloneList,
   run,
   uniqueName,
+  mariadbDumpText,
 } from '../env/helpers.js';
 import { fetchDecryptGunzip, s3Args, s3Env, snapkeeper } from './backup-support.js';
 
@@ -79,25 +80,7 @@ INSERT INTO events SELECT seq, DATE '2025-06-01' + INTERVAL seq DAY, CONCAT('eve
 INSERT INTO orders (note, mood, price) SELECT CONCAT('row ', seq, '\n', MD5(seq)), 'ok', seq / 3 FROM seq_1_to_5000;
 `;
 
-/** mariadb-dump of a database, with the options snapkeeper uses; the dump date is left out. */
-async function dumpOf(db: string): Promise<string> {
-  const out = await run(
-    join(my.binDir, 'mariadb-dump'),
-    [
-      ...mariadbArgs(my),
-      '--skip-dump-date',
-      '--routines',
-      '--triggers',
-      '--events',
-      '--hex-blob',
-      '--single-transaction',
-      db,
-    ],
-    { env: mariadbEnv(my) },
-  );
-  // Comments name the database: the one thing that legitimately differs.
-  return out.replace(/^-- Host: .*$/m, '-- Host: <normalised>').replaceAll(`'${db}'`, "'<db>'");
-}
+const dumpOf = (db: string) => mariadbDumpText(my, db);
 
 const quiet = () => ({
   signal: new AbortController().signal,

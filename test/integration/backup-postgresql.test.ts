@@ -22,6 +22,7 @@ import {
   rcloneList,
   run,
   uniqueName,
+  pgDumpText,
 } from '../env/helpers.js';
 import { fetchDecryptGunzip, s3Args, s3Env, snapkeeper } from './backup-support.js';
 
@@ -75,14 +76,7 @@ INSERT INTO sales.events SELECT g, DATE '2025-06-01' + g, 'event ' || g FROM gen
 COMMENT ON TABLE sales.orders IS 'orders, with a comment that says ''hello''';
 `;
 
-/** pg_dump of a database, normalised only for what legitimately differs between two runs. */
-async function dumpOf(db: string): Promise<string> {
-  const out = await run(join(pg.binDir, 'pg_dump'), ['--no-password', '-d', db], {
-    env: pgEnv(pg),
-  });
-  // \restrict / \unrestrict carry a random key per run (PostgreSQL ≥ 15.14).
-  return out.replace(/^\\(un)?restrict .*$/gm, '\\$1restrict <key>');
-}
+const dumpOf = (db: string) => pgDumpText(pg, db);
 
 describe('backup postgresql → S3, encrypted', () => {
   let source: string;

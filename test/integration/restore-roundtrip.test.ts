@@ -4,23 +4,20 @@
 // and both databases dump identically. A damaged object is refused before
 // the target database is touched.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   ageKeypair,
   createMariaDatabase,
   createPgDatabase,
-  mariadbArgs,
-  mariadbEnv,
   mariadbExec,
   mariadbUrl,
-  pgEnv,
   pgUrl,
   psql,
   rcloneCat,
-  run,
   s3Client,
   uniqueName,
+  pgDumpText,
+  mariadbDumpText,
 } from '../env/helpers.js';
 import { snapkeeper } from './backup-support.js';
 
@@ -60,29 +57,9 @@ INSERT INTO orders (note) SELECT CONCAT('row ', seq) FROM seq_1_to_3000;
 UPDATE orders SET touched = twice(1) WHERE id = 1;
 `;
 
-async function pgDump(db: string): Promise<string> {
-  const out = await run(join(pg.binDir, 'pg_dump'), ['--no-password', '-d', db], {
-    env: pgEnv(pg),
-  });
-  return out.replace(/^\\(un)?restrict .*$/gm, '\\$1restrict <key>');
-}
+const pgDump = (db: string) => pgDumpText(pg, db);
 
-async function myDump(db: string): Promise<string> {
-  const out = await run(
-    join(my.binDir, 'mariadb-dump'),
-    [
-      ...mariadbArgs(my),
-      '--skip-dump-date',
-      '--routines',
-      '--triggers',
-      '--events',
-      '--hex-blob',
-      db,
-    ],
-    { env: mariadbEnv(my) },
-  );
-  return out.replace(/^-- Host: .*$/m, '-- Host: <normalised>').replaceAll(`'${db}'`, "'<db>'");
-}
+const myDump = (db: string) => mariadbDumpText(my, db);
 
 interface ListedBackup {
   manifestKey: string;

@@ -13,6 +13,7 @@ import {
   pgFormatOf,
   pgRestoreCommand,
   postgresql,
+  psqlQuery,
 } from '../../dumpers/postgresql.js';
 import type { DumpTarget } from '../../dumpers/types.js';
 
@@ -29,6 +30,13 @@ const target = (over: Partial<DumpTarget> = {}): DumpTarget => ({
 const bin = (name: string) => `/bin/${name}`;
 
 describe('PostgreSQL commands', () => {
+  it('given a query (server version, CREATE DATABASE), then psql gets the password only in env', () => {
+    const cmd = psqlQuery(target(), 'app');
+    expect(cmd.args.join(' ')).not.toContain(secret);
+    expect(cmd.args).toContain('--no-password');
+    expect(cmd.env).toMatchObject({ PGPASSWORD: secret, PGDATABASE: 'app' });
+  });
+
   it('given one database, when building the dump command, then pg_dump gets the address in argv and the password and database only in env', () => {
     const cmd = pgDumpCommand(target(), 'shop=1 host=evil', bin);
     expect(cmd.file).toBe('/bin/pg_dump');
