@@ -61,6 +61,19 @@ const pgDump = (db: string) => pgDumpText(pg, db);
 
 const myDump = (db: string) => mariadbDumpText(my, db);
 
+/** `snapkeeper restore --from <from> -i <identity> <rest>` against the S3 server. */
+function restoreFrom(
+  from: string,
+  identityFile: string,
+  rest: string[],
+  env: NodeJS.ProcessEnv = {},
+) {
+  return snapkeeper(['restore', '--from', from, ...s3Flags, '-i', identityFile, ...rest], {
+    ...s3Env,
+    ...env,
+  });
+}
+
 interface ListedBackup {
   manifestKey: string;
   encrypted: boolean;
@@ -105,23 +118,14 @@ describe('restore --to, PostgreSQL', () => {
     expect(v.stdout).toMatch(new RegExp(`${listed.objects[0]!.key}\\s+\\S+ \\S+\\s+ok`));
 
     const target = uniqueName('rdst'); // restore creates it
-    const r = await snapkeeper(
-      [
-        'restore',
-        '--from',
-        from,
-        ...s3Flags,
-        '--workload',
-        'shop/postgres',
-        '--at',
-        new Date().toISOString(),
-        '-i',
-        identityFile,
-        '--to',
-        pgUrl(pg, target),
-      ],
-      s3Env,
-    );
+    const r = await restoreFrom(from, identityFile, [
+      '--workload',
+      'shop/postgres',
+      '--at',
+      new Date().toISOString(),
+      '--to',
+      pgUrl(pg, target),
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(await pgDump(target)).toBe(await pgDump(source));
@@ -145,21 +149,12 @@ describe('restore --to, PostgreSQL', () => {
     // Not created beforehand: restore creates its target, so if the restore
     // had started (instead of checking first) the database would exist.
     const target = uniqueName('rdst');
-    const r = await snapkeeper(
-      [
-        'restore',
-        '--from',
-        from,
-        ...s3Flags,
-        '--key',
-        listed.manifestKey,
-        '-i',
-        identityFile,
-        '--to',
-        pgUrl(pg, target),
-      ],
-      s3Env,
-    );
+    const r = await restoreFrom(from, identityFile, [
+      '--key',
+      listed.manifestKey,
+      '--to',
+      pgUrl(pg, target),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/sha256 mismatch/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -179,20 +174,7 @@ describe('restore --to, PostgreSQL', () => {
     const { identityFile, recipient } = await ageKeypair();
     const from = `s3://${s3.bucket}/${uniqueName('rout')}`;
     await backupThenList(pgUrl(pg, source), from, 'shop/postgres', recipient);
-    const r = await snapkeeper(
-      [
-        'restore',
-        '--from',
-        from,
-        ...s3Flags,
-        '--workload',
-        'shop/postgres',
-        '-i',
-        identityFile,
-        '--stdout',
-      ],
-      s3Env,
-    );
+    const r = await restoreFrom(from, identityFile, ['--workload', 'shop/postgres', '--stdout']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('PostgreSQL database dump');
     expect(r.stdout).toContain('日本語 🎉');
@@ -207,21 +189,12 @@ describe('restore --to, MariaDB', () => {
     const from = `s3://${s3.bucket}/${uniqueName('rmy')}`;
     await backupThenList(mariadbUrl(my, source), from, 'shop/mariadb', recipient);
     const target = uniqueName('rdst');
-    const r = await snapkeeper(
-      [
-        'restore',
-        '--from',
-        from,
-        ...s3Flags,
-        '--workload',
-        'shop/mariadb',
-        '-i',
-        identityFile,
-        '--to',
-        mariadbUrl(my, target),
-      ],
-      s3Env,
-    );
+    const r = await restoreFrom(from, identityFile, [
+      '--workload',
+      'shop/mariadb',
+      '--to',
+      mariadbUrl(my, target),
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(await myDump(target)).toBe(await myDump(source));
@@ -288,20 +261,11 @@ describe('backup and restore with the password in the usual variable, not the UR
       expect(b.code).toBe(0);
 
       const restoreTo = (target: string, env: NodeJS.ProcessEnv) =>
-        snapkeeper(
-          [
-            'restore',
-            '--from',
-            from,
-            ...s3Flags,
-            '--workload',
-            'shop/db',
-            '-i',
-            identityFile,
-            '--to',
-            withoutPassword(url(target)),
-          ],
-          { ...s3Env, SNAPKEEPER_PASSWORD: '', PGPASSWORD: '', MYSQL_PWD: '', ...env },
+        restoreFrom(
+          from,
+          identityFile,
+          ['--workload', 'shop/db', '--to', withoutPassword(url(target))],
+          { SNAPKEEPER_PASSWORD: '', PGPASSWORD: '', MYSQL_PWD: '', ...env },
         );
       const refused = await restoreTo(uniqueName('pwno'), {});
       expect(refused.code).toBe(1);

@@ -358,7 +358,7 @@ describe('Elasticsearch engine against OpenSearch', () => {
     await es('DELETE', `/${p}-*`);
     await expect(es('GET', `/${products}`)).rejects.toThrow(/404/);
 
-    const restore = await watchArgv(
+    const restoreAll = () =>
       snapkeeper(
         [
           'restore',
@@ -377,8 +377,8 @@ describe('Elasticsearch engine against OpenSearch', () => {
           esUrl(),
         ],
         s3Env(s3),
-      ),
-    );
+      );
+    const restore = await watchArgv(restoreAll());
     expect(restore.result.stderr).toBe('');
     expect(restore.result.code).toBe(0);
     expect(restore.seen.size).toBeGreaterThanOrEqual(4);
@@ -393,25 +393,7 @@ describe('Elasticsearch engine against OpenSearch', () => {
     expect(sale.count).toBe(N_PRODUCTS / 3);
 
     // A second restore must not merge into what is there.
-    const again = await snapkeeper(
-      [
-        'restore',
-        '--from',
-        `s3://${s3.bucket}/${prefix}`,
-        '--endpoint',
-        s3.endpoint,
-        '--region',
-        s3.region,
-        '--force-path-style',
-        '--workload',
-        'shop/search',
-        '--identity',
-        identityFile,
-        '--to',
-        esUrl(),
-      ],
-      s3Env(s3),
-    );
+    const again = await restoreAll();
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already has 3 of the backup's indices/);
 

@@ -13,20 +13,12 @@ import {
   removeDir,
   serverAccount,
   spawnServer,
+  type DatabaseServerInfo,
   waitUntil,
   withCleanup,
 } from './process.js';
 
-export interface MariadbInfo {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  /** mariadb, mariadb-dump, mysqldump */
-  binDir: string;
-  /** e.g. "10.11.19-MariaDB-0+deb12u1" */
-  version: string;
-}
+export type MariadbInfo = DatabaseServerInfo;
 
 export function startMariadb(): Promise<MariadbInfo & { stop(): Promise<void> }> {
   return withCleanup(async (onStop) => {

@@ -13,20 +13,12 @@ import {
   removeDir,
   serverAccount,
   spawnServer,
+  type DatabaseServerInfo,
   waitUntil,
   withCleanup,
 } from './process.js';
 
-export interface PostgresInfo {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  /** psql, pg_dump, pg_restore, initdb ... */
-  binDir: string;
-  /** server version, e.g. "15.14" */
-  version: string;
-}
+export type PostgresInfo = DatabaseServerInfo;
 
 export function startPostgres(): Promise<PostgresInfo & { stop(): Promise<void> }> {
   return withCleanup(async (onStop) => {

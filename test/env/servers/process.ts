@@ -90,6 +90,18 @@ export function tail(file: string, lines = 40): string {
   }
 }
 
+/** Where a database server of the suites listens, and its superuser. */
+export interface DatabaseServerInfo {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** the server's client tools (psql, pg_dump … / mariadb, mariadb-dump …) */
+  binDir: string;
+  /** e.g. "15.14", "10.11.19-MariaDB-0+deb12u1" */
+  version: string;
+}
+
 export interface ServerProcess {
   readonly name: string;
   readonly child: ChildProcess;
