@@ -26,7 +26,7 @@ export interface ListBackupsOptions {
    */
   prefix?: string;
   /** Every manifest that was skipped, and why (unreadable, invalid, other workload). */
-  onSkip?: (manifestKey: string, reason: string) => void;
+  onSkip?: (manifestKey: string, reason: string, unreadable: boolean) => void;
 }
 
 /** Reads in parallel, but not a thousand requests at once. */
@@ -55,7 +55,7 @@ export async function listBackups(
       const key = keys[next++]!;
       const result = await readManifest(storage, key);
       if (!result.ok) {
-        skip(key, result.error);
+        skip(key, result.error, true);
         continue;
       }
       const m = result.manifest;
@@ -63,7 +63,7 @@ export async function listBackups(
         workload &&
         (m.workload.namespace !== workload.namespace || m.workload.name !== workload.name)
       ) {
-        skip(key, `belongs to ${m.workload.namespace}/${m.workload.name}`);
+        skip(key, `belongs to ${m.workload.namespace}/${m.workload.name}`, false);
         continue;
       }
       entries.push(toEntry(key, m));

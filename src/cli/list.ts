@@ -30,7 +30,10 @@ export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {
   const storage = openFrom(flags, ctx);
   const backups = await listBackups(storage, {
     workload: flags.workload,
-    onSkip: (key, why) => ctx.log.debug('skipped manifest', { key, why }),
+    onSkip: (key, why, unreadable) =>
+      unreadable
+        ? ctx.log.warn('skipped a manifest that cannot be read', { key, why })
+        : ctx.log.debug('skipped manifest', { key, why }),
   });
   if (output === 'json') {
     ctx.stdout.write(JSON.stringify(backups.map(toJson)) + '\n');

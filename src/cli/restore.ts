@@ -109,10 +109,23 @@ export async function selectBackup(
   ctx: CliContext,
 ): Promise<BackupEntry> {
   const choice = parseSelect(flags);
+  let skipped = 0;
   const backups = await listBackups(storage, {
     workload: flags.workload,
-    onSkip: (key, why) => ctx.log.debug('skipped manifest', { key, why }),
+    onSkip: (key, why, unreadable) => {
+      if (!unreadable) return ctx.log.debug('skipped manifest', { key, why });
+      skipped++;
+      ctx.log.warn('skipped a manifest that cannot be read', { key, why });
+    },
   });
+  if (backups.length === 0) {
+    // Name where we looked: a mistyped --from or --workload is the usual cause.
+    const whose = flags.workload ? ` of ${flags.workload}` : '';
+    const unread = skipped > 0 ? `; ${skipped} unreadable manifest(s) skipped, see the log` : '';
+    throw new UserError(
+      `no backup${whose} in ${storage.description} (only backups with a manifest count${unread})`,
+    );
+  }
   return chooseBackup(backups, choice);
 }
 

@@ -4,6 +4,8 @@
 // and both databases dump identically. A damaged object is refused before
 // the target database is touched.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   ageKeypair,
@@ -14,6 +16,7 @@ import {
   pgUrl,
   psql,
   rcloneCat,
+  scratchDir,
   s3Client,
   uniqueName,
   pgDumpText,
@@ -282,6 +285,40 @@ describe('backup and restore with the password in the usual variable, not the UR
 });
 
 describe('restore: user mistakes exit 2 with one line', () => {
+  it('given a location without a backup of the workload, then the line names both, and counts unreadable manifests', async () => {
+    const dir = await scratchDir('nobackup');
+    const missing = await snapkeeper([
+      'restore',
+      '--from',
+      join(dir, 'typo'),
+      '--workload',
+      'shop/db',
+      '--stdout',
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      `snapkeeper: no backup of shop/db in ${join(dir, 'typo')}/ (only backups with a manifest count)\n`,
+    );
+
+    await mkdir(join(dir, 'shop', 'db', '20261120T030000Z'), { recursive: true });
+    await writeFile(join(dir, 'shop', 'db', '20261120T030000Z', 'manifest.json'), '{"truncated":');
+    const unreadable = await snapkeeper([
+      'restore',
+      '--from',
+      dir,
+      '--workload',
+      'shop/db',
+      '--stdout',
+    ]);
+    expect(unreadable.code).toBe(2);
+    expect(unreadable.stderr).toMatch(
+      /^snapkeeper: no backup of shop\/db in .*; 1 unreadable manifest\(s\) skipped, see the log\)\n$/,
+    );
+    expect(unreadable.logs.join('\n')).toMatch(
+      /skipped a manifest that cannot be read.*20261120T030000Z\/manifest\.json/,
+    );
+  });
+
   it.each([
     [['restore', '--workload', 'a/b', '--stdout'], /pass --from/],
     [
