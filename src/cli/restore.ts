@@ -103,29 +103,46 @@ export async function readIdentities(files: readonly string[]): Promise<string[]
   return out;
 }
 
+/** The workload's backups, and the manifests that could not be read (logged). */
+export async function findBackups(
+  storage: Storage,
+  workload: string | undefined,
+  ctx: CliContext,
+): Promise<{ backups: BackupEntry[]; unreadable: { key: string; why: string }[] }> {
+  const unreadable: { key: string; why: string }[] = [];
+  const backups = await listBackups(storage, {
+    workload,
+    onSkip: (key, why, bad) => {
+      if (!bad) return ctx.log.debug('skipped manifest', { key, why });
+      unreadable.push({ key, why });
+      ctx.log.warn('skipped a manifest that cannot be read', { key, why });
+    },
+  });
+  return { backups, unreadable };
+}
+
+/** Nothing to act on: name where we looked (a mistyped --from or --workload is the usual cause). */
+export function noBackupError(
+  storage: Storage,
+  workload: string | undefined,
+  unreadable: number,
+): UserError {
+  const whose = workload ? ` of ${workload}` : '';
+  const unread =
+    unreadable > 0 ? `; ${unreadable} unreadable manifest(s) skipped, see the log` : '';
+  return new UserError(
+    `no backup${whose} in ${storage.description} (only backups with a manifest count${unread})`,
+  );
+}
+
 export async function selectBackup(
   storage: Storage,
   flags: SelectFlags,
   ctx: CliContext,
 ): Promise<BackupEntry> {
   const choice = parseSelect(flags);
-  let skipped = 0;
-  const backups = await listBackups(storage, {
-    workload: flags.workload,
-    onSkip: (key, why, unreadable) => {
-      if (!unreadable) return ctx.log.debug('skipped manifest', { key, why });
-      skipped++;
-      ctx.log.warn('skipped a manifest that cannot be read', { key, why });
-    },
-  });
-  if (backups.length === 0) {
-    // Name where we looked: a mistyped --from or --workload is the usual cause.
-    const whose = flags.workload ? ` of ${flags.workload}` : '';
-    const unread = skipped > 0 ? `; ${skipped} unreadable manifest(s) skipped, see the log` : '';
-    throw new UserError(
-      `no backup${whose} in ${storage.description} (only backups with a manifest count${unread})`,
-    );
-  }
+  const { backups, unreadable } = await findBackups(storage, flags.workload, ctx);
+  if (backups.length === 0) throw noBackupError(storage, flags.workload, unreadable.length);
   return chooseBackup(backups, choice);
 }
 

@@ -6,13 +6,20 @@
  * only, and the report says so. Exit 1 when any object fails.
  */
 import type { Command } from 'commander';
-import { listBackups, type BackupEntry } from '../backups/list.js';
+import type { BackupEntry } from '../backups/list.js';
 import { checkObject, devNull, streamPlain } from '../backups/read.js';
 import { OperationError, describeError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-import { addSelectFlags, readIdentities, selectBackup, type SelectFlags } from './restore.js';
+import {
+  addSelectFlags,
+  findBackups,
+  noBackupError,
+  readIdentities,
+  selectBackup,
+  type SelectFlags,
+} from './restore.js';
 import { addFromFlags, checkOutput, collect, formatTable, openFrom } from './storage-flags.js';
 
 export interface VerifyFlags extends SelectFlags {
@@ -50,10 +57,26 @@ export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void>
   const output = checkOutput(flags.output);
   const identities = await readIdentities(flags.identity);
   const storage = openFrom(flags, ctx);
-  const backups = flags.all
-    ? await listBackups(storage, { workload: flags.workload })
-    : [await selectBackup(storage, flags, ctx)];
   const reports: ObjectReport[] = [];
+  let backups: BackupEntry[];
+  if (flags.all) {
+    const found = await findBackups(storage, flags.workload, ctx);
+    if (found.backups.length + found.unreadable.length === 0)
+      throw noBackupError(storage, flags.workload, 0);
+    backups = found.backups;
+    // A manifest that cannot be read is a backup that cannot be restored.
+    for (const u of found.unreadable)
+      reports.push({
+        manifestKey: u.key,
+        key: u.key,
+        database: '',
+        bytes: 0,
+        status: 'failed',
+        error: `manifest: ${u.why}`,
+      });
+  } else {
+    backups = [await selectBackup(storage, flags, ctx)];
+  }
   for (const b of backups)
     reports.push(...(await verifyBackup(storage, b, identities, ctx.signal)));
   if (output === 'json') ctx.stdout.write(JSON.stringify(reports) + '\n');

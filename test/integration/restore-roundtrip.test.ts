@@ -317,6 +317,22 @@ describe('restore: user mistakes exit 2 with one line', () => {
     expect(unreadable.logs.join('\n')).toMatch(
       /skipped a manifest that cannot be read.*20261120T030000Z\/manifest\.json/,
     );
+
+    // verify --all: an unreadable manifest is a failed backup, not a silent skip.
+    const all = await snapkeeper(['verify', '--from', dir, '--workload', 'shop/db', '--all']);
+    expect(all.code).toBe(1);
+    expect(all.stdout).toMatch(/20261120T030000Z\/manifest\.json\s+0 B\s+FAILED: manifest: /);
+    expect(all.stderr).toBe('snapkeeper: 1 of 1 object(s) failed verification\n');
+    const none = await snapkeeper([
+      'verify',
+      '--from',
+      join(dir, 'typo'),
+      '--workload',
+      'shop/db',
+      '--all',
+    ]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^snapkeeper: no backup of shop\/db in /);
   });
 
   it.each([
