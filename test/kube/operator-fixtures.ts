@@ -142,16 +142,20 @@ export async function createService(kc: KubeConfig, namespace: string, name: str
   });
 }
 
-/** Deployment → ReplicaSet → pods, with the ownerReferences the controllers would set. */
+/**
+ * Deployment → ReplicaSet → pods, with the ownerReferences the controllers
+ * would set. `app` is the pods' label and names the credentials Secret
+ * (`<app>-creds`); the Deployment is named `name` (default: `app`).
+ */
 export async function createDeploymentChain(
   kc: KubeConfig,
   namespace: string,
   app: string,
   annotations: Record<string, string>,
   replicas = 1,
+  name = app,
 ): Promise<Workload> {
   const apps = kc.makeApiClient(AppsV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
   const labels = { app };
   const template = {
     metadata: { labels, annotations },
@@ -175,11 +179,11 @@ export async function createDeploymentChain(
   const dep = await apps.createNamespacedDeployment({
     namespace,
     body: {
-      metadata: { name: app },
+      metadata: { name },
       spec: { replicas, selector: { matchLabels: labels }, template },
     },
   });
-  const rsName = `${app}-7d9f8c6b5`;
+  const rsName = `${name}-7d9f8c6b5`;
   const rs = await apps.createNamespacedReplicaSet({
     namespace,
     body: {
@@ -190,7 +194,7 @@ export async function createDeploymentChain(
           {
             apiVersion: 'apps/v1',
             kind: 'Deployment',
-            name: app,
+            name,
             uid: dep.metadata!.uid!,
             controller: true,
           },
@@ -214,8 +218,7 @@ export async function createDeploymentChain(
       ),
     );
   }
-  void core;
-  return { deployment: app, replicaSet: rsName, pods };
+  return { deployment: name, replicaSet: rsName, pods };
 }
 
 export async function createPod(

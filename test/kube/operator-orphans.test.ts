@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
 import {
-  createPod,
   createService,
+  createDeploymentChain,
   eventually,
   newNamespace,
   pgAnnotations,
@@ -81,65 +81,21 @@ describe('operator cleanup of orphans', () => {
   it('given the CronJob and Secret of a long-named workload deleted while the operator was down, when the operator starts, then they are deleted and unlabelled look-alikes are untouched', async () => {
     expect(longName.length).toBeGreaterThan(63);
     // A Deployment → ReplicaSet → Pod of the long name, its Service and credentials.
-    const apps = kc.makeApiClient(AppsV1Api);
     await core.createNamespacedSecret({
       namespace: watched,
       body: { metadata: { name: `${app}-creds` }, stringData: { password: PASSWORD } },
     });
     await createService(kc, watched, app, app);
-    const labels = { app };
-    const podSpec = {
-      containers: [
-        {
-          name: 'postgres',
-          image: 'postgres:17',
-          env: [
-            {
-              name: 'POSTGRES_PASSWORD',
-              valueFrom: { secretKeyRef: { name: `${app}-creds`, key: 'password' } },
-            },
-          ],
-        },
-      ],
-    };
-    const template = { metadata: { labels, annotations: pgAnnotations() }, spec: podSpec };
-    const dep = await apps.createNamespacedDeployment({
-      namespace: watched,
-      body: {
-        metadata: { name: longName },
-        spec: { replicas: 1, selector: { matchLabels: labels }, template },
-      },
-    });
-    const rsName = `${longName}-7d9f8c6b5`;
-    const rs = await apps.createNamespacedReplicaSet({
-      namespace: watched,
-      body: {
-        metadata: {
-          name: rsName,
-          labels,
-          ownerReferences: [
-            {
-              apiVersion: 'apps/v1',
-              kind: 'Deployment',
-              name: longName,
-              uid: dep.metadata!.uid!,
-              controller: true,
-            },
-          ],
-        },
-        spec: { replicas: 1, selector: { matchLabels: labels }, template },
-      },
-    });
-    const pod = await createPod(
+    const { replicaSet: rsName, pods } = await createDeploymentChain(
       kc,
       watched,
-      `${rsName}-p0`,
-      rsName,
-      rs.metadata!.uid!,
+      app,
       pgAnnotations(),
-      podSpec,
-      labels,
+      1,
+      longName,
     );
+    const pod = pods[0]!;
+    const apps = kc.makeApiClient(AppsV1Api);
 
     // A first operator makes the CronJob and Secret, then stops.
     op = await startTestOperator(kube, env());
