@@ -1,7 +1,7 @@
 // Failures of `snapkeeper backup`, each with its exit code, a clear message,
 // and nothing left in the bucket: no object, no incomplete multipart upload.
 // Also: the password never appears in the argv of any process it starts.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -16,7 +16,14 @@ import {
   psql,
   uniqueName,
 } from '../env/helpers.js';
-import { leftovers, s3Args, s3Env, snapkeeper } from './backup-support.js';
+import {
+  allCommandLines,
+  leftovers,
+  s3Args,
+  s3Env,
+  snapkeeper,
+  watchArgv,
+} from './backup-support.js';
 
 const pg = inject('postgres');
 const my = inject('mariadb');
@@ -43,21 +50,6 @@ async function multipartStarted(prefix: string, running: Promise<unknown>): Prom
     if (finished) throw new Error('the backup ended before a multipart upload was seen');
     await sleep(50);
   }
-}
-
-/** Every process's argv, read from /proc. */
-async function allCommandLines(): Promise<{ pid: number; argv: string[] }[]> {
-  const out: { pid: number; argv: string[] }[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const raw = await readFile(`/proc/${name}/cmdline`);
-      if (raw.length > 0) out.push({ pid: Number(name), argv: raw.toString().split('\0') });
-    } catch {
-      // gone already
-    }
-  }
-  return out;
 }
 
 async function processEnv(pid: number): Promise<string[]> {
@@ -122,29 +114,18 @@ describe('a dump that dies half-way', () => {
     );
     const prefix = uniqueName('argv');
     const url = `postgresql://${role}:${encodeURIComponent(password)}@${pg.host}:${pg.port}/${big}`;
-    const seen = new Set<string>();
-    const leaks: string[] = [];
-    let done = false;
-    const running = snapkeeper(['backup', url, ...s3Args(s3, prefix)], s3Env(s3)).finally(
-      () => (done = true),
-    );
-    while (!done) {
-      for (const p of await allCommandLines()) {
-        const line = p.argv.join(' ');
-        if (line.includes(password) || line.includes(encodeURIComponent(password)))
-          leaks.push(line);
-        const tool = p.argv[0]?.split('/').pop();
-        if (tool === 'pg_dump' || tool === 'psql') seen.add(tool);
-      }
-    }
-    const r = await running;
+    const {
+      result: r,
+      tools,
+      leaked,
+    } = await watchArgv(snapkeeper(['backup', url, ...s3Args(s3, prefix)], s3Env(s3)), [password]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // pg_dump runs for seconds and is always sampled; the version query's psql
     // lives a few milliseconds and is checked whenever the sampling catches it
     // (its argv is built by the same code; test/unit/engine-argv covers it).
-    expect(seen.has('pg_dump')).toBe(true);
-    expect(leaks).toEqual([]);
+    expect(tools.has('pg_dump')).toBe(true);
+    expect(leaked).toEqual([]);
     expect(r.logs.join('\n')).not.toContain(password);
     expect(r.stdout).not.toContain(password);
   });
@@ -168,25 +149,15 @@ describe('mariadb: the password stays out of argv too', () => {
     );
     const url = `mariadb://${user}:${encodeURIComponent(password)}@${my.host}:${my.port}/${db}`;
     const prefix = uniqueName('myargv');
-    const seen = new Set<string>();
-    const leaks: string[] = [];
-    let done = false;
-    const running = snapkeeper(['backup', url, ...s3Args(s3, prefix)], s3Env(s3)).finally(
-      () => (done = true),
-    );
-    while (!done) {
-      for (const p of await allCommandLines()) {
-        const line = p.argv.join(' ');
-        if (line.includes(password)) leaks.push(line);
-        const tool = p.argv[0]?.split('/').pop();
-        if (tool === 'mariadb-dump' || tool === 'mariadb') seen.add(tool);
-      }
-    }
-    const r = await running;
+    const {
+      result: r,
+      tools,
+      leaked,
+    } = await watchArgv(snapkeeper(['backup', url, ...s3Args(s3, prefix)], s3Env(s3)), [password]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(seen.has('mariadb-dump')).toBe(true);
-    expect(leaks).toEqual([]);
+    expect(tools.has('mariadb-dump')).toBe(true);
+    expect(leaked).toEqual([]);
     expect((await leftovers(s3, prefix)).objects).toHaveLength(2);
   });
 });

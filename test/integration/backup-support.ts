@@ -1,6 +1,8 @@
 // Shared by the backup-* integration tests: run the CLI in-process with its
 // own stdout/stderr/env, and read back what a backup left in the bucket.
+import { readdir, readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
+import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { run as runCli } from '../../src/cli.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { createLogger } from '../../src/log.js';
@@ -86,4 +88,50 @@ export async function fetchDecryptGunzip(
   const gz = await exec('gunzip', ['-c'], { input: dec.stdout });
   if (gz.code !== 0) throw new Error(`gunzip failed: ${gz.stderr}`);
   return { stored, plain: gz.stdout };
+}
+
+/** Every process's argv, read from /proc. */
+export async function allCommandLines(): Promise<{ pid: number; argv: string[] }[]> {
+  const out: { pid: number; argv: string[] }[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const raw = await readFile(`/proc/${name}/cmdline`);
+      if (raw.length > 0) out.push({ pid: Number(name), argv: raw.toString().split('\0') });
+    } catch {
+      // gone already
+    }
+  }
+  return out;
+}
+
+/**
+ * Samples every process's command line while `during` runs: the processes
+ * seen (`<pid> <command line>`, once each), the basenames of their
+ * executables, and every command line that held one of `secrets` (also
+ * percent-encoded).
+ */
+export async function watchArgv<T>(during: Promise<T>, secrets: readonly string[]) {
+  const needles = secrets.flatMap((s) => [s, encodeURIComponent(s)]);
+  const seen = new Set<string>();
+  const tools = new Set<string>();
+  const leaked: string[] = [];
+  let running = true;
+  const poll = (async () => {
+    while (running) {
+      for (const p of await allCommandLines()) {
+        const line = p.argv.join(' ');
+        seen.add(`${p.pid} ${line}`);
+        tools.add(p.argv[0]?.split('/').pop() ?? '');
+        if (needles.some((n) => line.includes(n))) leaked.push(line);
+      }
+      await yieldToEvents();
+    }
+  })();
+  try {
+    return { result: await during, seen, tools, leaked };
+  } finally {
+    running = false;
+    await poll;
+  }
 }
