@@ -7,11 +7,24 @@
  * ({YYYY}{MM}{DD}{hh}{mm}{ss} of the same instant, UTC) {database} {ext}.
  * A ksnapshot-like layout is `{YYYY}/{MM}/{DD}/{type}/{namespace}-{workload}/{timestamp}/{database}.{ext}`.
  *
+ * {timestamp} is the backup's identity, not only its time: the start in UTC
+ * to the millisecond plus a random suffix, `20261120T030000.123Z-k3f9q2`.
+ * Two runs of one workload in the same second (a manual trigger beside the
+ * scheduled run, two replicas during a failover, a loop over databases with
+ * one name) therefore never share a directory, and the identity still sorts
+ * by time and reads as one. Keys written before it (`20261120T030000Z`)
+ * remain readable: list and restore go by the manifest, not the key.
+ *
  * One backup is one directory: every object of a run and its manifest.json
  * share the directory part of the key, so the directory part must contain
  * {timestamp} and neither {database} nor {ext}, and the file part must
  * contain both.
+ *
+ * This module is the one definition of the template and its check: the
+ * operator (src/config/operator.ts) and the dumper (src/dump/config.ts,
+ * `backup --key-template`) both use checkKeyTemplate.
  */
+import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
 
 export const DEFAULT_KEY_TEMPLATE = '{namespace}/{workload}/{timestamp}/{database}.{ext}';
@@ -39,6 +52,8 @@ export interface KeyValues {
   type: string;
   /** The backup's start. */
   time: Date;
+  /** The random part of the backup's identity (randomSuffix()). */
+  suffix: string;
   database: string;
   /** e.g. `sql.gz`, `sql.gz.age`, `dump.gz`, `tar.gz`. */
   ext: string;
@@ -71,12 +86,23 @@ export function validateKeyTemplate(template: string): string {
   return template;
 }
 
-/** `20261120T030000Z` */
+/** `20261120T030000.123Z`: ISO 8601 basic format, UTC, to the millisecond. */
 export function keyTimestamp(t: Date): string {
-  return t
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/[-:]/g, '');
+  return t.toISOString().replace(/[-:]/g, '');
+}
+
+/** Letters and digits that cannot be misread for one another (no 0/o, 1/l). */
+const SUFFIX_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+export const SUFFIX_LENGTH = 6;
+
+/** Six random characters: 30 bits, on top of the millisecond. */
+export function randomSuffix(): string {
+  return [...randomBytes(SUFFIX_LENGTH)].map((b) => SUFFIX_ALPHABET[b & 31]).join('');
+}
+
+/** What {timestamp} renders: `20261120T030000.123Z-k3f9q2`. */
+export function backupId(time: Date, suffix: string): string {
+  return `${keyTimestamp(time)}-${suffix}`;
 }
 
 /**
@@ -105,7 +131,7 @@ export function renderKey(template: string, v: KeyValues): string {
     workload: keySegment(v.workload),
     kind: keySegment(v.kind),
     type: keySegment(v.type),
-    timestamp: keyTimestamp(v.time),
+    timestamp: backupId(v.time, v.suffix),
     YYYY: iso.slice(0, 4),
     MM: iso.slice(5, 7),
     DD: iso.slice(8, 10),
@@ -133,12 +159,12 @@ const TIME_PLACEHOLDERS = ['{timestamp}', '{YYYY}', '{MM}', '{DD}', '{hh}', '{mm
  */
 export function workloadPrefix(
   template: string,
-  v: Omit<KeyValues, 'time' | 'database' | 'ext'>,
+  v: Omit<KeyValues, 'time' | 'suffix' | 'database' | 'ext'>,
 ): string {
   const first = Math.min(
     ...TIME_PLACEHOLDERS.map((p) => template.indexOf(p)).filter((i) => i >= 0),
   );
   const head = template.slice(0, first);
   const dirs = head.slice(0, head.lastIndexOf('/') + 1);
-  return renderKey(dirs, { ...v, time: new Date(0), database: '', ext: '' });
+  return renderKey(dirs, { ...v, time: new Date(0), suffix: '', database: '', ext: '' });
 }

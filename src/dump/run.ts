@@ -20,7 +20,7 @@ import type { Storage } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { applyRetention } from '../retention/apply.js';
 import { parseRetention } from '../retention/policy.js';
-import { manifestKeyFor, renderKey, workloadPrefix } from './key.js';
+import { manifestKeyFor, randomSuffix, renderKey, workloadPrefix } from './key.js';
 import type { SuccessResult } from './result.js';
 
 export interface Workload {
@@ -40,6 +40,8 @@ export interface BackupRequest {
   log: Logger;
   signal: AbortSignal;
   now?: () => Date;
+  /** The random part of the backup's identity; tests choose it to make two runs collide. */
+  randomSuffix?: () => string;
   spawn?: SpawnFn;
   progressIntervalMs?: number;
   /** Retention policy applied to the workload's prefix after success; '' or absent keeps everything. */
@@ -60,6 +62,7 @@ export function databasesOf(target: DumpTarget): string[] {
 export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
   const now = req.now ?? (() => new Date());
   const started = now();
+  const suffix = (req.randomSuffix ?? randomSuffix)();
   const databases = databasesOf(req.target);
   const output = req.engine.output(req.target);
   const ext = `${output.extension}.gz${req.recipients.length > 0 ? '.age' : ''}`;
@@ -90,6 +93,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         kind: req.workload.kind,
         type: req.engine.type,
         time: started,
+        suffix,
         database,
         ext,
       });
@@ -137,11 +141,12 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
       encryption: req.recipients.length > 0 ? { type: 'age', recipients: req.recipients } : null,
       snapkeeperVersion: VERSION,
     } satisfies Manifest);
-    await req.storage.put(
-      manifestKey,
-      JSON.stringify(manifest, null, 2) + '\n',
-      'application/json',
-    );
+    // Never over another run's manifest: the loser of a race fails here,
+    // loudly, and removes only the objects it created itself (exclusively).
+    await req.storage.put(manifestKey, JSON.stringify(manifest, null, 2) + '\n', {
+      contentType: 'application/json',
+      exclusive: true,
+    });
 
     result = {
       ok: true,

@@ -106,6 +106,8 @@ export async function storeDump(o: StoreDumpOptions): Promise<StoredDump> {
   );
   const uploading = o.storage.upload(o.key, stored, {
     signal: o.signal,
+    // A backup's objects are new keys: never replace one (another run's).
+    exclusive: true,
     contentType: o.recipients.length > 0 ? 'application/octet-stream' : 'application/gzip',
   });
   const streaming = pipeline([o.dump.stdout, ...stages], { signal: o.signal });

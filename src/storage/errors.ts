@@ -11,6 +11,19 @@ export class NotFoundError extends OperationError {
 }
 
 /**
+ * An exclusive write (`put` / `upload` with `exclusive`) found something at
+ * its key already: nothing was written and what was there is unchanged.
+ */
+export class AlreadyExistsError extends OperationError {
+  constructor(
+    readonly key: string,
+    where: string,
+  ) {
+    super(`${where}${key} already exists: it was not overwritten`);
+  }
+}
+
+/**
  * Keys are `/`-separated, relative, and never climb out of the root: no
  * empty segment, no `.` or `..`, no backslash, no leading `/`. A key read from
  * a manifest goes through this too, so a crafted manifest cannot point a

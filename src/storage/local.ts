@@ -1,12 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import {
+  copyFile,
+  link,
+  mkdir,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OperationError, describeError } from '../errors.js';
-import { NotFoundError, checkKey } from './errors.js';
-import type { ObjectInfo, Storage, UploadOptions } from './types.js';
+import { AlreadyExistsError, NotFoundError, checkKey } from './errors.js';
+import type { ObjectInfo, PutOptions, Storage, UploadOptions } from './types.js';
 
 /**
  * Temporary files are written beside their final name (same directory, so the
@@ -35,7 +46,6 @@ export class LocalStorage implements Storage {
     body: Readable,
     options: UploadOptions = {},
   ): Promise<{ bytes: number }> {
-    const target = this.path(key);
     let bytes = 0;
     const count = new Transform({
       transform(chunk: Buffer, _enc, done) {
@@ -43,30 +53,51 @@ export class LocalStorage implements Storage {
         done(null, chunk);
       },
     });
-    await this.atomically(target, (tmp) =>
-      pipeline(body, count, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }), {
-        signal: options.signal,
-      }),
+    await this.atomically(
+      key,
+      (tmp) =>
+        pipeline(body, count, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }), {
+          signal: options.signal,
+        }),
+      options.exclusive ?? false,
     );
     return { bytes };
   }
 
-  async put(key: string, data: string | Uint8Array): Promise<void> {
-    const target = this.path(key);
-    await this.atomically(target, (tmp) => writeFile(tmp, data, { flag: 'wx', mode: 0o600 }));
+  async put(key: string, data: string | Uint8Array, options: PutOptions = {}): Promise<void> {
+    await this.atomically(
+      key,
+      (tmp) => writeFile(tmp, data, { flag: 'wx', mode: 0o600 }),
+      options.exclusive ?? false,
+    );
   }
 
-  /** Writes through `write(tmp)`, then renames onto `target`; the temp file never survives a failure. */
-  private async atomically(target: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  /**
+   * Writes through `write(tmp)`, then moves it onto the key's file; the temp
+   * file never survives a failure. Exclusive: a hard link instead of the
+   * rename, which fails (EEXIST) rather than replace an existing file, so of
+   * two writers of one key exactly one wins, and the file appears complete.
+   */
+  private async atomically(
+    key: string,
+    write: (tmp: string) => Promise<void>,
+    exclusive: boolean,
+  ): Promise<void> {
+    const target = this.path(key);
     const dir = dirname(target);
     await this.wrap(`create ${dir}`, () => mkdir(dir, { recursive: true }));
     const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
     try {
       await write(tmp);
-      await rename(tmp, target);
+      if (exclusive) await placeExclusively(tmp, target);
+      else await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new AlreadyExistsError(key, this.description);
       throw new OperationError(`write ${target}: ${describeError(err)}`, { cause: err });
+    } finally {
+      if (exclusive) await rm(tmp, { force: true });
     }
   }
 
@@ -124,6 +155,23 @@ export class LocalStorage implements Storage {
     } catch (err) {
       throw new OperationError(`${what}: ${describeError(err)}`, { cause: err });
     }
+  }
+}
+
+/**
+ * `tmp` appears at `target` unless something is there already (EEXIST). A
+ * hard link does it atomically; where the file system has none (some
+ * network and FUSE mounts), an exclusive copy is still exclusive, though a
+ * reader could then see the file before it is complete.
+ */
+async function placeExclusively(tmp: string, target: string): Promise<void> {
+  try {
+    await link(tmp, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')
+      throw err;
+    await copyFile(tmp, target, constants.COPYFILE_EXCL);
   }
 }
 

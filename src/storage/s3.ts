@@ -2,6 +2,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -12,8 +13,8 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OperationError, describeError } from '../errors.js';
 import { trace } from '../log.js';
-import { NotFoundError, checkKey } from './errors.js';
-import type { ObjectInfo, Storage, UploadOptions } from './types.js';
+import { AlreadyExistsError, NotFoundError, checkKey } from './errors.js';
+import type { ObjectInfo, PutOptions, Storage, UploadOptions } from './types.js';
 
 const debug = trace('storage:s3');
 
@@ -88,6 +89,8 @@ export class S3Storage implements Storage {
    * after `done()` has already rejected when the abort signal fires.
    * The caller's signal is therefore not handed to lib-storage: it destroys
    * the body, which fails the upload through its normal error path.
+   * Exclusive: `If-None-Match: *` goes on the PutObject (small bodies) or the
+   * CompleteMultipartUpload, so the server refuses to replace an object.
    */
   async upload(
     key: string,
@@ -114,7 +117,13 @@ export class S3Storage implements Storage {
 
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key, Body: counted, ContentType: options.contentType },
+      params: {
+        Bucket: this.bucket,
+        Key,
+        Body: counted,
+        ContentType: options.contentType,
+        ...(options.exclusive ? { IfNoneMatch: '*' } : {}),
+      },
       partSize: this.partSize,
       queueSize: this.queueSize,
       leavePartsOnError: false,
@@ -129,6 +138,8 @@ export class S3Storage implements Storage {
       // An object may exist if the failure came after completion (the
       // signal fired too late): remove it so nothing remains at the key.
       if (options.signal?.aborted) await this.delete([key]).catch(() => undefined);
+      if (options.exclusive && isAlreadyThere(err))
+        throw new AlreadyExistsError(key, this.description);
       throw this.mapError(err, `upload ${this.description}${key}`);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
@@ -151,18 +162,55 @@ export class S3Storage implements Storage {
     }
   }
 
-  async put(key: string, data: string | Uint8Array, contentType?: string): Promise<void> {
-    try {
-      await this.client.send(
+  /**
+   * One PutObject. Exclusive: `If-None-Match: *`, which AWS S3, MinIO, R2,
+   * Ceph and versitygw honour atomically. A server that answers it with 501
+   * Not Implemented gets a HEAD first instead: still never an overwrite of
+   * what was there before, though no longer atomic against a writer at the
+   * same instant.
+   */
+  async put(key: string, data: string | Uint8Array, options: PutOptions = {}): Promise<void> {
+    const send = (conditional: boolean) =>
+      this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.fullKey(key),
           Body: data,
-          ContentType: contentType,
+          ContentType: options.contentType,
+          ...(conditional ? { IfNoneMatch: '*' } : {}),
         }),
       );
+    try {
+      if (!options.exclusive) {
+        await send(false);
+        return;
+      }
+      try {
+        await send(true);
+      } catch (err) {
+        if (isAlreadyThere(err)) throw new AlreadyExistsError(key, this.description);
+        if (!isNotImplemented(err)) throw err;
+        debug('conditional PutObject not implemented by the server: HEAD, then PUT %s', key);
+        if (await this.exists(key)) throw new AlreadyExistsError(key, this.description);
+        await send(false);
+      }
     } catch (err) {
+      if (err instanceof AlreadyExistsError) throw err;
       throw this.mapError(err, `write ${this.description}${key}`);
+    }
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+      );
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404)
+        return false;
+      throw err;
     }
   }
 
@@ -242,6 +290,26 @@ export class S3Storage implements Storage {
       cause: err,
     });
   }
+}
+
+/**
+ * A conditional write refused because the key exists: 412 Precondition
+ * Failed, or 409 ConditionalRequestConflict (AWS: another conditional write
+ * to the key is in flight).
+ */
+function isAlreadyThere(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return (
+    status === 412 ||
+    e.name === 'PreconditionFailed' ||
+    (status === 409 && e.name === 'ConditionalRequestConflict')
+  );
+}
+
+function isNotImplemented(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.$metadata?.httpStatusCode === 501 || e.name === 'NotImplemented';
 }
 
 const networkCodes = new Set([

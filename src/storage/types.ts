@@ -12,7 +12,15 @@ export interface UploadOptions {
   /** Aborting it aborts the upload; nothing remains at the key afterwards. */
   signal?: AbortSignal;
   contentType?: string;
+  /**
+   * Write only if nothing exists at the key: otherwise reject with
+   * AlreadyExistsError and leave what is there untouched (S3: a conditional
+   * write, `If-None-Match: *`; a directory: an exclusive link).
+   */
+  exclusive?: boolean;
 }
+
+export type PutOptions = Omit<UploadOptions, 'signal'>;
 
 /**
  * Where backups live. Two implementations: a local directory (the default,
@@ -34,7 +42,7 @@ export interface Storage {
   upload(key: string, body: Readable, options?: UploadOptions): Promise<{ bytes: number }>;
 
   /** Small objects written in one request (the manifest). */
-  put(key: string, data: string | Uint8Array, contentType?: string): Promise<void>;
+  put(key: string, data: string | Uint8Array, options?: PutOptions): Promise<void>;
 
   /** Reads an object as a stream; rejects (NotFoundError) if it does not exist. */
   get(key: string, signal?: AbortSignal): Promise<Readable>;

@@ -121,7 +121,7 @@ describe('backup mariadb → S3, encrypted', () => {
       const manifestPath = listed.find((p) => p.endsWith('/manifest.json'));
       expect(listed).toHaveLength(2);
       expect(dumpPath).toMatch(
-        new RegExp(`^shop/mariadb/\\d{8}T\\d{6}Z/${source}\\.sql\\.gz\\.age$`),
+        new RegExp(`^shop/mariadb/\\d{8}T\\d{6}\\.\\d{3}Z-[a-z2-9]{6}/${source}\\.sql\\.gz\\.age$`),
       );
       const manifest = manifestSchema.parse(
         JSON.parse((await rcloneCat(s3, `${prefix}/${manifestPath}`)).toString()),

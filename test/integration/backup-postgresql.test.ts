@@ -119,9 +119,9 @@ describe('backup postgresql → S3, encrypted', () => {
       .sort((x, y) => Number(x.endsWith('manifest.json')) - Number(y.endsWith('manifest.json')));
     expect(paths).toHaveLength(2);
     expect(paths[0]).toMatch(
-      new RegExp(`^shop/postgres/\\d{8}T\\d{6}Z/${source}\\.sql\\.gz\\.age$`),
+      new RegExp(`^shop/postgres/\\d{8}T\\d{6}\\.\\d{3}Z-[a-z2-9]{6}/${source}\\.sql\\.gz\\.age$`),
     );
-    expect(paths[1]).toMatch(/^shop\/postgres\/\d{8}T\d{6}Z\/manifest\.json$/);
+    expect(paths[1]).toMatch(/^shop\/postgres\/\d{8}T\d{6}\.\d{3}Z-[a-z2-9]{6}\/manifest\.json$/);
 
     const manifest = manifestSchema.parse(
       JSON.parse((await rcloneCat(s3, `${prefix}/${paths[1]}`)).toString()),
@@ -194,7 +194,7 @@ describe('backup postgresql → S3, encrypted', () => {
     const result = JSON.parse(r.stdout) as { manifestKey: string; objects: { key: string }[] };
     expect(result.objects[0]!.key).toMatch(
       new RegExp(
-        `^local/${pg.host.replace(/\./g, '\\.')}/\\d{8}T\\d{6}Z/${source}\\.dump\\.gz\\.age$`,
+        `^local/${pg.host.replace(/\./g, '\\.')}/\\d{8}T\\d{6}\\.\\d{3}Z-[a-z2-9]{6}/${source}\\.dump\\.gz\\.age$`,
       ),
     );
     const manifest = manifestSchema.parse(

@@ -86,7 +86,7 @@ describe('S3Storage against the S3 server', () => {
     const { st, prefix } = storage();
     await st.upload('a/empty', Readable.from([]));
     await st.upload('a/small', Readable.from([Buffer.from('hello')]));
-    await st.put('a/manifest.json', '{"x":1}', 'application/json');
+    await st.put('a/manifest.json', '{"x":1}', { contentType: 'application/json' });
     expect((await rcloneList(s3, prefix)).sort((x, y) => x.path.localeCompare(y.path))).toEqual([
       { path: 'a/empty', size: 0 },
       { path: 'a/manifest.json', size: 7 },

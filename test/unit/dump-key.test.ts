@@ -5,6 +5,7 @@ import {
   keySegment,
   keyTimestamp,
   manifestKeyFor,
+  randomSuffix,
   renderKey,
   workloadPrefix,
 } from '../../src/dump/key.js';
@@ -16,6 +17,7 @@ const values = {
   kind: 'StatefulSet',
   type: 'postgresql',
   time: new Date('2026-11-20T03:00:00.123Z'),
+  suffix: 'k3f9q2',
   database: 'app',
   ext: 'sql.gz.age',
 };
@@ -23,7 +25,7 @@ const values = {
 describe('key template', () => {
   it('given the default template, when rendered, then it is the documented layout', () => {
     expect(renderKey(DEFAULT_KEY_TEMPLATE, values)).toBe(
-      'shop/postgres/20261120T030000Z/app.sql.gz.age',
+      'shop/postgres/20261120T030000.123Z-k3f9q2/app.sql.gz.age',
     );
   });
 
@@ -31,7 +33,7 @@ describe('key template', () => {
     const t = '{YYYY}/{MM}/{DD}/{type}/{namespace}-{workload}/{timestamp}/{database}.{ext}';
     expect(checkKeyTemplate(t)).toEqual([]);
     expect(renderKey(t, { ...values, time: new Date('2026-01-31T23:30:00Z') })).toBe(
-      '2026/01/31/postgresql/shop-postgres/20260131T233000Z/app.sql.gz.age',
+      '2026/01/31/postgresql/shop-postgres/20260131T233000.000Z-k3f9q2/app.sql.gz.age',
     );
   });
 
@@ -61,8 +63,31 @@ describe('key template', () => {
     },
   );
 
-  it('given any instant, then the timestamp is ISO 8601 basic UTC without milliseconds', () => {
-    expect(keyTimestamp(new Date('2026-02-03T04:05:06.789Z'))).toBe('20260203T040506Z');
+  it('given any instant, then the timestamp is ISO 8601 basic UTC with milliseconds', () => {
+    expect(keyTimestamp(new Date('2026-02-03T04:05:06.789Z'))).toBe('20260203T040506.789Z');
+  });
+
+  it('given two runs at the same instant, when their keys are rendered, then each has its own directory', () => {
+    const a = renderKey(DEFAULT_KEY_TEMPLATE, { ...values, suffix: randomSuffix() });
+    const b = renderKey(DEFAULT_KEY_TEMPLATE, { ...values, suffix: randomSuffix() });
+    expect(manifestKeyFor(a)).not.toBe(manifestKeyFor(b));
+    expect(a).toMatch(/^shop\/postgres\/20261120T030000\.123Z-[a-z2-9]{6}\/app\.sql\.gz\.age$/);
+  });
+
+  it('given many suffixes, then they are six readable characters and do not repeat', () => {
+    const seen = new Set(Array.from({ length: 2000 }, () => randomSuffix()));
+    expect(seen.size).toBe(2000);
+    for (const s of seen) expect(s).toMatch(/^[a-km-np-z2-9]{6}$/);
+  });
+
+  it('given identities of one second, then they sort by time as strings', () => {
+    const ids = ['00.999', '00.010', '01.000', '00.100'].map((t) =>
+      renderKey('{timestamp}/{database}.{ext}', {
+        ...values,
+        time: new Date(`2026-11-20T03:00:${t}Z`),
+      }),
+    );
+    expect([...ids].sort()).toEqual([ids[1], ids[3], ids[0], ids[2]]);
   });
 
   it('given an object key, then the manifest sits beside it', () => {

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { NotFoundError } from '../../src/storage/errors.js';
+import { AlreadyExistsError, NotFoundError } from '../../src/storage/errors.js';
 import { LocalStorage } from '../../src/storage/local.js';
 
 let dir: string;
@@ -94,5 +94,29 @@ describe('LocalStorage', () => {
     await storage.delete(['shop/pg/1/a', 'shop/pg/1/manifest.json', 'shop/pg/1/gone']);
     expect(await keys()).toEqual(['shop/pg/2/a']);
     expect(await readdir(join(dir, 'shop', 'pg'))).toEqual(['2']);
+  });
+
+  it('given ten exclusive writers of one key at once, then exactly one wins and the others get AlreadyExistsError', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? storage.put('shop/pg/1/manifest.json', `writer ${i}`, { exclusive: true })
+          : storage.upload('shop/pg/1/manifest.json', Readable.from([`writer ${i}`]), {
+              exclusive: true,
+            }),
+      ),
+    );
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    expect(won).toHaveLength(1);
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(AlreadyExistsError);
+    expect(await text(await storage.get('shop/pg/1/manifest.json'))).toBe(`writer ${won[0]}`);
+    expect(await readdir(join(dir, 'shop', 'pg', '1'))).toEqual(['manifest.json']);
+  });
+
+  it('given an existing file, when written without exclusive, then it is replaced (as before)', async () => {
+    await storage.put('a/b', 'one');
+    await storage.put('a/b', 'two');
+    expect(await text(await storage.get('a/b'))).toBe('two');
   });
 });
