@@ -1,5 +1,41 @@
+import { parseBackupId } from '../dump/key.js';
 import { UserError } from '../errors.js';
 import type { BackupEntry } from './list.js';
+
+/** Which backup: by key (or a segment of it), the newest at or before `at`, or the newest. */
+export interface Choice {
+  at?: Date;
+  key?: string;
+}
+
+/**
+ * `--at` as users give it, turned into a choice. A time covers the whole
+ * unit it is written to — `2026-11-20T03:00:00Z` is that second, `03:00Z`
+ * that minute, a date that day — because `list` prints times to the second
+ * while backups start at some millisecond of it: the time of a row, typed
+ * back, must select that row. `latest` is the newest, `now` the newest at or
+ * before this moment, and a key segment with its suffix
+ * (`20261120T030000.123Z-k3f9q2`) that very backup.
+ */
+export function parseAtChoice(s: string, now: () => Date = () => new Date()): Choice {
+  const t = s.trim();
+  if (/^latest$/i.test(t)) return {};
+  if (/^now$/i.test(t)) return { at: now() };
+  if (parseBackupId(t)?.suffix !== undefined) return { key: t };
+  const at = parseAt(t);
+  return { at: new Date(at.getTime() + unitOf(t) - 1) };
+}
+
+/** The length in ms of the last unit a time is written to (1 for a date: parseAt already ends it). */
+function unitOf(t: string): number {
+  const basic = parseBackupId(t);
+  if (basic) return basic.precisionMs;
+  const m = /T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?/i.exec(t.replace(' ', 'T'));
+  if (!m) return 1;
+  if (m[3] === undefined) return 60_000;
+  if (m[4] === undefined) return 1000;
+  return 10 ** Math.max(0, 3 - m[4].length);
+}
 
 /**
  * `--at` values: ISO 8601 forms people type, all read as UTC unless they
@@ -8,7 +44,8 @@ import type { BackupEntry } from './list.js';
  *   2026-11-20T03:00Z  2026-11-20T03:00:00Z  2026-11-20T04:00+01:00
  *   2026-11-20T03:00   (UTC)
  *   2026-11-20         (the END of that day, UTC: that day's backups count)
- *   20261120T030000Z   (the basic form used in keys)
+ *   20261120T030000Z   (the basic form of keys, to the second)
+ *   20261120T030000.123Z (the basic form of keys, to the millisecond)
  */
 export function parseAt(s: string): Date {
   const t = s.trim();
@@ -18,8 +55,8 @@ export function parseAt(s: string): Date {
     );
   let iso: string;
   let m: RegExpExecArray | null;
-  if ((m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(t))) {
-    iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
+  if ((m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/.exec(t))) {
+    iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}Z`;
   } else if (/^\d{4}-\d{2}-\d{2}$/.test(t)) {
     iso = `${t}T23:59:59.999Z`;
   } else if (
@@ -56,17 +93,20 @@ export function chooseBackup(
   if (options.at && options.key) throw new UserError('give --at or --key, not both');
   if (options.key !== undefined) {
     const k = options.key.replace(/\/+$/, '');
-    const found = list.find(
-      (b) =>
-        b.manifestKey === k ||
-        b.manifestKey === `${k}/manifest.json` ||
-        b.manifest.objects.some((o) => o.key === k),
-    );
-    if (!found)
+    const found = list.filter((b) => keyNames(b, k));
+    if (found.length === 0)
       throw new UserError(
         `no backup with key ${JSON.stringify(options.key)} (see snapkeeper list)`,
       );
-    return found;
+    if (found.length > 1)
+      throw new UserError(
+        `key ${JSON.stringify(options.key)} matches ${found.length} backups ` +
+          `(${found
+            .slice(0, 3)
+            .map((b) => b.manifestKey)
+            .join(', ')}${found.length > 3 ? ', …' : ''}): give more of the key`,
+      );
+    return found[0]!;
   }
   if (list.length === 0)
     throw new UserError('no backup found (only backups with a manifest count)');
@@ -82,4 +122,16 @@ export function chooseBackup(
     );
   }
   return found;
+}
+
+/**
+ * Whether `k` names backup `b`: its manifest key, its directory, one of its
+ * objects' keys, or a trailing part of one of those that starts at a `/`
+ * (`20261120T030000.123Z-k3f9q2`, `postgres/20261120T030000Z`).
+ */
+function keyNames(b: BackupEntry, k: string): boolean {
+  if (k === '') return false;
+  const dir = b.manifestKey.slice(0, b.manifestKey.lastIndexOf('/') + 1).replace(/\/$/, '');
+  const names = [b.manifestKey, dir, ...b.manifest.objects.map((o) => o.key)];
+  return names.some((n) => n === k || n.endsWith('/' + k));
 }

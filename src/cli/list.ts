@@ -47,7 +47,9 @@ export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {
   }
   const rows = backups.flatMap((b) =>
     b.manifest.objects.map((o) => [
-      b.time.toISOString().replace(/\.\d+Z$/, 'Z'),
+      // To the millisecond: two backups can start in one second, and a TIME
+      // typed back into --at must select its own row.
+      b.time.toISOString(),
       b.workload,
       b.manifest.engine,
       o.database,

@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getEngine } from '../../dumpers/index.js';
-import { chooseBackup, parseAt } from '../backups/choose.js';
+import { chooseBackup, parseAtChoice, type Choice } from '../backups/choose.js';
 import { listBackups, type BackupEntry } from '../backups/list.js';
 import {
   checkIdentities,
@@ -71,20 +71,25 @@ export function addSelectFlags(cmd: Command): Command {
     .option('--workload <namespace/name>', 'whose backup')
     .option(
       '--at <time>',
-      'the newest backup at or before this time (UTC ISO 8601, e.g. 2026-11-20T03:00Z)',
+      'the newest backup at or before this time (UTC ISO 8601, e.g. 2026-11-20T03:00Z, ' +
+        'as list prints it), latest, or now',
     )
-    .option('--key <key>', 'this backup (its manifest key, its directory, or one of its objects)');
+    .option(
+      '--key <key>',
+      'this backup: its manifest key, its directory (or its last segment), or one of its objects',
+    );
 }
 
 /** The checks that need no network: every user mistake is reported before anything is contacted. */
-export function parseSelect(flags: SelectFlags): { at?: Date; key?: string } {
+export function parseSelect(flags: SelectFlags): Choice {
   if (flags.at !== undefined && flags.key !== undefined)
     throw new UserError('give --at or --key, not both');
   if (flags.key === undefined && flags.workload === undefined)
     throw new UserError(
       'which backup? pass --workload <namespace/name> (with --at for an older one) or --key',
     );
-  return { at: flags.at !== undefined ? parseAt(flags.at) : undefined, key: flags.key };
+  if (flags.at !== undefined) return parseAtChoice(flags.at);
+  return { key: flags.key };
 }
 
 export async function readIdentities(files: readonly string[]): Promise<string[]> {

@@ -106,6 +106,28 @@ export function backupId(time: Date, suffix: string): string {
 }
 
 /**
+ * A backup identity (or the older, second-resolution key timestamp) read
+ * back: the instant it names, how precise it is, and its suffix if any.
+ * undefined when `s` is not one.
+ */
+export function parseBackupId(
+  s: string,
+): { time: Date; precisionMs: number; suffix?: string } | undefined {
+  const m =
+    /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?:\.(\d{3}))?Z(?:-([a-z0-9]{1,32}))?$/.exec(s);
+  if (!m) return undefined;
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7] ?? '000'}Z`;
+  const time = new Date(iso);
+  if (Number.isNaN(time.getTime()) || time.toISOString() !== iso) return undefined;
+  const out: { time: Date; precisionMs: number; suffix?: string } = {
+    time,
+    precisionMs: m[7] === undefined ? 1000 : 1,
+  };
+  if (m[8] !== undefined) out.suffix = m[8];
+  return out;
+}
+
+/**
  * A value as one safe key segment: letters (any script), digits, `.`, `_`,
  * `-` kept; anything else percent-encoded; `*` (all databases) is `all-databases`.
  */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { chooseBackup, parseAt } from '../../src/backups/choose.js';
+import { chooseBackup, parseAt, parseAtChoice } from '../../src/backups/choose.js';
 import { listBackups, parseWorkload } from '../../src/backups/list.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { fakeBackup, store } from './backups-fixture.js';
@@ -135,5 +135,72 @@ describe('chooseBackup', () => {
 
   it('given an empty list, then a UserError', () => {
     expect(() => chooseBackup([], {})).toThrow(/no backup found/);
+  });
+});
+
+describe('parseAtChoice', () => {
+  it.each([
+    ['2026-11-20T03:00:00.123Z', '2026-11-20T03:00:00.123Z'],
+    ['2026-11-20T03:00:00Z', '2026-11-20T03:00:00.999Z'],
+    ['2026-11-20T03:00:00.5Z', '2026-11-20T03:00:00.599Z'],
+    ['2026-11-20T03:00Z', '2026-11-20T03:00:59.999Z'],
+    ['2026-11-20T04:00+01:00', '2026-11-20T03:00:59.999Z'],
+    ['2026-11-20', '2026-11-20T23:59:59.999Z'],
+    ['20261120T030000Z', '2026-11-20T03:00:00.999Z'],
+    ['20261120T030000.123Z', '2026-11-20T03:00:00.123Z'],
+  ])('given %j, then the newest at or before %s', (s, iso) => {
+    expect(parseAtChoice(s).at?.toISOString()).toBe(iso);
+  });
+
+  it('given latest, now or a key segment, then the newest, this moment, or that backup', () => {
+    const now = new Date('2026-11-21T00:00:00Z');
+    expect(parseAtChoice('latest')).toEqual({});
+    expect(parseAtChoice('now', () => now)).toEqual({ at: now });
+    expect(parseAtChoice('20261120T030000.123Z-k3f9q2')).toEqual({
+      key: '20261120T030000.123Z-k3f9q2',
+    });
+  });
+
+  it.each(['yesterday', '20261120T030000.123Z-', '20261320T030000Z', 'latest!'])(
+    'given %j, then a UserError',
+    (s) => {
+      expect(() => parseAtChoice(s)).toThrow(UserError);
+    },
+  );
+});
+
+describe('chooseBackup by a key segment', () => {
+  const entry = (dir: string, at: string) => {
+    const b = fakeBackup('shop/pg', t(at));
+    const key = (k: string) => k.replace(/^shop\/pg\/[^/]+/, `shop/pg/${dir}`);
+    const manifest = {
+      ...b.manifest,
+      objects: b.manifest.objects.map((o) => ({ ...o, key: key(o.key) })),
+    };
+    return {
+      manifestKey: key(b.manifestKey),
+      manifest,
+      time: t(at),
+      workload: 'shop/pg',
+      bytes: 1,
+    };
+  };
+  const list = [
+    entry('20261120T030000.456Z-bbbbbb', '2026-11-20T03:00:00.456Z'),
+    entry('20261120T030000.123Z-aaaaaa', '2026-11-20T03:00:00.123Z'),
+    entry('20261119T030000Z', '2026-11-19T03:00:00.000Z'),
+  ];
+
+  it.each([
+    ['20261120T030000.123Z-aaaaaa', 1],
+    ['pg/20261120T030000.456Z-bbbbbb/', 0],
+    ['20261119T030000Z', 2],
+    ['20261119T030000Z/app.sql.gz', 2],
+  ])('given %j, then that backup', (key, i) => {
+    expect(chooseBackup(list, { key }).manifestKey).toBe(list[i]!.manifestKey);
+  });
+
+  it('given a segment several backups share, then a UserError asking for more of the key', () => {
+    expect(() => chooseBackup(list, { key: 'app.sql.gz' })).toThrow(/matches 3 backups/);
   });
 });
