@@ -102,6 +102,13 @@ export async function readManifest(
   } catch (err) {
     return { ok: false, error: `unreadable: ${describeError(err)}` };
   }
+  return parseManifest(raw);
+}
+
+/** A manifest's text, validated: see readManifest. */
+export function parseManifest(
+  raw: string,
+): { ok: true; manifest: Manifest } | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(raw);

@@ -11,11 +11,13 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getEngine } from '../../dumpers/index.js';
 import { chooseBackup, parseAtChoice, type Choice } from '../backups/choose.js';
 import { listBackups, type BackupEntry } from '../backups/list.js';
+import { locateBackup, readBackupAt } from '../backups/locate.js';
 import {
   checkIdentities,
   checkObject,
@@ -29,6 +31,7 @@ import { UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { EngineType } from '../manifest.js';
 import { formatBytes } from '../pipeline/progress.js';
+import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
 import { addFromFlags, collect, openFrom, type FromFlags } from './storage-flags.js';
@@ -76,7 +79,8 @@ export function addSelectFlags(cmd: Command): Command {
     )
     .option(
       '--key <key>',
-      'this backup: its manifest key, its directory (or its last segment), or one of its objects',
+      'this backup: its manifest key, its directory (or its last segment), or one of its objects; ' +
+        'or its full location as backup prints it (s3://… or a path), which implies --from',
     );
 }
 
@@ -146,9 +150,56 @@ export async function selectBackup(
   ctx: CliContext,
 ): Promise<BackupEntry> {
   const choice = parseSelect(flags);
+  if (choice.key !== undefined) {
+    const direct = await readBackupAt(storage, choice.key, flags.workload);
+    if (direct) return direct;
+  }
   const { backups, unreadable } = await findBackups(storage, flags.workload, ctx);
   if (backups.length === 0) throw noBackupError(storage, flags.workload, unreadable.length);
   return chooseBackup(backups, choice);
+}
+
+/**
+ * The storage and the selection flags to use. `--key` may be a full
+ * location, as `backup` prints it (`manifest: s3://bucket/prefix/…/manifest.json`
+ * or a path on disk): then it implies `--from` (the root is read from the
+ * manifest), or, with `--from`, must lie in it; the key becomes relative.
+ */
+export async function openSelected(
+  flags: SelectFlags,
+  ctx: CliContext,
+): Promise<{ storage: Storage; flags: SelectFlags }> {
+  const from = flags.from ?? nonEmpty(ctx.env.SNAPKEEPER_STORAGE);
+  const key = flags.key;
+  const isLocation =
+    key !== undefined &&
+    (/^(s3|file):\/\//i.test(key) || /^(\/|\.\.?\/)/.test(key) || from === undefined);
+  if (key === undefined || !isLocation) return { storage: openFrom(flags, ctx), flags };
+  const location = /^s3:\/\//i.test(key)
+    ? key
+    : resolve(/^file:\/\//i.test(key) ? decodeURIComponent(key.slice('file://'.length)) : key);
+  const open = (loc: string) =>
+    openStorage(loc, {
+      endpoint: flags.endpoint,
+      region: flags.region,
+      forcePathStyle: flags.forcePathStyle,
+      env: ctx.env,
+    });
+  if (from !== undefined) {
+    const storage = open(from);
+    const root = storage.description;
+    const inside =
+      location.startsWith(root) || location + (root.endsWith(sep) ? sep : '/') === root;
+    if (inside) return { storage, flags: { ...flags, key: location.slice(root.length) } };
+    if (flags.from !== undefined)
+      throw new UserError(`--key ${key} is not in --from ${flags.from} (${root})`);
+  }
+  const found = await locateBackup(location, open);
+  return { storage: open(found.root), flags: { ...flags, key: found.key } };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
 }
 
 export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<void> {
@@ -160,9 +211,9 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   const db =
     flags.to !== undefined ? withPasswordFromEnv(parseDbUrl(flags.to), ctx.env) : undefined;
   const identities = await readIdentities(flags.identity);
-  const storage = openFrom(flags, ctx);
+  const { storage, flags: selected } = await openSelected(flags, ctx);
 
-  const backup = await selectBackup(storage, flags, ctx);
+  const backup = await selectBackup(storage, selected, ctx);
   const m = backup.manifest;
   checkIdentities(m, identities);
   let objects = m.objects;

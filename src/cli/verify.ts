@@ -16,11 +16,12 @@ import {
   addSelectFlags,
   findBackups,
   noBackupError,
+  openSelected,
   readIdentities,
   selectBackup,
   type SelectFlags,
 } from './restore.js';
-import { addFromFlags, checkOutput, collect, formatTable, openFrom } from './storage-flags.js';
+import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
 
 export interface VerifyFlags extends SelectFlags {
   identity: string[];
@@ -56,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
 export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void> {
   const output = checkOutput(flags.output);
   const identities = await readIdentities(flags.identity);
-  const storage = openFrom(flags, ctx);
+  const { storage, flags: selected } = await openSelected(flags, ctx);
   const reports: ObjectReport[] = [];
   let backups: BackupEntry[];
   if (flags.all) {
@@ -75,7 +76,7 @@ export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void>
         error: `manifest: ${u.why}`,
       });
   } else {
-    backups = [await selectBackup(storage, flags, ctx)];
+    backups = [await selectBackup(storage, selected, ctx)];
   }
   for (const b of backups)
     reports.push(...(await verifyBackup(storage, b, identities, ctx.signal)));

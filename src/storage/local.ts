@@ -107,7 +107,12 @@ export class LocalStorage implements Storage {
       const s = await stat(file);
       if (!s.isFile()) throw new NotFoundError(key, this.description);
     } catch (err) {
-      if (err instanceof NotFoundError || isNoEnt(err))
+      // ENOTDIR: a path through a file (`a.sql.gz/manifest.json`) is not there either.
+      if (
+        err instanceof NotFoundError ||
+        isNoEnt(err) ||
+        (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+      )
         throw new NotFoundError(key, this.description);
       throw new OperationError(`read ${file}: ${describeError(err)}`, { cause: err });
     }

@@ -163,3 +163,90 @@ describe.each(locations)('restore --at with what list prints, in %s', (_, where)
     expect((JSON.parse(v.stdout) as { key: string }[]).map((x) => x.key)).toEqual([rows[0]!.key]);
   });
 });
+
+describe.each(locations)(
+  "restore and verify --key with backup's manifest: line, in %s",
+  (_, where) => {
+    let to: string;
+    let flags: string[];
+    let older: { db: string; manifest: string };
+    let newer: { db: string; manifest: string };
+    beforeAll(async () => {
+      const w = await where();
+      // A prefix of several segments: the location must be split at the right place.
+      to = `${w.to}/team/nightly`;
+      flags = w.flags;
+      older = await backup(await markedDatabase(), to, flags);
+      newer = await backup(await markedDatabase(), to, flags);
+    });
+
+    const restoreKey = (key: string, extra: string[] = []) =>
+      snapkeeper(['restore', ...flags, ...extra, '--key', key, '--stdout'], env);
+
+    it('given the printed location alone (no --from), then that backup is restored', async () => {
+      for (const b of [older, newer]) {
+        const r = await restoreKey(b.manifest);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+        expect(r.stdout).toContain(b.db);
+        expect(r.stdout).not.toContain(b === older ? newer.db : older.db);
+      }
+    });
+
+    it('given the location of its directory, or with the matching --from, then that backup', async () => {
+      const dir = older.manifest.replace(/\/manifest\.json$/, '');
+      for (const [key, extra] of [
+        [dir, []],
+        [dir + '/', []],
+        [older.manifest, ['--from', to]],
+        [older.manifest, ['--from', to + '/']],
+      ] as const) {
+        const r = await restoreKey(key, [...extra]);
+        expect([key, r.code, r.stderr]).toEqual([key, 0, '']);
+        expect(r.stdout).toContain(older.db);
+      }
+    });
+
+    it('given the printed location and another --from, then exit 2 naming both', async () => {
+      const r = await restoreKey(newer.manifest, ['--from', `${to}-elsewhere`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/not in --from/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+
+    it('given the printed location, when verified, then that backup is checked', async () => {
+      const v = await snapkeeper(
+        ['verify', ...flags, '--key', newer.manifest, '--output', 'json'],
+        env,
+      );
+      expect(v.code).toBe(0);
+      const report = JSON.parse(v.stdout) as { key: string; status: string }[];
+      expect(report).toHaveLength(1);
+      expect(report[0]!.key).toContain(newer.db);
+      expect(report[0]!.status).toBe('ok');
+    });
+
+    it('given a location where no backup is, then exit 2 with one line', async () => {
+      const gone = newer.manifest.replace(
+        /[^/]+\/manifest\.json$/,
+        '20200101T000000.000Z-aaaaaa/manifest.json',
+      );
+      const r = await restoreKey(gone);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/no backup/);
+    });
+  },
+);
+
+describe('restore --key with a local path relative to the working directory', () => {
+  it('given the manifest path made relative, then that backup', async () => {
+    const { relative } = await import('node:path');
+    const dir = await scratchDir('rel');
+    const b = await backup(await markedDatabase(), dir, []);
+    const rel = relative(process.cwd(), b.manifest);
+    expect(rel.startsWith('/')).toBe(false);
+    const r = await snapkeeper(['restore', '--key', rel, '--stdout'], { SNAPKEEPER_STORAGE: '' });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain(b.db);
+  });
+});
