@@ -15,9 +15,11 @@ import {
   type DumperResources,
 } from '../annotations/resources.js';
 import { RETENTION_ACCEPTED, retentionProblem } from '../annotations/retention.js';
+import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from '../dump/key.js';
 import { VERSION } from '../version.js';
 
-export const DEFAULT_KEY_TEMPLATE = '{namespace}/{workload}/{timestamp}/{database}.{ext}';
+/** The one definition, shared with the dumper (src/dump/key.ts). */
+export { DEFAULT_KEY_TEMPLATE };
 
 /** Where the chart sets no image: the images `make images` builds, tagged with this version. */
 export function defaultImage(type: EngineType): string {
@@ -151,13 +153,15 @@ const schema = z.object({
   SNAPKEEPER_S3_CREDENTIALS_SECRET: optional.pipe(
     z.string().regex(DNS_SUBDOMAIN, 'is not a Secret name').optional(),
   ),
+  // The dumper's own check (src/dump/key.ts): a template the operator puts
+  // on every CronJob must be one the dumper runs with.
   SNAPKEEPER_KEY_TEMPLATE: optional.pipe(
     z
       .string()
-      .refine(
-        (s) => s.includes('{timestamp}'),
-        'must contain {timestamp}, or backups overwrite each other',
-      )
+      .superRefine((s, ctx) => {
+        const problems = checkKeyTemplate(s);
+        if (problems.length > 0) ctx.addIssue({ code: 'custom', message: problems.join('; ') });
+      })
       .default(DEFAULT_KEY_TEMPLATE),
   ),
   SNAPKEEPER_DEFAULT_RETENTION: optional.pipe(

@@ -84,10 +84,16 @@ const envSchema = z.object({
     }),
   ),
   SNAPKEEPER_STORAGE: z.string().trim().min(1, 'required: s3://bucket/prefix or a directory'),
+  // The same check as the operator's (src/config/operator.ts), on the same
+  // trimmed value: what the operator accepts, the dumper runs with.
   SNAPKEEPER_KEY_TEMPLATE: optional(
-    z.string().superRefine((s, ctx) => {
-      for (const p of checkKeyTemplate(s)) ctx.addIssue({ code: 'custom', message: p });
-    }),
+    z
+      .string()
+      .trim()
+      .superRefine((s, ctx) => {
+        const problems = checkKeyTemplate(s);
+        if (problems.length > 0) ctx.addIssue({ code: 'custom', message: problems.join('; ') });
+      }),
   ),
   SNAPKEEPER_WORKLOAD_NAMESPACE: z.string().trim().min(1, 'required'),
   SNAPKEEPER_WORKLOAD_KIND: optional(z.string().trim()),

@@ -59,13 +59,22 @@ export interface KeyValues {
   ext: string;
 }
 
-/** Problems with a template, one string each; [] when it is usable. */
+/**
+ * Problems with a template, one string each; [] when it is usable: every key
+ * it renders is a valid storage key (src/storage/errors.ts checkKey), one
+ * directory per backup.
+ */
 export function checkKeyTemplate(template: string): string[] {
   const problems: string[] = [];
+  if (template.trim() === '') return ['is empty'];
   for (const m of template.matchAll(/\{([^}]*)\}/g)) {
     if (!PLACEHOLDERS.has(m[1]!)) problems.push(`unknown placeholder {${m[1]}}`);
   }
   if (/^\/|\/$|\/\//.test(template)) problems.push('no leading, trailing or double "/"');
+  if (template.split('/').some((s) => s === '.' || s === '..'))
+    problems.push('no "." or ".." path segment');
+  // eslint-disable-next-line no-control-regex
+  if (/[\\\u0000-\u001f\u007f]/.test(template)) problems.push('no backslash or control character');
   const slash = template.lastIndexOf('/');
   const dir = slash < 0 ? '' : template.slice(0, slash);
   const file = template.slice(slash + 1);
@@ -75,7 +84,7 @@ export function checkKeyTemplate(template: string): string[] {
     if (!file.includes(p)) problems.push(`the file name part must contain ${p}`);
     if (dir.includes(p)) problems.push(`${p} may only appear in the file name part`);
   }
-  return problems;
+  return [...new Set(problems)];
 }
 
 export function validateKeyTemplate(template: string): string {

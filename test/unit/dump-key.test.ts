@@ -43,6 +43,10 @@ describe('key template', () => {
     ['{namespace}/{timestamp}/{database}/{ext}', /\{database\} may only appear/],
     ['{namespace}/{timestamp}/{db}.{ext}', /unknown placeholder \{db\}/],
     ['/{namespace}/{timestamp}/{database}.{ext}', /leading/],
+    ['{namespace}/../{timestamp}/{database}.{ext}', /no "\." or "\.\." path segment/],
+    ['{namespace}\\{timestamp}/{database}.{ext}', /backslash/],
+    ['  ', /is empty/],
+    ['{namespace}/{workload}-{timestamp}.gz', /directory part must contain \{timestamp\}/],
   ])('given %s, when checked, then it is refused', (t, problem) => {
     expect(checkKeyTemplate(t).join('; ')).toMatch(problem);
   });
