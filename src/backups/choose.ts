@@ -11,9 +11,10 @@ export interface Choice {
 /**
  * `--at` as users give it, turned into a choice. A time covers the whole
  * unit it is written to — `2026-11-20T03:00:00Z` is that second, `03:00Z`
- * that minute, a date that day — because `list` prints times to the second
- * while backups start at some millisecond of it: the time of a row, typed
- * back, must select that row. `latest` is the newest, `now` the newest at or
+ * that minute, a date that day — because backups start at some millisecond
+ * while times are shown and typed rounded (a key of an older version,
+ * `20261120T030000Z`; a time copied without its milliseconds): such a time
+ * must select the backup it was rounded from, not the one before. `latest` is the newest, `now` the newest at or
  * before this moment, and a key segment with its suffix
  * (`20261120T030000.123Z-k3f9q2`) that very backup.
  */
@@ -131,7 +132,7 @@ export function chooseBackup(
  */
 function keyNames(b: BackupEntry, k: string): boolean {
   if (k === '') return false;
-  const dir = b.manifestKey.slice(0, b.manifestKey.lastIndexOf('/') + 1).replace(/\/$/, '');
+  const dir = b.manifestKey.slice(0, Math.max(0, b.manifestKey.lastIndexOf('/')));
   const names = [b.manifestKey, dir, ...b.manifest.objects.map((o) => o.key)];
   return names.some((n) => n === k || n.endsWith('/' + k));
 }

@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getEngine } from '../../dumpers/index.js';
@@ -188,9 +188,8 @@ export async function openSelected(
   if (from !== undefined) {
     const storage = open(from);
     const root = storage.description;
-    const inside =
-      location.startsWith(root) || location + (root.endsWith(sep) ? sep : '/') === root;
-    if (inside) return { storage, flags: { ...flags, key: location.slice(root.length) } };
+    if (location.startsWith(root))
+      return { storage, flags: { ...flags, key: location.slice(root.length) } };
     if (flags.from !== undefined)
       throw new UserError(`--key ${key} is not in --from ${flags.from} (${root})`);
   }
