@@ -5,7 +5,7 @@ import { buffer } from 'node:stream/consumers';
 import nock from 'nock';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { OperationError } from '../../src/errors.js';
-import { AlreadyExistsError, NotFoundError } from '../../src/storage/errors.js';
+import { NotFoundError } from '../../src/storage/errors.js';
 import { openStorage } from '../../src/storage/open.js';
 import { S3Storage } from '../../src/storage/s3.js';
 import {
@@ -143,39 +143,6 @@ describe('S3Storage against the S3 server', () => {
     nock.cleanAll();
     nock.restore();
     await nothingLeft(prefix);
-  });
-
-  it('given a server that answers 501 to If-None-Match, when a manifest is put exclusively, then a HEAD guards the plain PUT: a new key is written, an existing one is not replaced', async () => {
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      maxAttempts: 1,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
-    const { st, prefix } = storage({ client });
-    await st.put('shop/pg/old/manifest.json', 'first');
-    // Only conditional PUTs are faked (versitygw honours them); the HEAD and
-    // the plain PUT reach the real server.
-    if (!nock.isActive()) nock.activate();
-    const conditional = nock(s3.endpoint, {
-      allowUnmocked: true,
-      reqheaders: { 'if-none-match': '*' },
-    })
-      .put((path) => path.endsWith('/manifest.json'))
-      .query(true)
-      .reply(501, '<Error><Code>NotImplemented</Code><Message>If-None-Match</Message></Error>')
-      .persist();
-    await st.put('shop/pg/new/manifest.json', 'new', { exclusive: true });
-    await expect(
-      st.put('shop/pg/old/manifest.json', 'second', { exclusive: true }),
-    ).rejects.toBeInstanceOf(AlreadyExistsError);
-    expect(conditional.isDone()).toBe(true);
-    nock.cleanAll();
-    nock.restore();
-    expect((await rcloneCat(s3, `${prefix}/shop/pg/new/manifest.json`)).toString()).toBe('new');
-    expect((await rcloneCat(s3, `${prefix}/shop/pg/old/manifest.json`)).toString()).toBe('first');
   });
 
   it('given more than a page of objects, when listed and deleted, then every page is seen and every batch deleted', async () => {
