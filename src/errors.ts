@@ -6,11 +6,13 @@
  *                    bad config): exit 2, one line, never a stack trace.
  *   OperationError — a well-formed request failed (database unreachable, S3
  *                    refused, checksum mismatch): exit 1.
+ *   OutputClosedError — the reader of standard output went away (`| head`):
+ *                    exit 141 (a process killed by SIGPIPE), nothing printed.
  *
  * Anything else is a bug: exit 1 with the stack, so it can be reported.
  */
 export abstract class SnapkeeperError extends Error {
-  abstract readonly exitCode: 1 | 2;
+  abstract readonly exitCode: number;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -24,6 +26,19 @@ export class UserError extends SnapkeeperError {
 
 export class OperationError extends SnapkeeperError {
   readonly exitCode = 1 as const;
+}
+
+/**
+ * Standard output was closed by its reader (`snapkeeper restore --stdout | head`).
+ * Not a failure to report: the command stops quietly, with the status of a
+ * process killed by SIGPIPE, as `cat` would end.
+ */
+export class OutputClosedError extends SnapkeeperError {
+  readonly exitCode = 141 as const;
+
+  constructor() {
+    super('standard output was closed by its reader');
+  }
 }
 
 /** Configuration (environment or values) that failed validation: one line per problem. */

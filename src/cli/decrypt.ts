@@ -9,9 +9,10 @@ import { rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decryptStream } from '../crypto/age.js';
-import { OperationError, UserError, describeError } from '../errors.js';
+import { OperationError, OutputClosedError, UserError, describeError } from '../errors.js';
 import type { CliContext } from './context.js';
-import { forwardTo, readIdentities } from './restore.js';
+import { forwardTo } from './output.js';
+import { readIdentities } from './restore.js';
 import { collect } from './storage-flags.js';
 
 export interface DecryptFlags {
@@ -49,6 +50,7 @@ export async function decrypt(file: string, flags: DecryptFlags, ctx: CliContext
     await pipeline(input, decryptStream(identities), out, { signal: ctx.signal });
   } catch (err) {
     if (flags.output) await rm(flags.output, { force: true });
+    if (err instanceof OutputClosedError) throw err;
     throw new OperationError(`decrypt ${file}: ${describeError(err)}`, { cause: err });
   }
 }

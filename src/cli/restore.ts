@@ -11,7 +11,7 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getEngine } from '../../dumpers/index.js';
 import { chooseBackup, parseAt } from '../backups/choose.js';
@@ -25,12 +25,13 @@ import {
 } from '../backups/read.js';
 import { parseIdentityFile } from '../crypto/age.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
-import { UserError, describeError } from '../errors.js';
+import { OutputClosedError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { EngineType } from '../manifest.js';
 import { formatBytes } from '../pipeline/progress.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
+import { forwardTo } from './output.js';
 import { addFromFlags, collect, openFrom, type FromFlags } from './storage-flags.js';
 
 export interface SelectFlags extends FromFlags {
@@ -247,16 +248,8 @@ export async function streamObject(
   try {
     await pipeline([source, ...stages, sink] as unknown as [Readable, Writable], { signal });
   } catch (err) {
+    // A closed standard output is not a read error of the object.
+    if (err instanceof OutputClosedError) throw err;
     throw explainReadError(err, obj.key);
   }
-}
-
-/** A Writable that forwards to `out` (with its backpressure) without ever ending it. */
-export function forwardTo(out: NodeJS.WritableStream): Writable {
-  return new Writable({
-    write(chunk: Buffer, _enc, done) {
-      if (out.write(chunk)) done();
-      else out.once('drain', () => done());
-    },
-  });
 }
