@@ -13,7 +13,8 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { getEngine } from '../../dumpers/index.js';
+import { getEngine, type Engine } from '../../dumpers/index.js';
+import type { DumpTarget } from '../../dumpers/types.js';
 import { chooseBackup, parseAt } from '../backups/choose.js';
 import { listBackups, type BackupEntry } from '../backups/list.js';
 import {
@@ -194,6 +195,8 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
       `backup ${backup.manifestKey} holds ${objects.length} databases and the URL names one: choose with --database`,
     );
   const engine = getEngine(m.engine);
+  // Every target is checked before anything is downloaded or created.
+  for (const obj of objects) await refuseNonEmpty(engine, db.target, urlDb ?? obj.database, ctx);
   for (const obj of objects) {
     const into = urlDb ?? obj.database;
     const olog = log.child({ key: obj.key, database: into });
@@ -226,6 +229,31 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
       seconds: Math.round((Date.now() - started) / 100) / 10,
     });
   }
+}
+
+/**
+ * A dump restored over existing tables fails half-way (PostgreSQL: `relation
+ * … already exists`) or silently replaces them (MySQL / MariaDB dumps drop
+ * each table first): either way, a non-empty target is refused up front.
+ */
+async function refuseNonEmpty(
+  engine: Engine,
+  target: DumpTarget,
+  database: string,
+  ctx: CliContext,
+): Promise<void> {
+  const found = await engine.restoreConflicts?.(target, database, {
+    signal: ctx.signal,
+    log: ctx.log,
+  });
+  if (!found || found.count === 0) return;
+  const more =
+    found.count > found.names.length ? ` and ${found.count - found.names.length} more` : '';
+  throw new UserError(
+    `database ${JSON.stringify(database)} is not empty ` +
+      `(${found.names.join(', ')}${more}): restore into a new database (it is created) ` +
+      'or an empty one, or drop these first',
+  );
 }
 
 /** mysql and mariadb dumps restore into each other's servers; the rest only into their own. */
