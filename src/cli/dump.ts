@@ -44,6 +44,7 @@ export async function dump(ctx: CliContext): Promise<void> {
       log: ctx.log,
       signal: ctx.signal,
       retention: config.retention,
+      staleUploadAgeMs: config.staleUploadAgeMs,
     });
     await report(result);
   } catch (err) {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OperationError, describeError } from '../errors.js';
 import { NotFoundError, checkKey } from './errors.js';
-import type { ObjectInfo, Storage, UploadOptions } from './types.js';
+import type { IncompleteUpload, ObjectInfo, Storage, UploadOptions } from './types.js';
 
 /**
  * Temporary files are written beside their final name (same directory, so the
@@ -98,6 +98,26 @@ export class LocalStorage implements Storage {
     }
   }
 
+  /** Temporary files of uploads that never finished (the process was killed); `started` is their last write. */
+  async *listIncomplete(prefix: string): AsyncIterable<IncompleteUpload> {
+    const slash = prefix.lastIndexOf('/');
+    const start = slash < 0 ? this.root : this.path(prefix.slice(0, slash));
+    for await (const file of walk(start, true)) {
+      if (!basename(file).startsWith(TEMP_PREFIX)) continue;
+      const key = relative(this.root, file).split(sep).join('/');
+      if (!key.startsWith(prefix)) continue;
+      const s = await stat(file).catch(() => undefined);
+      if (s?.isFile()) yield { key, id: file, started: s.mtime };
+    }
+  }
+
+  async abortIncomplete(upload: IncompleteUpload): Promise<void> {
+    const file = this.path(upload.key);
+    if (!basename(file).startsWith(TEMP_PREFIX)) throw new Error(`not a temporary file: ${file}`);
+    await this.wrap(`delete ${file}`, () => rm(file, { force: true }));
+    await this.removeEmptyParents([dirname(file)]);
+  }
+
   /** Removes the files, then the directories the removal left empty (never the root). */
   async delete(keys: readonly string[]): Promise<void> {
     const dirs = new Set<string>();
@@ -106,6 +126,10 @@ export class LocalStorage implements Storage {
       await this.wrap(`delete ${file}`, () => rm(file, { force: true }));
       dirs.add(dirname(file));
     }
+    await this.removeEmptyParents(dirs);
+  }
+
+  private async removeEmptyParents(dirs: Iterable<string>): Promise<void> {
     for (let dir of dirs) {
       while (dir !== this.root && dir.startsWith(this.root + sep)) {
         try {
@@ -127,7 +151,7 @@ export class LocalStorage implements Storage {
   }
 }
 
-async function* walk(dir: string): AsyncIterable<string> {
+async function* walk(dir: string, withTemp = false): AsyncIterable<string> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -136,9 +160,9 @@ async function* walk(dir: string): AsyncIterable<string> {
     throw new OperationError(`list ${dir}: ${describeError(err)}`, { cause: err });
   }
   for (const e of entries) {
-    if (e.name.startsWith(TEMP_PREFIX)) continue;
+    if (e.name.startsWith(TEMP_PREFIX) && !withTemp) continue;
     const full = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(full);
+    if (e.isDirectory()) yield* walk(full, withTemp);
     else if (e.isFile()) yield full;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -50,6 +50,24 @@ describe('LocalStorage', () => {
     );
     expect(await readdir(join(dir, 'ns', 'db', 't'))).toEqual([]);
     expect(await keys()).toEqual([]);
+  });
+
+  it('given a temporary file a killed upload left, then listIncomplete finds it under its prefix only, and abortIncomplete removes it and its emptied directories', async () => {
+    await storage.put('ns/db/t1/app.sql.gz', 'kept');
+    await mkdir(join(dir, 'ns', 'db', 't2'), { recursive: true });
+    await writeFile(join(dir, 'ns', 'db', 't2', '.snapkeeper-partial-0123'), 'half');
+    await mkdir(join(dir, 'ns', 'dbx', 't2'), { recursive: true });
+    await writeFile(join(dir, 'ns', 'dbx', 't2', '.snapkeeper-partial-4567'), 'half');
+    const found = [];
+    for await (const u of storage.listIncomplete('ns/db/')) found.push(u);
+    expect(found.map((u) => u.key)).toEqual(['ns/db/t2/.snapkeeper-partial-0123']);
+    expect(found[0]!.started).toBeInstanceOf(Date);
+    await storage.abortIncomplete(found[0]!);
+    expect(await readdir(join(dir, 'ns', 'db'))).toEqual(['t1']);
+    expect(await keys('ns/')).toEqual(['ns/db/t1/app.sql.gz']);
+    await expect(
+      storage.abortIncomplete({ key: 'ns/db/t1/app.sql.gz', id: 'x', started: new Date() }),
+    ).rejects.toThrow(/not a temporary file/);
   });
 
   it('given an aborted signal, when uploading, then it rejects and removes the temp file', async () => {
