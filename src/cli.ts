@@ -45,8 +45,8 @@ export function buildProgram(ctx: CliContext): Command {
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 1 failed operation (or a
- * bug), 2 user mistake, 141 the reader of standard output went away. Never
- * calls process.exit; src/main.ts does.
+ * bug), 2 user mistake, 130 / 143 interrupted by SIGINT / SIGTERM, 141 the
+ * reader of standard output went away. Never calls process.exit; src/main.ts does.
  */
 export async function run(
   argv: readonly string[],

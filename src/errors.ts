@@ -1,3 +1,5 @@
+import { constants as osConstants } from 'node:os';
+
 /**
  * The error model. Code below the CLI throws these; only the entry point
  * (src/cli.ts) turns them into an exit code and one line on stderr.
@@ -6,6 +8,9 @@
  *                    bad config): exit 2, one line, never a stack trace.
  *   OperationError — a well-formed request failed (database unreachable, S3
  *                    refused, checksum mismatch): exit 1.
+ *   InterruptedError — SIGINT / SIGTERM stopped the command after it cleaned
+ *                    up: exit 130 / 143, as a shell reports a process killed
+ *                    by that signal.
  *   OutputClosedError — the reader of standard output went away (`| head`):
  *                    exit 141 (a process killed by SIGPIPE), nothing printed.
  *
@@ -26,6 +31,16 @@ export class UserError extends SnapkeeperError {
 
 export class OperationError extends SnapkeeperError {
   readonly exitCode = 1 as const;
+}
+
+/** SIGINT or SIGTERM: exit 128 + the signal's number (130, 143), the shell's convention. */
+export class InterruptedError extends SnapkeeperError {
+  readonly exitCode: number;
+
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}`);
+    this.exitCode = 128 + osConstants.signals[signal];
+  }
 }
 
 /**

@@ -5,7 +5,9 @@
  */
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decryptStream } from '../crypto/age.js';
@@ -43,13 +45,23 @@ export async function decrypt(file: string, flags: DecryptFlags, ctx: CliContext
       reject(new UserError(`cannot read ${file}: ${err.code ?? describeError(err)}`)),
     );
   });
-  const out: Writable = flags.output
-    ? createWriteStream(flags.output, { mode: 0o600 })
+  // -o is written beside its name and renamed at the end: a failed or
+  // interrupted run leaves neither a partial file nor, where the name was
+  // taken, a truncated one.
+  const tmp = flags.output
+    ? join(
+        dirname(flags.output),
+        `.${basename(flags.output)}.${randomBytes(6).toString('hex')}.partial`,
+      )
+    : undefined;
+  const out: Writable = tmp
+    ? createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
     : forwardTo(ctx.stdout);
   try {
     await pipeline(input, decryptStream(identities), out, { signal: ctx.signal });
+    if (tmp) await rename(tmp, flags.output!);
   } catch (err) {
-    if (flags.output) await rm(flags.output, { force: true });
+    if (tmp) await rm(tmp, { force: true });
     if (err instanceof OutputClosedError) throw err;
     throw new OperationError(`decrypt ${file}: ${describeError(err)}`, { cause: err });
   }

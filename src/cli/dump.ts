@@ -51,7 +51,8 @@ export async function dump(ctx: CliContext): Promise<void> {
     const finished = new Date();
     await report({
       ok: false,
-      error: describeError(err),
+      // Stopped (SIGTERM from the kubelet): say so, not what the stop broke.
+      error: describeError(ctx.signal.aborted ? ctx.signal.reason : err),
       durationSeconds: (finished.getTime() - started.getTime()) / 1000,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),

@@ -56,16 +56,22 @@ export class LocalStorage implements Storage {
     await this.atomically(target, (tmp) => writeFile(tmp, data, { flag: 'wx', mode: 0o600 }));
   }
 
-  /** Writes through `write(tmp)`, then renames onto `target`; the temp file never survives a failure. */
+  /**
+   * Writes through `write(tmp)`, then renames onto `target`. Neither the temp
+   * file nor the directories created for it survive a failure (an
+   * interrupted backup leaves no empty `<timestamp>/` directory).
+   */
   private async atomically(target: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const dir = dirname(target);
-    await this.wrap(`create ${dir}`, () => mkdir(dir, { recursive: true }));
+    // The first directory mkdir created, when it created any.
+    const made = await this.wrap(`create ${dir}`, () => mkdir(dir, { recursive: true }));
     const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
     try {
       await write(tmp);
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
+      if (made !== undefined) await removeEmptyDirs(dir, made);
       throw new OperationError(`write ${target}: ${describeError(err)}`, { cause: err });
     }
   }
@@ -164,6 +170,18 @@ async function* walk(dir: string, withTemp = false): AsyncIterable<string> {
     const full = join(dir, e.name);
     if (e.isDirectory()) yield* walk(full, withTemp);
     else if (e.isFile()) yield full;
+  }
+}
+
+/** Removes `dir` and its parents up to `top` (included) while they are empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; d === top || d.startsWith(top + sep); d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return; // not empty (something else was written meanwhile), or gone
+    }
+    if (d === top) return;
   }
 }
 
