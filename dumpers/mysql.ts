@@ -12,7 +12,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { deferredDump, findExecutable, runTool, startDump } from './process.js';
+import { deferredDump, findExecutable, restoreCreating, runTool, startDump } from './process.js';
 import type {
   DumpTarget,
   Engine,
@@ -203,12 +203,47 @@ function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
       });
     },
 
+    async restoreConflicts(target, database, ctx) {
+      if (database === '*') return { count: 0, names: [] };
+      // Tables and views, then routines and events: what a dump would replace
+      // (it drops each before creating it: DROP TABLE IF EXISTS …).
+      const db = `CONVERT(X'${Buffer.from(database, 'utf8').toString('hex')}' USING utf8mb4)`;
+      const sql =
+        `SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${db})` +
+        ` + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${db})` +
+        ` + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ${db});\n` +
+        `SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${db}` +
+        ` ORDER BY TABLE_TYPE = 'VIEW', TABLE_NAME LIMIT 6;\n` +
+        `SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${db}` +
+        ` ORDER BY ROUTINE_NAME LIMIT 6;\n`;
+      const [count, ...names] = (await query(target, sql, ctx)).split('\n').filter(Boolean);
+      return { count: Number(count ?? 0), names: names.slice(0, 6) };
+    },
+
     async restore(target: DumpTarget, database: string, input: Readable, ctx: RestoreContext) {
-      if (database !== '*') {
-        await query(target, `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database)};\n`, ctx);
-      }
-      await withOptionFile(target, (defaults) =>
-        runTool(mysqlRestoreCommand(target, database, tool(tools.client), defaults), ctx, input),
+      const name = quoteIdentifier(database);
+      await restoreCreating(
+        database,
+        {
+          exists: async () => {
+            const hex = Buffer.from(database, 'utf8').toString('hex');
+            const sql =
+              'SELECT COUNT(*) FROM information_schema.SCHEMATA ' +
+              `WHERE SCHEMA_NAME = CONVERT(X'${hex}' USING utf8mb4);\n`;
+            return (await query(target, sql, ctx)).trim() !== '0';
+          },
+          create: () => query(target, `CREATE DATABASE ${name};\n`, ctx),
+          drop: (signal) => query(target, `DROP DATABASE IF EXISTS ${name};\n`, { ...ctx, signal }),
+        },
+        () =>
+          withOptionFile(target, (defaults) =>
+            runTool(
+              mysqlRestoreCommand(target, database, tool(tools.client), defaults),
+              ctx,
+              input,
+            ),
+          ),
+        ctx,
       );
     },
   };

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UserError } from '../src/errors.js';
-import { deferredDump, findExecutable, runTool, startDump } from './process.js';
+import { deferredDump, findExecutable, restoreCreating, runTool, startDump } from './process.js';
 import type {
   DumpOutput,
   DumpTarget,
@@ -186,16 +186,65 @@ export const postgresql: Engine = {
     return deferredDump(async () => ({ handle: startDump(cmd, ctx) }));
   },
 
+  async restoreConflicts(target, database, ctx) {
+    if (database === '*' || !(await databaseExists(target, database, ctx)))
+      return { count: 0, names: [] };
+    const out = await runTool(psqlQuery(target, database), ctx, USER_RELATIONS_SQL, {
+      tool: 'psql',
+    });
+    const rows = out.split('\n').filter(Boolean);
+    return {
+      count: Number(rows[0]?.split('|')[1] ?? 0),
+      names: rows.map((r) => r.slice(0, r.lastIndexOf('|'))),
+    };
+  },
+
   async restore(target: DumpTarget, database: string, input: Readable, ctx: RestoreContext) {
-    if (database !== '*') await ensureDatabase(target, database, ctx);
-    await runTool(pgRestoreCommand(target, database, ctx.format ?? 'sql'), ctx, input);
+    await restoreCreating(
+      database,
+      {
+        exists: () => databaseExists(target, database, ctx),
+        create: () =>
+          runTool(psqlQuery(target, 'postgres', { name: database }), ctx, CREATE_SQL, {
+            tool: 'psql',
+          }),
+        drop: (signal) =>
+          runTool(psqlQuery(target, 'postgres', { name: database }), { ...ctx, signal }, DROP_SQL, {
+            tool: 'psql',
+          }),
+      },
+      () => runTool(pgRestoreCommand(target, database, ctx.format ?? 'sql'), ctx, input),
+      ctx,
+    );
   },
 };
 
-/** CREATE DATABASE unless it exists (psql variables quote the name; nothing is spliced into SQL). */
-async function ensureDatabase(target: DumpTarget, database: string, ctx: EngineContext) {
-  const sql =
-    "SELECT format('CREATE DATABASE %I', :'name') " +
-    "WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \\gexec\n";
-  await runTool(psqlQuery(target, 'postgres', { name: database }), ctx, sql, { tool: 'psql' });
+/**
+ * Tables, views, sequences … of the database outside the system schemas
+ * (and not an extension's): `schema.name|total`, tables first, at most six.
+ */
+const USER_RELATIONS_SQL = `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), count(*) OVER ()
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY c.relkind NOT IN ('r', 'p'), 1 LIMIT 6;
+`;
+
+/** psql variables quote the name; nothing is spliced into SQL. */
+const CREATE_SQL = "SELECT format('CREATE DATABASE %I', :'name') \\gexec\n";
+
+/** WITH (FORCE) (PostgreSQL 13+) ends the session of a killed psql whose server side has not noticed yet. */
+const DROP_SQL =
+  "SELECT format(CASE WHEN current_setting('server_version_num')::int >= 130000 " +
+  "THEN 'DROP DATABASE IF EXISTS %I WITH (FORCE)' ELSE 'DROP DATABASE IF EXISTS %I' END, :'name') \\gexec\n";
+
+async function databaseExists(target: DumpTarget, database: string, ctx: EngineContext) {
+  const sql = "SELECT count(*) FROM pg_database WHERE datname = :'name';\n";
+  const out = await runTool(psqlQuery(target, 'postgres', { name: database }), ctx, sql, {
+    tool: 'psql',
+  });
+  return out.trim() !== '0';
 }

@@ -6,9 +6,9 @@
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, finished, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DumpFailedError, OperationError } from '../src/errors.js';
+import { DumpFailedError, OperationError, describeError } from '../src/errors.js';
 import type { DumpHandle, EngineContext, SpawnFn, ToolCommand } from './types.js';
 
 /** Bytes of stderr kept for the error message. */
@@ -153,7 +153,15 @@ export function deferredDump(
   };
 }
 
-/** Runs a tool to its end, feeding `input` (or nothing) to stdin; returns stdout. */
+/**
+ * Runs a tool to its end, feeding `input` (or nothing) to stdin; returns stdout.
+ *
+ * A stream `input` is fed with `feed` (below), not `pipeline()`: when the
+ * tool fails, the rejection is the tool's own message (exit status and
+ * stderr, e.g. psql's `relation "customers" already exists`) and `input` is
+ * left to its owner, who learns the reason from here instead of from a
+ * `write EPIPE` on its own side.
+ */
 export async function runTool(
   cmd: ToolCommand,
   ctx: EngineContext,
@@ -161,19 +169,111 @@ export async function runTool(
   options: RunOptions = {},
 ): Promise<string> {
   const spawn = ctx.spawn ?? defaultSpawn;
+  const tool = toolName(cmd, options);
   const child = spawn(cmd.file, cmd.args, { env: toolEnv(cmd.env), signal: ctx.signal });
   quietStdin(child);
-  const done = completion(child, toolName(cmd, options), options);
+  const done = completion(child, tool, options);
   const chunks: Buffer[] = [];
   child.stdout?.on('data', (c: Buffer) => chunks.push(c));
-  const feeding =
-    input === undefined || typeof input === 'string'
-      ? (child.stdin?.end(input ?? ''), Promise.resolve())
-      : pipeline(input, child.stdin!);
-  const [fed, finished] = await Promise.allSettled([feeding, done]);
+  let fed: Promise<void>;
+  if (input === undefined || typeof input === 'string') {
+    child.stdin?.end(input ?? '');
+    fed = Promise.resolve();
+  } else {
+    fed = feed(input, child, done);
+  }
+  const [f, finished] = await Promise.allSettled([fed, done]);
+  // A failed input killed the tool: the input's error is the cause.
+  if (f.status === 'rejected') throw f.reason;
   if (finished.status === 'rejected') throw finished.reason;
-  if (fed.status === 'rejected') throw fed.reason;
+  if (typeof input === 'object' && !input.readableEnded)
+    throw new OperationError(`${tool} exited before reading all of its input`);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Pipes `input` into the tool's stdin, with two differences from `pipeline()`:
+ * - a tool that exits (it failed, or stopped reading) does not destroy
+ *   `input`: it is unpiped and left to its owner;
+ * - an `input` that fails or closes before its end kills the tool (SIGTERM)
+ *   and keeps its stdin open until it is gone: a restore tool that saw
+ *   end-of-file would take a truncated input for the whole (psql would
+ *   COMMIT what it got).
+ * Resolves when the tool exited with `input` read to its end or left
+ * unread; rejects only with the input's own failure.
+ */
+function feed(input: Readable, child: ChildProcess, exited: Promise<void>): Promise<void> {
+  const stdin = child.stdin;
+  if (!stdin) return Promise.reject(new Error('restore tool started without a stdin pipe'));
+  return new Promise<void>((resolve, reject) => {
+    const stop = finished(input, { writable: false }, (err) => {
+      if (!err) return; // ended: pipe() ends stdin, the tool sees end-of-file
+      input.unpipe(stdin);
+      child.kill('SIGTERM');
+      reject(err);
+    });
+    const settle = () => {
+      stop();
+      input.unpipe(stdin);
+      resolve();
+    };
+    exited.then(settle, settle);
+    input.pipe(stdin);
+  });
+}
+
+/** How long dropping the database of a failed restore may take. */
+const DROP_TIMEOUT_MS = 60_000;
+
+/** Create, test and drop one database on the target (the engine's SQL). */
+export interface DatabaseOps {
+  exists(): Promise<boolean>;
+  create(): Promise<unknown>;
+  /** Runs under its own signal: the command's is already aborted after an interrupt. */
+  drop(signal: AbortSignal): Promise<unknown>;
+}
+
+/**
+ * Restores into `database`, creating it when it does not exist. If the
+ * restore then fails or is interrupted, the database it created is dropped:
+ * a failed restore leaves no empty or half-filled database behind. A
+ * database that existed before is never dropped. `*` (a dump of all
+ * databases) creates its databases itself and is run as is.
+ */
+export async function restoreCreating(
+  database: string,
+  db: DatabaseOps,
+  restore: () => Promise<unknown>,
+  ctx: EngineContext,
+): Promise<void> {
+  if (database === '*' || (await db.exists())) {
+    await restore();
+    return;
+  }
+  const dropCreated = async () => {
+    try {
+      await db.drop(AbortSignal.timeout(DROP_TIMEOUT_MS));
+      ctx.log.info('dropped the database this restore had created', { database });
+    } catch (err) {
+      ctx.log.warn('could not drop the database this restore had created', {
+        database,
+        error: describeError(err),
+      });
+    }
+  };
+  try {
+    await db.create();
+  } catch (err) {
+    // Interrupted while creating: it may exist now. Otherwise it was not ours to drop.
+    if (ctx.signal.aborted) await dropCreated();
+    throw err;
+  }
+  try {
+    await restore();
+  } catch (err) {
+    await dropCreated();
+    throw err;
+  }
 }
 
 /** The first executable named `names` in `dirs` (then PATH); undefined if none. */

@@ -106,10 +106,23 @@ export interface Engine {
   dump(target: DumpTarget, database: string, ctx: EngineContext): DumpHandle;
 
   /**
+   * What `database` on the target already holds that a restore would collide
+   * with (tables, views, …): how many, and a few names. None when it does not
+   * exist or is empty, and for `'*'`. Restore refuses a non-empty target up
+   * front. Engines without it check inside `restore`.
+   */
+  restoreConflicts?(
+    target: DumpTarget,
+    database: string,
+    ctx: EngineContext,
+  ): Promise<{ count: number; names: string[] }>;
+
+  /**
    * Restores a plain (decompressed, decrypted) dump into `database` on the
    * target, creating the database when it does not exist (for `'*'`: into
-   * the server, the dump creates its databases). Rejects with
-   * DumpFailedError carrying the tool's stderr tail.
+   * the server, the dump creates its databases), and dropping it again when
+   * the restore fails or is interrupted. Rejects with DumpFailedError
+   * carrying the tool's stderr tail.
    */
   restore(
     target: DumpTarget,

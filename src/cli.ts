@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { SnapkeeperError, describeError } from './errors.js';
+import { OutputClosedError, SnapkeeperError, describeError } from './errors.js';
 import { VERSION } from './version.js';
 import { defaultContext, type CliContext } from './cli/context.js';
 import * as operator from './cli/operator.js';
@@ -45,7 +45,8 @@ export function buildProgram(ctx: CliContext): Command {
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 1 failed operation (or a
- * bug), 2 user mistake. Never calls process.exit; src/main.ts does.
+ * bug), 2 user mistake, 130 / 143 interrupted by SIGINT / SIGTERM, 141 the
+ * reader of standard output went away. Never calls process.exit; src/main.ts does.
  */
 export async function run(
   argv: readonly string[],
@@ -56,18 +57,28 @@ export async function run(
     await program.parseAsync(argv as string[], { from: 'user' });
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
+    // A stopped command fails with whatever the stop broke (an aborted
+    // upload, a killed tool); the reason it was stopped is the one to report.
+    const cause = stopReason(ctx.signal) ?? err;
+    if (cause instanceof OutputClosedError) return cause.exitCode;
+    if (cause instanceof CommanderError) {
       // --help and --version end here with exit code 0.
-      if (err.exitCode === 0) return 0;
+      if (cause.exitCode === 0) return 0;
       return 2;
     }
-    if (err instanceof SnapkeeperError) {
-      ctx.stderr.write(`snapkeeper: ${describeError(err)}\n`);
-      return err.exitCode;
+    if (cause instanceof SnapkeeperError) {
+      ctx.stderr.write(`snapkeeper: ${describeError(cause)}\n`);
+      return cause.exitCode;
     }
     ctx.stderr.write(
-      `snapkeeper: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `snapkeeper: unexpected error: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`,
     );
     return 1;
   }
+}
+
+/** Why the context's signal stopped the command, when it was one of ours (a signal, a closed output). */
+function stopReason(signal: AbortSignal): SnapkeeperError | undefined {
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  return reason instanceof SnapkeeperError ? reason : undefined;
 }

@@ -5,13 +5,16 @@
  */
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decryptStream } from '../crypto/age.js';
-import { OperationError, UserError, describeError } from '../errors.js';
+import { OperationError, OutputClosedError, UserError, describeError } from '../errors.js';
 import type { CliContext } from './context.js';
-import { forwardTo, readIdentities } from './restore.js';
+import { forwardTo } from './output.js';
+import { readIdentities } from './restore.js';
 import { collect } from './storage-flags.js';
 
 export interface DecryptFlags {
@@ -42,13 +45,24 @@ export async function decrypt(file: string, flags: DecryptFlags, ctx: CliContext
       reject(new UserError(`cannot read ${file}: ${err.code ?? describeError(err)}`)),
     );
   });
-  const out: Writable = flags.output
-    ? createWriteStream(flags.output, { mode: 0o600 })
+  // -o is written beside its name and renamed at the end: a failed or
+  // interrupted run leaves neither a partial file nor, where the name was
+  // taken, a truncated one.
+  const tmp = flags.output
+    ? join(
+        dirname(flags.output),
+        `.${basename(flags.output)}.${randomBytes(6).toString('hex')}.partial`,
+      )
+    : undefined;
+  const out: Writable = tmp
+    ? createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
     : forwardTo(ctx.stdout);
   try {
     await pipeline(input, decryptStream(identities), out, { signal: ctx.signal });
+    if (tmp) await rename(tmp, flags.output!);
   } catch (err) {
-    if (flags.output) await rm(flags.output, { force: true });
+    if (tmp) await rm(tmp, { force: true });
+    if (err instanceof OutputClosedError) throw err;
     throw new OperationError(`decrypt ${file}: ${describeError(err)}`, { cause: err });
   }
 }

@@ -44,13 +44,15 @@ export async function dump(ctx: CliContext): Promise<void> {
       log: ctx.log,
       signal: ctx.signal,
       retention: config.retention,
+      staleUploadAgeMs: config.staleUploadAgeMs,
     });
     await report(result);
   } catch (err) {
     const finished = new Date();
     await report({
       ok: false,
-      error: describeError(err),
+      // Stopped (SIGTERM from the kubelet): say so, not what the stop broke.
+      error: describeError(ctx.signal.aborted ? ctx.signal.reason : err),
       durationSeconds: (finished.getTime() - started.getTime()) / 1000,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),

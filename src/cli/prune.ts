@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { applyRetention } from '../retention/apply.js';
 import { keepsEverything, parseRetention } from '../retention/policy.js';
+import { abortStaleUploads, parseAge } from '../retention/stale.js';
 import type { CliContext } from './context.js';
 import {
   addFromFlags,
@@ -18,6 +19,7 @@ export interface PruneFlags extends FromFlags {
   workload?: string;
   retention?: string;
   dryRun?: boolean;
+  abortUploadsOlderThan: string;
   output: string;
 }
 
@@ -33,6 +35,11 @@ export function register(program: Command, ctx: CliContext): void {
       'e.g. keep-last=7,keep-daily=14 or max-age=30d (default SNAPKEEPER_RETENTION)',
     )
     .option('--dry-run', 'only list what would be deleted')
+    .option(
+      '--abort-uploads-older-than <age>',
+      'abort the uploads a killed backup left open under the prefix, when older than this (e.g. 24h, 90m, 2d)',
+      '24h',
+    )
     .option('-o, --output <format>', 'table or json', 'table')
     .action((flags: PruneFlags) => prune(flags, ctx));
 }
@@ -49,11 +56,19 @@ export async function prune(flags: PruneFlags, ctx: CliContext): Promise<void> {
   if (!parsed.ok) throw new UserError(`--retention: ${parsed.error}`);
   if (keepsEverything(parsed.policy))
     throw new UserError('--retention: the policy keeps everything');
+  const age = parseAge(flags.abortUploadsOlderThan);
+  if (!age.ok) throw new UserError(`--abort-uploads-older-than: ${age.error}`);
   const storage = openFrom(flags, ctx);
+  const now = new Date();
   const result = await applyRetention(storage, `${namespace}/${name}/`, parsed.policy, {
-    now: new Date(),
+    now,
     dryRun: flags.dryRun ?? false,
     workload: flags.workload,
+  });
+  const uploads = await abortStaleUploads(storage, `${namespace}/${name}/`, {
+    now,
+    olderThanMs: age.ms,
+    dryRun: flags.dryRun ?? false,
   });
   if (output === 'json') {
     ctx.stdout.write(
@@ -62,6 +77,7 @@ export async function prune(flags: PruneFlags, ctx: CliContext): Promise<void> {
         dryRun: result.dryRun,
         kept: result.kept.map((k) => ({ manifestKey: k.backup.manifestKey, reasons: k.reasons })),
         removed: result.removed.map((r) => ({ manifestKey: r.backup.manifestKey, keys: r.keys })),
+        abortedUploads: uploads.map((u) => ({ key: u.key, started: u.started.toISOString() })),
       }) + '\n',
     );
     return;
@@ -87,4 +103,9 @@ export async function prune(flags: PruneFlags, ctx: CliContext): Promise<void> {
   ctx.stderr.write(
     `${verb} ${result.removed.length} backup(s), kept ${result.kept.length} (${result.policy})\n`,
   );
+  if (uploads.length > 0)
+    ctx.stderr.write(
+      `${result.dryRun ? 'would abort' : 'aborted'} ${uploads.length} upload(s) left open for more than ` +
+        `${flags.abortUploadsOlderThan}: ${uploads.map((u) => `${u.key} (started ${u.started.toISOString()})`).join(', ')}\n`,
+    );
 }

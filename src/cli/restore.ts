@@ -14,7 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { getEngine } from '../../dumpers/index.js';
+import { getEngine, type Engine } from '../../dumpers/index.js';
+import type { DumpTarget } from '../../dumpers/types.js';
 import { chooseBackup, parseAtChoice, type Choice } from '../backups/choose.js';
 import { listBackups, type BackupEntry } from '../backups/list.js';
 import { locateBackup, readBackupAt } from '../backups/locate.js';
@@ -27,13 +28,14 @@ import {
 } from '../backups/read.js';
 import { parseIdentityFile } from '../crypto/age.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
-import { UserError, describeError } from '../errors.js';
+import { OutputClosedError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { EngineType } from '../manifest.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
+import { forwardTo } from './output.js';
 import { addFromFlags, collect, openFrom, type FromFlags } from './storage-flags.js';
 
 export interface SelectFlags extends FromFlags {
@@ -248,6 +250,8 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
       `backup ${backup.manifestKey} holds ${objects.length} databases and the URL names one: choose with --database`,
     );
   const engine = getEngine(m.engine);
+  // Every target is checked before anything is downloaded or created.
+  for (const obj of objects) await refuseNonEmpty(engine, db.target, urlDb ?? obj.database, ctx);
   for (const obj of objects) {
     const into = urlDb ?? obj.database;
     const olog = log.child({ key: obj.key, database: into });
@@ -282,6 +286,31 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   }
 }
 
+/**
+ * A dump restored over existing tables fails half-way (PostgreSQL: `relation
+ * … already exists`) or silently replaces them (MySQL / MariaDB dumps drop
+ * each table first): either way, a non-empty target is refused up front.
+ */
+async function refuseNonEmpty(
+  engine: Engine,
+  target: DumpTarget,
+  database: string,
+  ctx: CliContext,
+): Promise<void> {
+  const found = await engine.restoreConflicts?.(target, database, {
+    signal: ctx.signal,
+    log: ctx.log,
+  });
+  if (!found || found.count === 0) return;
+  const more =
+    found.count > found.names.length ? ` and ${found.count - found.names.length} more` : '';
+  throw new UserError(
+    `database ${JSON.stringify(database)} is not empty ` +
+      `(${found.names.join(', ')}${more}): restore into a new database (it is created) ` +
+      'or an empty one, or drop these first',
+  );
+}
+
 /** mysql and mariadb dumps restore into each other's servers; the rest only into their own. */
 function compatible(url: EngineType, dump: EngineType): boolean {
   const family = (e: EngineType) => (e === 'mariadb' ? 'mysql' : e);
@@ -302,16 +331,8 @@ export async function streamObject(
   try {
     await pipeline([source, ...stages, sink] as unknown as [Readable, Writable], { signal });
   } catch (err) {
+    // A closed standard output is not a read error of the object.
+    if (err instanceof OutputClosedError) throw err;
     throw explainReadError(err, obj.key);
   }
-}
-
-/** A Writable that forwards to `out` (with its backpressure) without ever ending it. */
-export function forwardTo(out: NodeJS.WritableStream): Writable {
-  return new Writable({
-    write(chunk: Buffer, _enc, done) {
-      if (out.write(chunk)) done();
-      else out.once('drain', () => done());
-    },
-  });
 }

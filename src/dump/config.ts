@@ -10,6 +10,7 @@ import { DEFAULT_PORTS, parseDatabaseList } from '../dburl.js';
 import { ConfigError, UserError } from '../errors.js';
 import { engineTypes, type EngineType } from '../manifest.js';
 import { parseRetention } from '../retention/policy.js';
+import { DEFAULT_STALE_UPLOAD_AGE_MS, parseAge } from '../retention/stale.js';
 import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from './key.js';
 
 export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
@@ -83,6 +84,14 @@ const envSchema = z.object({
       if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error });
     }),
   ),
+  SNAPKEEPER_ABORT_UPLOADS_OLDER_THAN: optional(
+    z.string().transform((s, ctx) => {
+      const age = parseAge(s);
+      if (age.ok) return age.ms;
+      ctx.addIssue({ code: 'custom', message: age.error });
+      return z.NEVER;
+    }),
+  ),
   SNAPKEEPER_STORAGE: z.string().trim().min(1, 'required: s3://bucket/prefix or a directory'),
   // The same check as the operator's (src/config/operator.ts), on the same
   // trimmed value: what the operator accepts, the dumper runs with.
@@ -110,6 +119,8 @@ export interface DumpConfig {
   recipients: string[];
   /** Retention policy string; '' keeps everything. */
   retention: string;
+  /** Incomplete uploads under the workload's prefix older than this are aborted after a backup. */
+  staleUploadAgeMs: number;
   storage: string;
   keyTemplate: string;
   workload: { namespace: string; kind: string; name: string };
@@ -159,6 +170,7 @@ export function loadDumpConfig(env: NodeJS.ProcessEnv = process.env): DumpConfig
     target,
     recipients: e.SNAPKEEPER_RECIPIENTS ?? [],
     retention: e.SNAPKEEPER_RETENTION ?? '',
+    staleUploadAgeMs: e.SNAPKEEPER_ABORT_UPLOADS_OLDER_THAN ?? DEFAULT_STALE_UPLOAD_AGE_MS,
     storage: e.SNAPKEEPER_STORAGE,
     keyTemplate: e.SNAPKEEPER_KEY_TEMPLATE ?? DEFAULT_KEY_TEMPLATE,
     workload: {

@@ -20,6 +20,7 @@ import type { Storage } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { applyRetention } from '../retention/apply.js';
 import { parseRetention } from '../retention/policy.js';
+import { DEFAULT_STALE_UPLOAD_AGE_MS, abortStaleUploads } from '../retention/stale.js';
 import { manifestKeyFor, randomSuffix, renderKey, workloadPrefix } from './key.js';
 import type { SuccessResult } from './result.js';
 
@@ -46,6 +47,8 @@ export interface BackupRequest {
   progressIntervalMs?: number;
   /** Retention policy applied to the workload's prefix after success; '' or absent keeps everything. */
   retention?: string;
+  /** After success, incomplete uploads under the workload's prefix older than this are aborted (default 24 h). */
+  staleUploadAgeMs?: number;
 }
 
 /** The databases a target names, as the run iterates them. */
@@ -175,12 +178,41 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
   if (req.retention && req.retention.trim() !== '') {
     result.retention = await retain(req, result.manifestKey, new Date(result.finishedAt), log);
   }
+  await abortStale(req, now(), log);
   log.info('backup succeeded', {
     manifest: result.manifestKey,
     stored: formatBytes(result.bytes),
     durationSeconds: result.durationSeconds,
   });
   return result;
+}
+
+/**
+ * Aborts the uploads that earlier runs, killed mid-upload, left open under
+ * the workload's prefix (src/retention/stale.ts). Like retention, it never
+ * fails the backup: a problem is logged.
+ */
+async function abortStale(req: BackupRequest, now: Date, log: Logger): Promise<void> {
+  const prefix = workloadPrefix(req.keyTemplate, {
+    namespace: req.workload.namespace,
+    workload: req.workload.name,
+    kind: req.workload.kind,
+    type: req.engine.type,
+  });
+  if (prefix === '') return;
+  const olderThanMs = req.staleUploadAgeMs ?? DEFAULT_STALE_UPLOAD_AGE_MS;
+  try {
+    const aborted = await abortStaleUploads(req.storage, prefix, { now, olderThanMs });
+    if (aborted.length > 0)
+      log.info('aborted stale uploads', {
+        olderThanSeconds: olderThanMs / 1000,
+        uploads: aborted.map((u) => ({ key: u.key, started: u.started.toISOString() })),
+      });
+  } catch (err) {
+    log.warn('could not abort stale uploads; the backup itself succeeded', {
+      error: describeError(err),
+    });
+  }
 }
 
 /**

@@ -12,12 +12,12 @@ import {
   stat,
   writeFile,
 } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OperationError, describeError } from '../errors.js';
 import { AlreadyExistsError, NotFoundError, checkKey } from './errors.js';
-import type { ObjectInfo, PutOptions, Storage, UploadOptions } from './types.js';
+import type { IncompleteUpload, ObjectInfo, PutOptions, Storage, UploadOptions } from './types.js';
 
 /**
  * Temporary files are written beside their final name (same directory, so the
@@ -73,8 +73,9 @@ export class LocalStorage implements Storage {
   }
 
   /**
-   * Writes through `write(tmp)`, then moves it onto the key's file; the temp
-   * file never survives a failure. Exclusive: a hard link instead of the
+   * Writes through `write(tmp)`, then moves it onto the key's file; neither the
+   * temp file nor the directories created for it survive a failure (an
+   * interrupted backup leaves no empty `<timestamp>/` directory). Exclusive: a hard link instead of the
    * rename, which fails (EEXIST) rather than replace an existing file, so of
    * two writers of one key exactly one wins, and the file appears complete.
    */
@@ -85,7 +86,8 @@ export class LocalStorage implements Storage {
   ): Promise<void> {
     const target = this.path(key);
     const dir = dirname(target);
-    await this.wrap(`create ${dir}`, () => mkdir(dir, { recursive: true }));
+    // The first directory mkdir created, when it created any.
+    const made = await this.wrap(`create ${dir}`, () => mkdir(dir, { recursive: true }));
     const tmp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
     try {
       await write(tmp);
@@ -93,6 +95,7 @@ export class LocalStorage implements Storage {
       else await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
+      if (made !== undefined) await removeEmptyDirs(dir, made);
       if ((err as NodeJS.ErrnoException).code === 'EEXIST')
         throw new AlreadyExistsError(key, this.description);
       throw new OperationError(`write ${target}: ${describeError(err)}`, { cause: err });
@@ -134,6 +137,26 @@ export class LocalStorage implements Storage {
     }
   }
 
+  /** Temporary files of uploads that never finished (the process was killed); `started` is their last write. */
+  async *listIncomplete(prefix: string): AsyncIterable<IncompleteUpload> {
+    const slash = prefix.lastIndexOf('/');
+    const start = slash < 0 ? this.root : this.path(prefix.slice(0, slash));
+    for await (const file of walk(start, true)) {
+      if (!basename(file).startsWith(TEMP_PREFIX)) continue;
+      const key = relative(this.root, file).split(sep).join('/');
+      if (!key.startsWith(prefix)) continue;
+      const s = await stat(file).catch(() => undefined);
+      if (s?.isFile()) yield { key, id: file, started: s.mtime };
+    }
+  }
+
+  async abortIncomplete(upload: IncompleteUpload): Promise<void> {
+    const file = this.path(upload.key);
+    if (!basename(file).startsWith(TEMP_PREFIX)) throw new Error(`not a temporary file: ${file}`);
+    await this.wrap(`delete ${file}`, () => rm(file, { force: true }));
+    await this.removeEmptyParents([dirname(file)]);
+  }
+
   /** Removes the files, then the directories the removal left empty (never the root). */
   async delete(keys: readonly string[]): Promise<void> {
     const dirs = new Set<string>();
@@ -142,6 +165,10 @@ export class LocalStorage implements Storage {
       await this.wrap(`delete ${file}`, () => rm(file, { force: true }));
       dirs.add(dirname(file));
     }
+    await this.removeEmptyParents(dirs);
+  }
+
+  private async removeEmptyParents(dirs: Iterable<string>): Promise<void> {
     for (let dir of dirs) {
       while (dir !== this.root && dir.startsWith(this.root + sep)) {
         try {
@@ -180,7 +207,7 @@ async function placeExclusively(tmp: string, target: string): Promise<void> {
   }
 }
 
-async function* walk(dir: string): AsyncIterable<string> {
+async function* walk(dir: string, withTemp = false): AsyncIterable<string> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -189,10 +216,22 @@ async function* walk(dir: string): AsyncIterable<string> {
     throw new OperationError(`list ${dir}: ${describeError(err)}`, { cause: err });
   }
   for (const e of entries) {
-    if (e.name.startsWith(TEMP_PREFIX)) continue;
+    if (e.name.startsWith(TEMP_PREFIX) && !withTemp) continue;
     const full = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(full);
+    if (e.isDirectory()) yield* walk(full, withTemp);
     else if (e.isFile()) yield full;
+  }
+}
+
+/** Removes `dir` and its parents up to `top` (included) while they are empty. */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let d = dir; d === top || d.startsWith(top + sep); d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return; // not empty (something else was written meanwhile), or gone
+    }
+    if (d === top) return;
   }
 }
 

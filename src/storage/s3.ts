@@ -3,6 +3,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -14,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { OperationError, describeError } from '../errors.js';
 import { trace } from '../log.js';
 import { AlreadyExistsError, NotFoundError, checkKey } from './errors.js';
-import type { ObjectInfo, PutOptions, Storage, UploadOptions } from './types.js';
+import type { IncompleteUpload, ObjectInfo, PutOptions, Storage, UploadOptions } from './types.js';
 
 const debug = trace('storage:s3');
 
@@ -280,6 +281,52 @@ export class S3Storage implements Storage {
             `first ${first.Key}: ${first.Code ?? 'error'} ${first.Message ?? ''}`.trim(),
         );
       }
+    }
+  }
+
+  async *listIncomplete(prefix: string): AsyncIterable<IncompleteUpload> {
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: this.root + prefix,
+            KeyMarker,
+            UploadIdMarker,
+          }),
+        );
+      } catch (err) {
+        throw this.mapError(err, `list multipart uploads of ${this.description}${prefix}`);
+      }
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key?.startsWith(this.root) || !u.UploadId) continue;
+        yield {
+          key: u.Key.slice(this.root.length),
+          id: u.UploadId,
+          started: u.Initiated ?? new Date(0),
+        };
+      }
+      if (!page.IsTruncated) return;
+      KeyMarker = page.NextKeyMarker;
+      UploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
+  async abortIncomplete(upload: IncompleteUpload): Promise<void> {
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.fullKey(upload.key),
+          UploadId: upload.id,
+        }),
+      );
+    } catch (err) {
+      if ((err as Error).name === 'NoSuchUpload') return;
+      throw this.mapError(err, `abort multipart upload of ${this.description}${upload.key}`);
     }
   }
 

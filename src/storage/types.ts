@@ -8,6 +8,16 @@ export interface ObjectInfo {
   lastModified: Date;
 }
 
+/** An upload that was started and never completed nor aborted. */
+export interface IncompleteUpload {
+  /** The key it was meant for (relative to the storage root). */
+  key: string;
+  /** The S3 UploadId, or the temporary file's path. */
+  id: string;
+  /** When it was started (S3 `Initiated`), or last written (a local temporary file). */
+  started: Date;
+}
+
 export interface UploadOptions {
   /** Aborting it aborts the upload; nothing remains at the key afterwards. */
   signal?: AbortSignal;
@@ -52,4 +62,15 @@ export interface Storage {
 
   /** Deletes keys, in batches where the backend allows; missing keys are not an error. */
   delete(keys: readonly string[]): Promise<void>;
+
+  /**
+   * Uploads under `prefix` that were started and never completed: what a
+   * process killed mid-upload (`kill -9`, an OOM kill) leaves behind — an
+   * open S3 multipart upload (billed until aborted), a local temporary file.
+   * Both built-in storages have it; test doubles may leave it out.
+   */
+  listIncomplete?(prefix: string): AsyncIterable<IncompleteUpload>;
+
+  /** Aborts one of them (a no-op if it is already gone). */
+  abortIncomplete?(upload: IncompleteUpload): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -44,12 +44,39 @@ describe('LocalStorage', () => {
     expect(await text(await storage.get('ns/db/20261120T030000Z/app.sql.gz'))).toBe('hello world');
   });
 
-  it('given a body that fails half-way, when uploaded, then it rejects and nothing is left', async () => {
+  it('given a body that fails half-way, when uploaded, then it rejects and nothing is left, not even the directories it made', async () => {
     await expect(storage.upload('ns/db/t/app.sql.gz', failing(5))).rejects.toThrow(
       /dump tool died/,
     );
-    expect(await readdir(join(dir, 'ns', 'db', 't'))).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
     expect(await keys()).toEqual([]);
+  });
+
+  it('given a directory that existed, when an upload below it fails, then only what the upload made goes', async () => {
+    await storage.put('ns/db/t1/app.sql.gz', 'kept');
+    await expect(storage.upload('ns/db/t2/app.sql.gz', failing(2))).rejects.toThrow(
+      /dump tool died/,
+    );
+    expect(await readdir(join(dir, 'ns', 'db'))).toEqual(['t1']);
+    expect(await keys()).toEqual(['ns/db/t1/app.sql.gz']);
+  });
+
+  it('given a temporary file a killed upload left, then listIncomplete finds it under its prefix only, and abortIncomplete removes it and its emptied directories', async () => {
+    await storage.put('ns/db/t1/app.sql.gz', 'kept');
+    await mkdir(join(dir, 'ns', 'db', 't2'), { recursive: true });
+    await writeFile(join(dir, 'ns', 'db', 't2', '.snapkeeper-partial-0123'), 'half');
+    await mkdir(join(dir, 'ns', 'dbx', 't2'), { recursive: true });
+    await writeFile(join(dir, 'ns', 'dbx', 't2', '.snapkeeper-partial-4567'), 'half');
+    const found = [];
+    for await (const u of storage.listIncomplete('ns/db/')) found.push(u);
+    expect(found.map((u) => u.key)).toEqual(['ns/db/t2/.snapkeeper-partial-0123']);
+    expect(found[0]!.started).toBeInstanceOf(Date);
+    await storage.abortIncomplete(found[0]!);
+    expect(await readdir(join(dir, 'ns', 'db'))).toEqual(['t1']);
+    expect(await keys('ns/')).toEqual(['ns/db/t1/app.sql.gz']);
+    await expect(
+      storage.abortIncomplete({ key: 'ns/db/t1/app.sql.gz', id: 'x', started: new Date() }),
+    ).rejects.toThrow(/not a temporary file/);
   });
 
   it('given an aborted signal, when uploading, then it rejects and removes the temp file', async () => {
@@ -59,7 +86,7 @@ describe('LocalStorage', () => {
     const p = storage.upload('a/b.gz', body, { signal: ac.signal });
     setTimeout(() => ac.abort(), 20);
     await expect(p).rejects.toThrow(/abort/i);
-    expect(await readdir(join(dir, 'a'))).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('given keys that climb out of the root, then they are refused', async () => {
