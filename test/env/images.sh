@@ -63,7 +63,9 @@ node_log "images: dockerd up ($((SECONDS - start))s)"
 build() { # TAG CONTEXT DOCKERFILE [ARGS...]
   local tag=$1 ctx=$2 file=$3 s=$SECONDS
   shift 3
-  "${D[@]}" build -q --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" "$@" -f "$file" -t "$tag" "$ctx" >/dev/null
+  local log="$BUILD_DIR/logs/build-${tag//[\/:]/_}.log"
+  "${D[@]}" build -q --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" "$@" -f "$file" -t "$tag" "$ctx" \
+    >"$log" 2>&1 || { tail -40 "$log" >&2; return 1; }
   node_log "images: $tag ($((SECONDS - s))s)"
 }
 
@@ -95,6 +97,9 @@ make -s -C "$repo" images CONTAINER_ENGINE=docker IMAGE_REPO="$LOCAL_REPO" IMAGE
   IMAGE_BUILD_ARGS="-q --network host --build-arg NODE_IMAGE=$NODE_IMAGE --build-arg PG_APT_SOURCE=debian --build-arg PG_MAJORS=15" \
   >"$BUILD_DIR/logs/make-images.log" 2>&1 || { tail -40 "$BUILD_DIR/logs/make-images.log" >&2; exit 1; }
 node_log "images: make images ($((SECONDS - s))s)"
+
+# earlier builds' layers that no tag uses any more: the data root stays bounded
+"${D[@]}" image prune -f >/dev/null
 
 all=("$PAUSE_IMAGE" "$POSTGRES_IMAGE" "$MARIADB_IMAGE")
 for i in "${PRODUCT_IMAGES[@]}"; do all+=("$LOCAL_REPO/$i:$PRODUCT_TAG"); done

@@ -265,12 +265,15 @@ POM
 node_packages=(debootstrap docker.io containerd runc containernetworking-plugins iptables conntrack socat)
 
 # The bookworm root filesystem (debootstrap --variant=minbase) as a tar,
-# keyed by the Debian mirror it came from.
+# keyed by the Debian mirror it came from and the host's apt sources, which
+# it gets (debootstrap knows only the main suite: without the security and
+# updates suites, the images would carry older packages than the host).
 build_rootfs() {
-  local mirror dir recipe
+  local mirror dir recipe sources
   mirror=$(debian_mirror)
+  sources=$(apt_sources_file)
   dir="$CACHE/bookworm-rootfs"
-  recipe="debootstrap --variant=minbase bookworm $mirror"
+  recipe="debootstrap --variant=minbase bookworm $mirror; sources $(sha256sum "$sources" | cut -c1-16)"
   if [ -f "$dir/.recipe" ] && [ "$(cat "$dir/.recipe")" = "$recipe" ] && [ -s "$dir/rootfs.tar" ]; then
     log "bookworm rootfs: cached"
     return
@@ -279,10 +282,20 @@ build_rootfs() {
   rm -rf "$dir.tmp"
   mkdir -p "$dir.tmp/root"
   quietly debootstrap --variant=minbase bookworm "$dir.tmp/root" "$mirror" || return 1
+  rm -f "$dir.tmp/root/etc/apt/sources.list"
+  cp "$sources" "$dir.tmp/root/etc/apt/${sources#/etc/apt/}" || return 1
   rm -rf "$dir.tmp/root/var/cache/apt/archives/"*.deb "$dir.tmp/root/var/lib/apt/lists/"*
   tar -C "$dir.tmp/root" --numeric-owner -cf "$dir.tmp/rootfs.tar" . || return 1
   rm -rf "$dir.tmp/root"
   finish "$dir" "$recipe"
+}
+
+apt_sources_file() {
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    echo /etc/apt/sources.list.d/debian.sources
+  else
+    echo /etc/apt/sources.list
+  fi
 }
 
 # The host's Debian mirror (the images' apt reaches the same one).

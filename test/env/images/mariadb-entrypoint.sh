@@ -13,12 +13,13 @@ fi
 init=$(mktemp)
 chmod 600 "$init"
 pw=$(sql_string "$MARIADB_ROOT_PASSWORD")
+# (printf, not echo: dash's echo would read the password's backslashes)
 {
-  echo "CREATE USER IF NOT EXISTS 'root'@'%';"
-  echo "ALTER USER 'root'@'%' IDENTIFIED BY '$pw';"
-  echo "ALTER USER 'root'@'localhost' IDENTIFIED BY '$pw';"
-  echo "GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;"
-  if [ -n "${MARIADB_DATABASE:-}" ]; then echo "CREATE DATABASE IF NOT EXISTS \`$MARIADB_DATABASE\`;"; fi
+  printf '%s\n' "CREATE USER IF NOT EXISTS 'root'@'%';"
+  printf '%s\n' "ALTER USER 'root'@'%' IDENTIFIED BY '$pw';"
+  printf '%s\n' "ALTER USER 'root'@'localhost' IDENTIFIED BY '$pw';"
+  printf '%s\n' "GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;"
+  if [ -n "${MARIADB_DATABASE:-}" ]; then printf '%s\n' "CREATE DATABASE IF NOT EXISTS \`$MARIADB_DATABASE\`;"; fi
 } >"$init"
 exec mariadbd --no-defaults --datadir="$data" --bind-address=0.0.0.0 --port=3306 \
   --socket=/tmp/mysqld.sock --skip-name-resolve --init-file="$init"

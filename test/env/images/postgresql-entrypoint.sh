@@ -9,7 +9,8 @@ data=/var/lib/postgresql/data/pgdata
 if [ ! -s "$data/PG_VERSION" ]; then
   pw=$(mktemp)
   printf '%s' "$POSTGRES_PASSWORD" >"$pw"
-  "$bin/initdb" -D "$data" -U "$user" --pwfile="$pw" --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  "$bin/initdb" -D "$data" -U "$user" --pwfile="$pw" -E UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   rm -f "$pw"
   echo 'host all all 0.0.0.0/0 scram-sha-256' >>"$data/pg_hba.conf"
   if [ -n "${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != postgres ]; then
