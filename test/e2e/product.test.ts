@@ -134,12 +134,19 @@ async function leaseHolder(): Promise<string | undefined> {
   return lease.spec?.holderIdentity ?? undefined;
 }
 
-/** Two dumps of one database compare equal but for the server's version lines. */
+/**
+ * Two dumps of one database compare equal but for the server's version lines
+ * and `pg_attver`, an attribute option that Debian's PostgreSQL 15.20 build
+ * here stamps on every column it creates, with a value of its own per server:
+ * a restore gets the target server's stamp, whatever the dump said.
+ */
 const unversioned = (dump: string) =>
-  dump.replace(
-    /^-- (Server version|Dumped from database version|Dumped by pg_dump version).*$/gm,
-    '-- <version>',
-  );
+  dump
+    .replace(
+      /^-- (Server version|Dumped from database version|Dumped by pg_dump version).*$/gm,
+      '-- <version>',
+    )
+    .replace(/\(pg_attver=\d+\)/g, '(pg_attver=<server>)');
 
 async function keys(workload: string): Promise<string[]> {
   return (await listAllObjects(s3, `${prefix}/${shop}/${workload}/`)).map((o) => o.Key!).sort();
