@@ -41,14 +41,16 @@ demo: build
 	scripts/demo.sh
 
 # Container images, from the repository root. CONTAINER_ENGINE: docker or podman
-# (default: whichever is installed); PLATFORM, e.g. linux/arm64, to cross-build.
+# (default: whichever is installed); PLATFORM, e.g. linux/arm64, to cross-build;
+# IMAGE_BUILD_ARGS: more arguments for every build, e.g. a local base image
+# (--build-arg NODE_IMAGE=...) where no registry is reachable (docs/install.md).
 IMAGES := operator dumper-postgresql dumper-mysql dumper-mariadb dumper-elasticsearch
 images:
 	@engine="$${CONTAINER_ENGINE:-$$(command -v docker || command -v podman || true)}"; \
 	if [ -z "$$engine" ]; then echo "make images: no docker or podman found (set CONTAINER_ENGINE)" >&2; exit 1; fi; \
 	for image in $(IMAGES); do \
 	  echo "building $(IMAGE_REPO)/$$image:$(IMAGE_TAG)"; \
-	  "$$engine" build $(if $(PLATFORM),--platform $(PLATFORM)) \
+	  "$$engine" build $(if $(PLATFORM),--platform $(PLATFORM)) $(IMAGE_BUILD_ARGS) \
 	    -f images/$$image.Dockerfile -t $(IMAGE_REPO)/$$image:$(IMAGE_TAG) . ; \
 	done
 

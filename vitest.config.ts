@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects. `unit` needs nothing; the others start real servers in their
+// Five projects. `unit` needs nothing; the others start real servers in their
 // global setup (test/env/setup-*.ts) from binaries that `make testenv` built.
 export default defineConfig({
   test: {
@@ -36,6 +36,19 @@ export default defineConfig({
           globalSetup: ['test/env/setup-opensearch.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        // A real single-node Kubernetes (test/env/node.sh): the images, the
+        // chart, backups run by the CronJob controller and the kubelet. Files
+        // run one at a time (one node, one chart release per file).
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/env/setup-e2e.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
         },
       },
     ],

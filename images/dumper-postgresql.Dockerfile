@@ -4,6 +4,9 @@
 # first: a newer pg_dump reads older servers. Add older majors for the
 # `snapkeeper.io/version` override with --build-arg PG_MAJORS="18 16"; each
 # lands in /usr/lib/postgresql/<major>/bin, the first one is on PATH.
+# Where PGDG cannot be reached (a mirror of Debian only), build with
+# --build-arg PG_APT_SOURCE=debian --build-arg PG_MAJORS=15: Debian 12's own
+# postgresql-client-15.
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- build: the same dist/cli.js and production node_modules in every image ---
@@ -20,10 +23,15 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # --- runtime ---
 FROM ${NODE_IMAGE}
 ARG PG_MAJORS=18
+ARG PG_APT_SOURCE=pgdg
 RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends ca-certificates postgresql-common; \
-    /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y; \
+    case "${PG_APT_SOURCE}" in \
+      pgdg) /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y ;; \
+      debian) ;; \
+      *) echo "PG_APT_SOURCE: pgdg or debian, not ${PG_APT_SOURCE}" >&2; exit 1 ;; \
+    esac; \
     pkgs=""; for m in ${PG_MAJORS}; do pkgs="$pkgs postgresql-client-$m"; done; \
     apt-get install -y --no-install-recommends $pkgs; \
     rm -rf /var/lib/apt/lists/*; \

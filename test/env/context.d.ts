@@ -45,6 +45,15 @@ declare module 'vitest' {
     };
     /** url: http://127.0.0.1:<port>; version: GET / version.number */
     opensearch: { url: string; version?: string };
+    /**
+     * the e2e node (test/env/node.sh): images built by test/env/images.sh
+     * (repository/tag of the product's, the database servers'), and its run
+     * directory (logs/ of every component)
+     */
+    node: {
+      images: { repository: string; tag: string; postgresServer: string; mariadbServer: string };
+      runDir: string;
+    };
     /** a directory for tests' temporary files, removed at teardown (helpers.scratchDir) */
     scratchDir?: string;
   }

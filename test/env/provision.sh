@@ -5,7 +5,7 @@
 # version, so a second run (or a fresh clone on the same machine) is fast.
 #
 #   test/env/provision.sh            # everything
-#   test/env/provision.sh apt go     # only some steps (apt, go, maven)
+#   test/env/provision.sh apt go     # only some steps (apt, go, maven, node)
 #
 # Cache: ${SNAPKEEPER_TESTENV_CACHE:-${XDG_CACHE_HOME:-~/.cache}/snapkeeper/testenv}/<tool>-<version>/
 # Each build directory carries a .recipe file (what was built, with which
@@ -24,9 +24,9 @@ log() { printf '[testenv] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(apt go maven)
+[ ${#steps[@]} -gt 0 ] || steps=(apt go maven node)
 for s in "${steps[@]}"; do
-  case "$s" in apt | go | maven) ;; *) die "unknown step '$s' (apt, go, maven)" ;; esac
+  case "$s" in apt | go | maven | node) ;; *) die "unknown step '$s' (apt, go, maven, node)" ;; esac
 done
 want() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
@@ -56,9 +56,10 @@ timed() {
 
 # --- Debian packages -------------------------------------------------------
 apt_packages=(postgresql mariadb-server mariadb-client age rclone openssl ca-certificates)
-provision_apt() {
+# install_missing PACKAGE...: apt-get install of those not installed yet.
+install_missing() {
   local missing=() p
-  for p in "${apt_packages[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then log "apt: all present"; return; fi
@@ -70,7 +71,10 @@ provision_apt() {
   # The packages start system services we do not use; the suites run private servers.
   $sudo service postgresql stop >/dev/null 2>&1 || true
   $sudo service mariadb stop >/dev/null 2>&1 || true
+  $sudo service docker stop >/dev/null 2>&1 || true
+  $sudo service containerd stop >/dev/null 2>&1 || true
 }
+provision_apt() { install_missing "${apt_packages[@]}"; }
 
 # --- Go builds ---------------------------------------------------------------
 # cached DIR RECIPE BINARY...: true when DIR holds every binary, built by RECIPE.
@@ -157,18 +161,23 @@ GO
   finish "$dir" "$recipe"
 }
 
+# build_kubernetes NAME CMD...: Kubernetes commands at $KUBERNETES_VERSION into
+# <cache>/NAME-<version>/, from a wrapper module (k8s.io/kubernetes replaces
+# its staging modules with local paths, which go install refuses).
 build_kubernetes() {
-  local dir="$CACHE/kubernetes-$KUBERNETES_VERSION"
+  local name=$1
+  shift
+  local dir="$CACHE/$name-$KUBERNETES_VERSION"
   local minor staging ld recipe
   minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
   staging="v0.${KUBERNETES_VERSION#v1.}"
   ld="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitTreeState=clean"
   recipe="wrapper k8s.io/kubernetes@$KUBERNETES_VERSION staging@$staging -tags selinux,notest -ldflags '$ld'"
-  if cached "$dir" "$recipe" kube-apiserver kube-controller-manager kubectl; then
-    log "kubernetes $KUBERNETES_VERSION: cached"
+  if cached "$dir" "$recipe" "$@"; then
+    log "$name $KUBERNETES_VERSION: cached"
     return
   fi
-  log "kubernetes $KUBERNETES_VERSION: building kube-apiserver, kube-controller-manager, kubectl"
+  log "$name $KUBERNETES_VERSION: building $*"
   local w rc=0
   w=$(mktemp -d)
   rm -rf "$dir.tmp"
@@ -178,13 +187,11 @@ build_kubernetes() {
     quietly go mod init snapkeeper.test/kubernetes || exit 1
     gomod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
     [ -f "$gomod" ] || { log "no go.mod for k8s.io/kubernetes@$KUBERNETES_VERSION"; exit 1; }
-    # k8s.io/kubernetes replaces its staging modules with local paths, which
-    # go install refuses; point each at its published version instead.
     for m in $(grep -oE '^[[:space:]]*k8s.io/[a-z0-9-]+ => ./staging' "$gomod" | awk '{print $1}'); do
       go mod edit -replace="$m=$m@$staging" || exit 1
     done
     quietly go get "k8s.io/kubernetes@$KUBERNETES_VERSION" || exit 1
-    for cmd in kube-apiserver kube-controller-manager kubectl; do
+    for cmd in "$@"; do
       log "  $cmd"
       quietly go build -trimpath -tags selinux,notest -ldflags "$ld" -o "$dir.tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd" || exit 1
     done
@@ -209,7 +216,7 @@ provision_go() {
   timed helm go_install helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kminor -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kminor" ||
     failed+=(helm)
-  timed kubernetes build_kubernetes || failed+=(kubernetes)
+  timed kubernetes build_kubernetes kubernetes kube-apiserver kube-controller-manager kubectl || failed+=(kubernetes)
   # promtool checks the chart's alert rules. Prometheus's go.mod has exclude
   # directives, so go install refuses it; the wrapper module builds it.
   timed promtool wrapper_build promtool "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool \
@@ -249,8 +256,85 @@ POM
   touch "$dir/.complete"
 }
 
+# --- node: a real Kubernetes node for the e2e suite ---------------------------
+# The node's binaries (kubelet, kube-proxy, kube-scheduler, CoreDNS) from the
+# Go module proxy; containerd, runc, the CNI plugins, iptables and Debian's
+# docker.io (to build the images) from Debian; a debootstrap'd bookworm root
+# filesystem as the local base image (no registry can be pulled from); a
+# static pause binary for the pod sandboxes. See docs/testing.md.
+node_packages=(debootstrap docker.io containerd runc containernetworking-plugins iptables conntrack socat)
+
+# The bookworm root filesystem (debootstrap --variant=minbase) as a tar,
+# keyed by the Debian mirror it came from and the host's apt sources, which
+# it gets (debootstrap knows only the main suite: without the security and
+# updates suites, the images would carry older packages than the host).
+build_rootfs() {
+  local mirror dir recipe sources
+  mirror=$(debian_mirror)
+  sources=$(apt_sources_file)
+  dir="$CACHE/bookworm-rootfs"
+  recipe="debootstrap --variant=minbase bookworm $mirror; sources $(sha256sum "$sources" | cut -c1-16)"
+  if [ -f "$dir/.recipe" ] && [ "$(cat "$dir/.recipe")" = "$recipe" ] && [ -s "$dir/rootfs.tar" ]; then
+    log "bookworm rootfs: cached"
+    return
+  fi
+  log "bookworm rootfs: debootstrap from $mirror"
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp/root"
+  quietly debootstrap --variant=minbase bookworm "$dir.tmp/root" "$mirror" || return 1
+  rm -f "$dir.tmp/root/etc/apt/sources.list"
+  cp "$sources" "$dir.tmp/root/etc/apt/${sources#/etc/apt/}" || return 1
+  rm -rf "$dir.tmp/root/var/cache/apt/archives/"*.deb "$dir.tmp/root/var/lib/apt/lists/"*
+  tar -C "$dir.tmp/root" --numeric-owner -cf "$dir.tmp/rootfs.tar" . || return 1
+  rm -rf "$dir.tmp/root"
+  finish "$dir" "$recipe"
+}
+
+apt_sources_file() {
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    echo /etc/apt/sources.list.d/debian.sources
+  else
+    echo /etc/apt/sources.list
+  fi
+}
+
+# The host's Debian mirror (the images' apt reaches the same one).
+debian_mirror() {
+  local m=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    m=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  elif [ -f /etc/apt/sources.list ]; then
+    m=$(awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list)
+  fi
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+build_pause() {
+  local dir="$CACHE/pause-1" recipe
+  recipe="go build -ldflags '-s -w' $(sha256sum "$here/images/pause.go" | cut -c1-16)"
+  if cached "$dir" "$recipe" pause; then log "pause: cached"; return; fi
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp"
+  GOFLAGS= quietly go build -trimpath -ldflags '-s -w' -o "$dir.tmp/pause" "$here/images/pause.go" || return 1
+  finish "$dir" "$recipe"
+}
+
+provision_node() {
+  [ "$(id -u)" -eq 0 ] || die "node: the e2e node runs as root (containerd, kubelet, iptables)"
+  command -v go >/dev/null || die "go is not installed (Go >= 1.24 is needed to build the node)"
+  local failed=()
+  timed node-apt install_missing "${node_packages[@]}" || failed+=(apt)
+  timed kubernetes-node build_kubernetes kubernetes-node kubelet kube-proxy kube-scheduler || failed+=(kubernetes-node)
+  timed coredns wrapper_build coredns "$COREDNS_VERSION" github.com/coredns/coredns \
+    "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" || failed+=(coredns)
+  timed pause build_pause || failed+=(pause)
+  timed rootfs build_rootfs || failed+=(rootfs)
+  [ ${#failed[@]} -eq 0 ] || die "node: failed: ${failed[*]} (the e2e suite needs them)"
+}
+
 total=$SECONDS
 if want apt; then timed apt provision_apt; fi
 if want go; then provision_go; fi
 if want maven; then timed maven provision_maven; fi
+if want node; then provision_node; fi
 log "ready in $CACHE ($((SECONDS - total))s)"

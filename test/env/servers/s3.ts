@@ -25,7 +25,8 @@ export interface S3Info {
 }
 
 export function startS3(
-  opts: { bucket?: string } = {},
+  /** host: the address to listen on (the e2e node's IP, for pods), 127.0.0.1 by default */
+  opts: { bucket?: string; host?: string } = {},
 ): Promise<S3Info & { stop(): Promise<void> }> {
   return withCleanup(async (onStop) => {
     const dir = await makeTempDir('s3');
@@ -39,17 +40,18 @@ export function startS3(
     const region = 'us-east-1';
     const bucket = opts.bucket ?? 'snapkeeper-test';
 
+    const host = opts.host ?? '127.0.0.1';
     const port = await freePort();
     const proc = spawnServer(
       'versitygw',
       binaries.versitygw(),
-      ['--port', `127.0.0.1:${port}`, '--region', region, 'posix', '--sidecar', meta, data],
+      ['--port', `${host}:${port}`, '--region', region, 'posix', '--sidecar', meta, data],
       join(dir, 'versitygw.log'),
       { env: { ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey } },
     );
     onStop(() => proc.stop());
 
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = `http://${host}:${port}`;
     const client = new S3Client({
       endpoint,
       region,

@@ -1,0 +1,593 @@
+// The whole product on a real node: `helm install` of charts/snapkeeper with
+// the built images (2 replicas, leader election, the chart's ServiceAccount
+// only), a PostgreSQL StatefulSet and a MariaDB Deployment annotated for
+// snapkeeper, backups run by the CronJob controller and by `snapkeeper
+// trigger --wait` in dumper pods the kubelet starts, restores that compare
+// identical, status from real Jobs, real failures, and the life events of a
+// cluster. The tests run in order and build on each other (one release).
+import { BatchV1Api, CoordinationV1Api, type V1CronJob, type V1Job } from '@kubernetes/client-node';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { MANAGED_SELECTOR } from '../../src/status/kube.js';
+import { WORKLOAD_NAME_LABEL, WORKLOAD_NAMESPACE_LABEL } from '../../src/labels.js';
+import type { StatusRow } from '../../src/status/table.js';
+import {
+  ageKeypair,
+  listAllObjects,
+  mariadbDumpText,
+  mariadbEnv,
+  mariadbArgs,
+  mariadbExec,
+  mariadbUrl,
+  pgDumpText,
+  pgUrl,
+  psql,
+  uniqueName,
+  type MariaInfo,
+  type PgInfo,
+} from '../env/helpers.js';
+import { mariadbBinDir, postgresBinDir, repoRoot } from '../env/paths.js';
+import { fetchDecryptGunzip, leftovers, snapkeeper } from '../integration/backup-support.js';
+import {
+  apply,
+  chartValues,
+  core,
+  eventually,
+  helm,
+  kc,
+  MY_CONTENT,
+  PG_CONTENT,
+  readyPod,
+  readyPods,
+  sleep,
+  valuesFile,
+} from './support.js';
+import {
+  MY_PASSWORD,
+  PG_PASSWORD,
+  TARGET_PASSWORD,
+  mariadbObjects,
+  postgresObjects,
+  restoreTargets,
+} from './workloads.js';
+
+const kube = inject('kube');
+const s3 = inject('s3');
+const pgBin = postgresBinDir();
+const myBin = mariadbBinDir();
+
+const control = 'snapkeeper';
+const shop = 'shop';
+const release = 'snapkeeper';
+const prefix = uniqueName('e2e');
+const chart = join(repoRoot, 'charts', 'snapkeeper');
+const operatorSelector = 'app.kubernetes.io/component=operator';
+
+const s3Flags = ['--endpoint', s3.endpoint, '--region', s3.region, '--force-path-style'];
+const s3Env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+const from = ['--from', `s3://${s3.bucket}/${prefix}`];
+const cluster = ['--kubeconfig', kube.kubeconfig, '-n', control];
+
+let identityFile: string;
+let recipient: string;
+let podPg: PgInfo;
+let podMy: MariaInfo;
+let targetPg: PgInfo;
+let targetMy: MariaInfo;
+
+const batch = () => kc().makeApiClient(BatchV1Api);
+
+function values(extra: Record<string, unknown> = {}) {
+  return chartValues({ watchNamespaces: [shop], prefix, recipients: [recipient], extra });
+}
+
+async function cronJobOf(workload: string): Promise<V1CronJob | undefined> {
+  const list = await batch().listNamespacedCronJob({
+    namespace: control,
+    labelSelector: `${MANAGED_SELECTOR},${WORKLOAD_NAMESPACE_LABEL}=${shop},${WORKLOAD_NAME_LABEL}=${workload}`,
+  });
+  expect(list.items.length, `CronJobs of ${shop}/${workload}`).toBeLessThanOrEqual(1);
+  return list.items[0];
+}
+
+async function jobsOf(cj: V1CronJob): Promise<V1Job[]> {
+  const list = await batch().listNamespacedJob({ namespace: control });
+  return list.items.filter((j) =>
+    j.metadata?.ownerReferences?.some((o) => o.uid === cj.metadata?.uid),
+  );
+}
+
+async function managed() {
+  const [cronJobs, secrets] = await Promise.all([
+    batch().listNamespacedCronJob({ namespace: control, labelSelector: MANAGED_SELECTOR }),
+    core().listNamespacedSecret({ namespace: control, labelSelector: MANAGED_SELECTOR }),
+  ]);
+  return { cronJobs: cronJobs.items, secrets: secrets.items };
+}
+
+async function status(workload: string): Promise<StatusRow | undefined> {
+  const r = await snapkeeper(['status', '-o', 'json', ...cluster]);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as StatusRow[]).find((row) => row.workload === workload);
+}
+
+async function events(pod: string, reason: string) {
+  const list = await core().listNamespacedEvent({
+    namespace: shop,
+    fieldSelector: `involvedObject.name=${pod},reason=${reason}`,
+  });
+  return list.items;
+}
+
+async function metrics(): Promise<string[]> {
+  const pods = await readyPods(control, operatorSelector);
+  return Promise.all(
+    pods.map(async (p) => (await fetch(`http://${p.status!.podIP}:8080/metrics`)).text()),
+  );
+}
+
+async function leaseHolder(): Promise<string | undefined> {
+  const lease = await kc()
+    .makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ name: 'snapkeeper-leader', namespace: control });
+  return lease.spec?.holderIdentity ?? undefined;
+}
+
+/**
+ * Two dumps of one database compare equal but for the server's version lines
+ * and `pg_attver`, an attribute option that Debian's PostgreSQL 15.20 build
+ * here stamps on every column it creates, with a value of its own per server:
+ * a restore gets the target server's stamp, whatever the dump said.
+ */
+const unversioned = (dump: string) =>
+  dump
+    .replace(
+      /^-- (Server version|Dumped from database version|Dumped by pg_dump version).*$/gm,
+      '-- <version>',
+    )
+    .replace(/\(pg_attver=\d+\)/g, '(pg_attver=<server>)');
+
+async function keys(workload: string): Promise<string[]> {
+  return (await listAllObjects(s3, `${prefix}/${shop}/${workload}/`)).map((o) => o.Key!).sort();
+}
+
+beforeAll(async () => {
+  ({ identityFile, recipient } = await ageKeypair());
+  await core().createNamespace({ body: { metadata: { name: shop } } });
+  const install = await helm([
+    'install',
+    release,
+    chart,
+    '-n',
+    control,
+    '--create-namespace',
+    '-f',
+    await valuesFile(values()),
+    '--wait',
+    '--timeout',
+    '240s',
+  ]);
+  if (install.code !== 0) throw new Error(`helm install: ${install.stderr}`);
+
+  const annotations = (schedule: string, type: string) => ({
+    'snapkeeper.io/enabled': 'true',
+    'snapkeeper.io/type': type,
+    'snapkeeper.io/schedule': schedule,
+  });
+  // PostgreSQL: every minute, so the CronJob controller starts a backup soon.
+  await apply(...postgresObjects(shop, annotations('* * * * *', 'postgresql')));
+  // MariaDB: at night; its backups are triggered.
+  await apply(...mariadbObjects(shop, annotations('0 3 * * *', 'mariadb')));
+  const pg = await readyPod(shop, 'postgres-0');
+  const [my] = await eventually('the MariaDB pod Ready', async () => {
+    const pods = await readyPods(shop, 'app=mariadb');
+    return pods.length === 1 ? pods : undefined;
+  });
+  podPg = {
+    host: pg.status!.podIP!,
+    port: 5432,
+    user: 'postgres',
+    password: PG_PASSWORD,
+    binDir: pgBin,
+  };
+  podMy = {
+    host: my!.status!.podIP!,
+    port: 3306,
+    user: 'root',
+    password: MY_PASSWORD,
+    binDir: myBin,
+  };
+  await core().createNamespace({ body: { metadata: { name: 'restore' } } });
+  await apply(...restoreTargets('restore'));
+  const [tp, tm] = await Promise.all([
+    readyPod('restore', 'pg-target'),
+    readyPod('restore', 'my-target'),
+  ]);
+  targetPg = {
+    host: tp.status!.podIP!,
+    port: 5432,
+    user: 'postgres',
+    password: TARGET_PASSWORD,
+    binDir: pgBin,
+  };
+  targetMy = {
+    host: tm.status!.podIP!,
+    port: 3306,
+    user: 'root',
+    password: TARGET_PASSWORD,
+    binDir: myBin,
+  };
+  // the servers answer once initdb / install-db are done
+  await eventually(
+    'PostgreSQL in its pod to answer',
+    () => psql(podPg, 'app', 'SELECT 1'),
+    120_000,
+  );
+  await eventually(
+    'MariaDB in its pod to answer',
+    () => mariadbExec(podMy, 'shop', 'SELECT 1'),
+    120_000,
+  );
+  await eventually(
+    'the restore targets to answer',
+    async () => {
+      await psql(targetPg, 'postgres', 'SELECT 1');
+      return mariadbExec(targetMy, '', 'SELECT 1');
+    },
+    120_000,
+  );
+  await psql(podPg, 'app', PG_CONTENT);
+  await mariadbExec(podMy, 'shop', MY_CONTENT);
+});
+
+describe('the chart on a real node', () => {
+  it('runs the operator in-cluster: 2 replicas Ready, one holds the Lease', async () => {
+    const pods = await eventually('2 operator pods Ready', async () => {
+      const p = await readyPods(control, operatorSelector);
+      return p.length === 2 ? p : undefined;
+    });
+    for (const p of pods) {
+      expect(p.spec?.serviceAccountName).toBe(release);
+      expect(p.spec?.containers[0]?.image).toBe(
+        `${inject('node').images.repository}/operator:${inject('node').images.tag}`,
+      );
+    }
+    const holder = await eventually('a Lease holder', leaseHolder, 60_000);
+    expect(pods.map((p) => p.metadata!.name)).toContain(holder);
+  });
+
+  it('writes a CronJob for each annotated workload', async () => {
+    const pg = await eventually('the PostgreSQL CronJob', () => cronJobOf('postgres'));
+    const my = await eventually('the MariaDB CronJob', () => cronJobOf('mariadb'));
+    expect(pg.spec?.schedule).toBe('* * * * *');
+    expect(my.spec?.schedule).toBe('0 3 * * *');
+  });
+});
+
+describe('PostgreSQL: a backup started by the CronJob controller', () => {
+  let job: V1Job;
+  let dumpKey: string;
+
+  it('runs on its schedule in a dumper pod with the CronJob exact security context', async () => {
+    const cj = (await cronJobOf('postgres'))!;
+    job = await eventually(
+      'a scheduled Job of the PostgreSQL CronJob to succeed',
+      async () =>
+        (await jobsOf(cj)).find(
+          (j) => /-\d+$/.test(j.metadata!.name!) && (j.status?.succeeded ?? 0) > 0,
+        ) ??
+        // a failed scheduled run fails the test at once, with its reason
+        (await jobsOf(cj).then((js) => {
+          const failed = js.find((j) => (j.status?.failed ?? 0) > 0);
+          if (failed) throw new Error(`scheduled Job failed: ${JSON.stringify(failed.status)}`);
+          return undefined;
+        })),
+      180_000,
+      2000,
+    );
+    const pods = await core().listNamespacedPod({
+      namespace: control,
+      labelSelector: `job-name=${job.metadata!.name}`,
+    });
+    const pod = pods.items[0]!;
+    const tmpl = cj.spec!.jobTemplate.spec!.template.spec!;
+    expect(pod.spec?.securityContext).toEqual(tmpl.securityContext);
+    expect(pod.spec?.containers[0]?.securityContext).toEqual(tmpl.containers[0]?.securityContext);
+    expect(pod.spec?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(pod.spec?.automountServiceAccountToken).toBe(false);
+    const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
+    expect(term?.exitCode).toBe(0);
+    expect(term?.message, 'the dumper reports through its termination message').toBeTruthy();
+  });
+
+  it('stores the dump and its manifest in S3; age -d and gunzip open the dump', async () => {
+    const all = await keys('postgres');
+    const dumps = all.filter((k) => k.endsWith('.sql.gz.age'));
+    expect(dumps.length).toBeGreaterThan(0);
+    dumpKey = dumps[0]!;
+    expect(all).toContain(dumpKey.replace(/[^/]+$/, 'manifest.json'));
+    const { plain } = await fetchDecryptGunzip(s3, dumpKey, identityFile);
+    expect(plain.toString()).toContain('CREATE TABLE "Übersicht ""quoted""".notes');
+  });
+
+  it('restores with `snapkeeper restore --to` into a fresh server (a pod), identical', async () => {
+    const target = uniqueName('pgrestore');
+    await psql(targetPg, 'postgres', `CREATE DATABASE "${target}"`);
+    const r = await snapkeeper(
+      [
+        'restore',
+        ...from,
+        ...s3Flags,
+        '--workload',
+        `${shop}/postgres`,
+        '-i',
+        identityFile,
+        '--to',
+        pgUrl(targetPg, target),
+      ],
+      s3Env,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(unversioned(await pgDumpText(targetPg, target))).toBe(
+      unversioned(await pgDumpText(podPg, 'app')),
+    );
+  });
+
+  it('reports it: BackupSucceeded on the source pod, status, metrics of the operator pod', async () => {
+    const succeeded = await eventually('BackupSucceeded on postgres-0', async () => {
+      const e = await events('postgres-0', 'BackupSucceeded');
+      return e.length > 0 ? e : undefined;
+    });
+    expect(succeeded[0]!.type).toBe('Normal');
+    const row = await eventually('status with a last success', async () => {
+      const r = await status('postgres');
+      return r?.lastSuccess ? r : undefined;
+    });
+    expect(row.namespace).toBe(shop);
+    expect(row.engine).toBe('postgresql');
+    expect(row.lastSizeBytes).toBeGreaterThan(0);
+    const scraped = await eventually('the success metric on an operator pod', async () => {
+      const texts = await metrics();
+      return texts.find((t) =>
+        /snapkeeper_backup_last_success_timestamp_seconds\{[^}]*workload="postgres"[^}]*\} [1-9]/.test(
+          t,
+        ),
+      );
+    });
+    expect(scraped).toMatch(
+      /snapkeeper_backup_runs_total\{[^}]*workload="postgres"[^}]*result="success"[^}]*\} [1-9]/,
+    );
+  });
+});
+
+describe('MariaDB: a backup by `snapkeeper trigger --wait`', () => {
+  it('succeeds, and restores into a fresh server identical', async () => {
+    const before = await keys('mariadb');
+    const r = await snapkeeper([
+      'trigger',
+      `${shop}/mariadb`,
+      '--wait',
+      '--timeout',
+      '240',
+      ...cluster,
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/succeeded/);
+    const after = await keys('mariadb');
+    expect(after.length).toBeGreaterThan(before.length);
+
+    const target = uniqueName('myrestore');
+    await mariadbExec(targetMy, '', `CREATE DATABASE \`${target}\``);
+    const restore = await snapkeeper(
+      [
+        'restore',
+        ...from,
+        ...s3Flags,
+        '--workload',
+        `${shop}/mariadb`,
+        '-i',
+        identityFile,
+        '--to',
+        mariadbUrl(targetMy, target),
+      ],
+      s3Env,
+    );
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(unversioned(await mariadbDumpText(targetMy, target))).toBe(
+      unversioned(await mariadbDumpText(podMy, 'shop')),
+    );
+  });
+});
+
+describe('real failures', () => {
+  async function mirrorOf(workload: string): Promise<string> {
+    const { secrets } = await managed();
+    const s = secrets.find((x) => x.metadata?.labels?.[WORKLOAD_NAME_LABEL] === workload);
+    return JSON.stringify(s?.data ?? {});
+  }
+
+  it('a wrong password in the source Secret: failed Job, BackupFailed with the dumper reason, no object', async () => {
+    const mirrorBefore = await mirrorOf('mariadb');
+    const before = await keys('mariadb');
+    await core().patchNamespacedSecret({
+      name: 'mariadb-env',
+      namespace: shop,
+      body: [
+        {
+          op: 'replace',
+          path: '/data/MARIADB_ROOT_PASSWORD',
+          value: Buffer.from('wrong').toString('base64'),
+        },
+      ],
+    });
+    try {
+      await eventually(
+        'the credential change to reach the mirror Secret',
+        async () => (await mirrorOf('mariadb')) !== mirrorBefore,
+        180_000,
+        2000,
+      );
+      const r = await snapkeeper([
+        'trigger',
+        `${shop}/mariadb`,
+        '--wait',
+        '--timeout',
+        '240',
+        ...cluster,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/Access denied/i);
+      const pod = (await readyPods(shop, 'app=mariadb'))[0]!.metadata!.name!;
+      const failed = await eventually(`BackupFailed on ${pod}`, async () => {
+        const e = await events(pod, 'BackupFailed');
+        return e.length > 0 ? e : undefined;
+      });
+      expect(failed[0]!.type).toBe('Warning');
+      expect(failed[0]!.message).toMatch(/Access denied/i);
+      expect(await keys('mariadb')).toEqual(before);
+      expect((await leftovers(s3, `${prefix}/${shop}/mariadb/`)).uploads).toEqual([]);
+    } finally {
+      await core().patchNamespacedSecret({
+        name: 'mariadb-env',
+        namespace: shop,
+        body: [
+          {
+            op: 'replace',
+            path: '/data/MARIADB_ROOT_PASSWORD',
+            value: Buffer.from(MY_PASSWORD).toString('base64'),
+          },
+        ],
+      });
+      await eventually(
+        'the mirror Secret back',
+        async () => (await mirrorOf('mariadb')) === mirrorBefore,
+        180_000,
+        2000,
+      );
+    }
+  });
+
+  it('a backup killed by activeDeadlineSeconds leaves no object and no open multipart upload', async () => {
+    const before = await keys('mariadb');
+    // A session holding a write lock: mariadb-dump waits for it until the deadline.
+    const locker: ChildProcess = spawn(join(myBin, 'mariadb'), [...mariadbArgs(podMy), 'shop'], {
+      env: { ...process.env, ...mariadbEnv(podMy) },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    locker.stdin!.write('LOCK TABLES orders WRITE;\nDO SLEEP(600);\n');
+    try {
+      await sleep(2000);
+      const started = Date.now();
+      const r = await snapkeeper([
+        'trigger',
+        `${shop}/mariadb`,
+        '--wait',
+        '--timeout',
+        '240',
+        ...cluster,
+      ]);
+      expect(r.code).toBe(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(55_000);
+      const name = r.stdout.trim().split('\n')[0]!;
+      const job = await batch().readNamespacedJob({ name, namespace: control });
+      expect(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason).toBe(
+        'DeadlineExceeded',
+      );
+      expect(await keys('mariadb')).toEqual(before);
+      expect((await leftovers(s3, `${prefix}/${shop}/mariadb/`)).uploads).toEqual([]);
+    } finally {
+      locker.kill('SIGKILL');
+    }
+  });
+});
+
+describe('life events of a cluster', () => {
+  it('the database pod deleted and recreated: same CronJob, history and status', async () => {
+    const cj = (await cronJobOf('postgres'))!;
+    const jobs = (await jobsOf(cj)).map((j) => j.metadata!.name!);
+    const row = (await status('postgres'))!;
+    const old = await core().readNamespacedPod({ name: 'postgres-0', namespace: shop });
+    await core().deleteNamespacedPod({ name: 'postgres-0', namespace: shop });
+    await eventually('postgres-0 recreated and Ready', async () => {
+      const p = await readyPod(shop, 'postgres-0', 5000).catch(() => undefined);
+      return p && p.metadata!.uid !== old.metadata!.uid ? p : undefined;
+    });
+    // long enough for the operator to have seen the gap and the new pod
+    await sleep(20_000);
+    const now = (await cronJobOf('postgres'))!;
+    expect(now.metadata!.uid).toBe(cj.metadata!.uid);
+    const jobsNow = (await jobsOf(now)).map((j) => j.metadata!.name!);
+    for (const j of jobs.slice(-1)) expect(jobsNow).toContain(j);
+    const rowNow = (await status('postgres'))!;
+    expect(rowNow.lastSuccess).not.toBeNull();
+    expect(Date.parse(rowNow.lastSuccess!)).toBeGreaterThanOrEqual(Date.parse(row.lastSuccess!));
+  });
+
+  it('the leader pod deleted: the other replica takes over, nothing is created twice', async () => {
+    const before = await managed();
+    const holder = (await leaseHolder())!;
+    await core().deleteNamespacedPod({ name: holder, namespace: control });
+    const next = await eventually(
+      'another replica to hold the Lease',
+      async () => {
+        const h = await leaseHolder();
+        return h && h !== holder ? h : undefined;
+      },
+      120_000,
+    );
+    expect(next).not.toBe(holder);
+    await sleep(15_000);
+    const after = await managed();
+    const uids = (o: { metadata?: { uid?: string } }[]) => o.map((x) => x.metadata!.uid).sort();
+    expect(uids(after.cronJobs)).toEqual(uids(before.cronJobs));
+    expect(uids(after.secrets)).toEqual(uids(before.secrets));
+  });
+
+  it('helm upgrade with a changed value rolls the CronJobs to the new spec', async () => {
+    const up = await helm([
+      'upgrade',
+      release,
+      chart,
+      '-n',
+      control,
+      '-f',
+      await valuesFile(
+        values({
+          dumper: {
+            ...(values().dumper as object),
+            job: { activeDeadlineSeconds: 120, backoffLimit: 0 },
+          },
+        }),
+      ),
+      '--wait',
+      '--timeout',
+      '240s',
+    ]);
+    expect(up.code, up.stderr).toBe(0);
+    for (const w of ['postgres', 'mariadb']) {
+      await eventually(
+        `the ${w} CronJob with activeDeadlineSeconds 120`,
+        async () => (await cronJobOf(w))?.spec?.jobTemplate.spec?.activeDeadlineSeconds === 120,
+        180_000,
+        2000,
+      );
+    }
+  });
+
+  it('helm uninstall leaves no CronJob or Secret behind', async () => {
+    const un = await helm(['uninstall', release, '-n', control, '--wait', '--timeout', '120s']);
+    expect(un.code, un.stderr).toBe(0);
+    const left = await eventually(
+      'no managed CronJob or Secret',
+      async () => {
+        const m = await managed();
+        return m.cronJobs.length + m.secrets.length === 0 ? m : undefined;
+      },
+      90_000,
+      2000,
+    ).catch(async () => managed());
+    expect(left.cronJobs.map((c) => c.metadata!.name)).toEqual([]);
+    expect(left.secrets.map((s) => s.metadata!.name)).toEqual([]);
+  });
+});
