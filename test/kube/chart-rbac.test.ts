@@ -526,8 +526,8 @@ const rules: { rule: string; fails: Step }[] = [
   { rule: 'watch/pods:list,watch', fails: 'caches synced (/readyz)' },
   { rule: 'watch/pods:get', fails: 'finished Job reported (BackupSucceeded)' },
   { rule: 'watch/services:list,watch', fails: 'caches synced (/readyz)' },
-  { rule: 'watch/replicasets:get', fails: 'CronJob created' },
-  { rule: 'watch/jobs:get', fails: 'Job-owned workload tracked' },
+  { rule: 'watch/replicasets,deployments,statefulsets,daemonsets:get', fails: 'CronJob created' },
+  { rule: 'watch/jobs,cronjobs:get', fails: 'Job-owned workload tracked' },
   { rule: 'watch/secrets,configmaps:get', fails: 'CronJob created' },
   { rule: 'watch/events:get,list,create,update', fails: 'BackupScheduled Event on the pod' },
 ];
