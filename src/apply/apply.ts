@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { MANAGED_BY, MANAGED_BY_LABEL, SPEC_HASH_ANNOTATION } from '../labels.js';
-import type { ObjectWriter } from '../kube/api.js';
+import type { ObjectWriter, Propagation } from '../kube/api.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
 import { preservedAnnotations } from '../status/annotations.js';
 
@@ -88,10 +88,14 @@ export async function applyObject<T extends KubernetesObject>(
   }
 }
 
-/** Delete an object snapkeeper owns; anything without its label is left alone. */
+/**
+ * Delete an object snapkeeper owns; anything without its label is left alone.
+ * `propagation` says what becomes of its dependents (a CronJob's Jobs).
+ */
 export async function deleteOwned<T extends KubernetesObject>(
   writer: ObjectWriter<T>,
   existing: T | undefined,
+  propagation?: Propagation,
 ): Promise<DeleteResult> {
   if (!existing) return 'absent';
   if (!isManaged(existing)) return 'foreign';
@@ -100,6 +104,7 @@ export async function deleteOwned<T extends KubernetesObject>(
       existing.metadata?.namespace ?? '',
       existing.metadata?.name ?? '',
       existing.metadata?.resourceVersion,
+      propagation,
     );
     return 'deleted';
   } catch (err) {

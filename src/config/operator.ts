@@ -55,6 +55,12 @@ export interface OperatorConfig {
   /** Leader identity. */
   podName: string;
   missedBackupGraceSeconds: number;
+  /**
+   * A backup Job still running when its workload goes: `finish` lets it
+   * finish (its CronJob is deleted with orphan propagation, the mirrored
+   * Secret kept until it is done); `stop` deletes it with the CronJob.
+   */
+  cleanupRunningBackups: 'finish' | 'stop';
   /** Limits of the backup Jobs (see docs/architecture.md). */
   job: {
     activeDeadlineSeconds: number;
@@ -208,6 +214,9 @@ const schema = z.object({
   ),
   POD_NAME: optional,
   SNAPKEEPER_MISSED_BACKUP_GRACE_SECONDS: integer(3600, 0, 31 * 86_400),
+  SNAPKEEPER_CLEANUP_RUNNING_BACKUPS: optional.pipe(
+    z.enum(['finish', 'stop'], { error: 'must be "finish" or "stop"' }).default('finish'),
+  ),
   SNAPKEEPER_JOB_ACTIVE_DEADLINE_SECONDS: integer(6 * 3600, 60, 7 * 86_400),
   SNAPKEEPER_JOB_BACKOFF_LIMIT: integer(1, 0, 10),
   SNAPKEEPER_JOB_TTL_SECONDS_AFTER_FINISHED: integer(7 * 86_400, 300, 90 * 86_400),
@@ -264,6 +273,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
     leaseName: v.SNAPKEEPER_LEASE_NAME,
     podName: v.POD_NAME ?? hostname(),
     missedBackupGraceSeconds: v.SNAPKEEPER_MISSED_BACKUP_GRACE_SECONDS,
+    cleanupRunningBackups: v.SNAPKEEPER_CLEANUP_RUNNING_BACKUPS,
     job: {
       activeDeadlineSeconds: v.SNAPKEEPER_JOB_ACTIVE_DEADLINE_SECONDS,
       backoffLimit: v.SNAPKEEPER_JOB_BACKOFF_LIMIT,

@@ -285,10 +285,19 @@ export class Controller {
   private async resolve(podKey: string): Promise<void> {
     const [ns = '', name = ''] = podKey.split('/');
     const pod = this.podInformer(ns)?.get(ns, name);
-    if (!pod || !this.o.logic.isTracked(pod.metadata?.annotations)) {
+    if (!pod) {
       this.unresolved.delete(podKey);
       const old = this.index.remove(podKey);
       if (old) this.queue.add(old);
+      return;
+    }
+    if (!this.o.logic.isTracked(pod.metadata?.annotations)) {
+      // Annotation removed from a pod of a known workload: the pod stays
+      // indexed (a workload with pods, none annotated, is one whose
+      // annotation was removed, not one whose pods are restarting).
+      this.unresolved.delete(podKey);
+      const known = this.index.lookup(podKey);
+      if (known) this.queue.add(known.key);
       return;
     }
     const w = await this.o.logic.resolveWorkload(pod, {

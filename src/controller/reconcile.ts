@@ -1,4 +1,4 @@
-import type { V1CronJob, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1CronJob, V1Job, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { AnnotationDefaults } from '../annotations/index.js';
 import { applyObject, deleteOwned, type ApplyResult } from '../apply/apply.js';
 import type { OperatorConfig } from '../config/operator.js';
@@ -13,8 +13,10 @@ import {
 } from '../labels.js';
 import type { KubeApi } from '../kube/api.js';
 import type { ObjectStore } from '../kube/informer.js';
+import { jobOutcome } from '../status/result.js';
 import { EventReasons, type EventRecorder } from './events.js';
 import type { Logic, WorkloadRef } from './logic.js';
+import { whyGone } from './presence.js';
 import type { ReconcileOutcome } from './queue.js';
 
 /** Why a tracked workload has (or has not) its CronJob; feeds snapkeeper_workloads{state}. */
@@ -30,7 +32,11 @@ export interface ReconcileDeps {
   config: OperatorConfig;
   logic: Logic;
   api: Pick<KubeApi, 'read' | 'cronJobs' | 'secrets'>;
-  /** Live (not terminating) pods of a workload, from the pod cache. */
+  /**
+   * Live (not terminating) pods of a workload, from the pod cache: the
+   * annotated ones, and those known to be the workload's whose annotation
+   * was removed.
+   */
   podsOf(key: string): V1Pod[];
   services: ObjectStore<V1Service>;
   cronJobs: ObjectStore<V1CronJob>;
@@ -74,6 +80,8 @@ export class Tombstones {
 /** Requeue soon after a 409: our cache is about to catch up. */
 const CONFLICT_REQUEUE_MS = 500;
 const UNRESOLVED_REQUEUE_MS = 1000;
+/** How often a Secret kept for a running backup Job is looked at again. */
+const RUNNING_JOB_REQUEUE_MS = 15_000;
 
 export function parseWorkloadKey(key: string): WorkloadRef {
   const [namespace = '', kind = '', ...rest] = key.split('/');
@@ -125,7 +133,9 @@ const newestFirst = (a: V1Pod, b: V1Pod) => {
 /**
  * One workload, from the caches to its desired CronJob and Secret:
  *
- *   no tracked pod left      → delete its CronJob and Secret (labelled ones only)
+ *   pods, none annotated     → annotation removed: cleanup
+ *   no pod at all            → cleanup only if the workload object is gone,
+ *                              or its pod template is no longer annotated
  *   annotations invalid      → Warning per problem; last good CronJob untouched
  *   no / several Services    → Warning; last good CronJob untouched
  *   credentials missing      → Warning; last good CronJob untouched
@@ -138,9 +148,14 @@ export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<
   const { config, logic, log } = d;
   const w = parseWorkloadKey(key);
   const name = logic.objectName(w);
-  const pods = d.podsOf(key).filter((p) => logic.isTracked(p.metadata?.annotations));
+  const live = d.podsOf(key);
+  const pods = live.filter((p) => logic.isTracked(p.metadata?.annotations));
 
-  if (pods.length === 0) return cleanup(key, w, name, d);
+  // Pods, none annotated: the annotation was removed. No pod at all: the
+  // workload's own object decides (cleanup reads it).
+  if (pods.length === 0) {
+    return cleanup(key, w, name, d, live.length > 0 ? 'annotation removed' : undefined);
+  }
 
   pods.sort(newestFirst);
   const pod = pods[0]!;
@@ -276,42 +291,101 @@ function blocked(r: ApplyResult<unknown>, key: string, log: Logger): ReconcileOu
   return undefined;
 }
 
+/**
+ * The workload has no annotated pod. Its CronJob and Secret go only when it
+ * is really gone: the annotation was removed from its pods (`reason` given),
+ * or, with no pod at all, its own object is gone or no longer annotated. A
+ * pod restart, a drain or a scale to zero keep everything as it is, so the
+ * status record, the missed-backup clock and a running backup survive.
+ *
+ * When they go, a backup Job still running finishes unless the operator is
+ * told otherwise (`cleanupRunningBackups: stop`): the CronJob is deleted with
+ * orphan propagation (its Jobs stay; their ttlSecondsAfterFinished removes
+ * them), and the mirrored Secret stays while a running Job refers to it.
+ */
 async function cleanup(
   key: string,
   w: WorkloadRef,
   name: string,
   d: ReconcileDeps,
+  reason: string | undefined,
 ): Promise<ReconcileOutcome> {
-  d.setState(key, undefined);
   const ns = d.config.controlNamespace;
   const live = <T extends V1CronJob | V1Secret>(objs: T[]) =>
-    objs.filter((o) => !d.deleted.has(o.metadata?.uid));
+    objs.filter((o) => !d.deleted.has(o.metadata?.uid) && !o.metadata?.deletionTimestamp);
   const cronJobs = live(ownedBy(d.cronJobs, ns, w, name));
   const secrets = live(ownedBy(d.secrets, ns, w, name));
-  if (cronJobs.length + secrets.length === 0) return;
+  if (cronJobs.length + secrets.length === 0) {
+    d.setState(key, undefined);
+    return;
+  }
   if (!d.mayDelete()) return { requeueAfterMs: UNRESOLVED_REQUEUE_MS };
+  const why =
+    reason ??
+    whyGone(w, await d.api.read.getWorkload(w.namespace, w.kind, w.name), d.logic.isTracked);
+  if (!why) {
+    d.log.debug('no pod, but the workload is there and annotated: everything kept', {
+      workload: key,
+    });
+    return;
+  }
+  d.setState(key, undefined);
+  const finish = d.config.cleanupRunningBackups === 'finish';
   let conflict = false;
   for (const cj of cronJobs) {
-    const r = await deleteOwned(d.api.cronJobs, cj);
+    const r = await deleteOwned(d.api.cronJobs, cj, finish ? 'Orphan' : 'Background');
     if (r === 'deleted') {
       d.deleted.add(cj.metadata?.uid);
-      d.log.info('CronJob deleted: workload or annotation gone', {
+      d.log.info(`CronJob deleted: ${why}`, {
         workload: key,
         cronJob: `${ns}/${cj.metadata?.name}`,
+        runningBackups: finish ? 'left to finish' : 'stopped',
       });
     }
     conflict ||= r === 'conflict';
   }
+  let waiting = false;
+  const jobs = finish && secrets.length > 0 ? await d.api.read.listJobs(ns) : [];
   for (const s of secrets) {
+    const running = jobs.filter((j) => isRunning(j) && usesSecret(j, s.metadata?.name ?? ''));
+    if (running.length > 0) {
+      waiting = true;
+      d.log.info('Secret kept until the running backup finishes', {
+        workload: key,
+        secret: `${ns}/${s.metadata?.name}`,
+        jobs: running.map((j) => j.metadata?.name),
+      });
+      continue;
+    }
     const r = await deleteOwned(d.api.secrets, s);
     if (r === 'deleted') {
       d.deleted.add(s.metadata?.uid);
-      d.log.info('Secret deleted: workload or annotation gone', {
+      d.log.info(`Secret deleted: ${why}`, {
         workload: key,
         secret: `${ns}/${s.metadata?.name}`,
       });
     }
     conflict ||= r === 'conflict';
   }
-  return conflict ? { requeueAfterMs: CONFLICT_REQUEUE_MS } : undefined;
+  if (conflict) return { requeueAfterMs: CONFLICT_REQUEUE_MS };
+  return waiting ? { requeueAfterMs: RUNNING_JOB_REQUEUE_MS } : undefined;
+}
+
+/** A Job not finished (nor being deleted): its pod may still need the Secret. */
+function isRunning(job: V1Job): boolean {
+  return !job.metadata?.deletionTimestamp && jobOutcome(job) === undefined;
+}
+
+/** Does the Job's pod read this Secret (env, envFrom or a volume)? */
+function usesSecret(job: V1Job, secret: string): boolean {
+  const pod = job.spec?.template?.spec;
+  if (!pod || !secret) return false;
+  const containers = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
+  return (
+    containers.some(
+      (c) =>
+        (c.env ?? []).some((e) => e.valueFrom?.secretKeyRef?.name === secret) ||
+        (c.envFrom ?? []).some((e) => e.secretRef?.name === secret),
+    ) || (pod.volumes ?? []).some((v) => v.secret?.secretName === secret)
+  );
 }

@@ -9,12 +9,15 @@ import {
   type KubernetesObject,
   type V1ConfigMap,
   type V1CronJob,
+  type V1DaemonSet,
+  type V1Deployment,
   type V1Job,
   type V1Lease,
   type V1Pod,
   type V1ReplicaSet,
   type V1Secret,
   type V1Service,
+  type V1StatefulSet,
 } from '@kubernetes/client-node';
 import { orUndefined } from './errors.js';
 
@@ -56,13 +59,28 @@ export interface ListWatchSource<T extends KubernetesObject> {
   ): Promise<() => void>;
 }
 
+/** The object a workload key names: what decides whether the workload still exists. */
+export type WorkloadObject =
+  V1Deployment | V1StatefulSet | V1DaemonSet | V1ReplicaSet | V1Job | V1CronJob | V1Pod;
+
 /** Reads done at reconcile time (owners and the referenced Secrets/ConfigMaps). */
 export interface ReadApi {
   getReplicaSet(namespace: string, name: string): Promise<V1ReplicaSet | undefined>;
   getJob(namespace: string, name: string): Promise<V1Job | undefined>;
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
+  /**
+   * The workload object itself (Deployment, StatefulSet, DaemonSet,
+   * ReplicaSet, Job, CronJob, or the bare Pod), read fresh from the API;
+   * undefined when it does not exist (404).
+   */
+  getWorkload(namespace: string, kind: string, name: string): Promise<WorkloadObject | undefined>;
+  /** The Jobs of a namespace (the control namespace: backup Jobs, at cleanup). */
+  listJobs(namespace: string): Promise<V1Job[]>;
 }
+
+/** How the dependents of a deleted object are treated (Kubernetes propagationPolicy). */
+export type Propagation = 'Background' | 'Orphan';
 
 /** Writes on one kind of object snapkeeper owns (CronJob, Secret). */
 export interface ObjectWriter<T extends KubernetesObject> {
@@ -71,7 +89,13 @@ export interface ObjectWriter<T extends KubernetesObject> {
   create(obj: T): Promise<T>;
   /** Replace with optimistic concurrency: obj.metadata.resourceVersion must be set. */
   replace(obj: T): Promise<T>;
-  delete(namespace: string, name: string, resourceVersion?: string): Promise<void>;
+  /** Delete, guarded by resourceVersion when given; dependents by `propagation` (default Background). */
+  delete(
+    namespace: string,
+    name: string,
+    resourceVersion?: string,
+    propagation?: Propagation,
+  ): Promise<void>;
 }
 
 export interface EventApi {
@@ -182,6 +206,38 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         count('get', 'configmaps');
         return orUndefined(core.readNamespacedConfigMap({ namespace, name }));
       },
+      getWorkload: (namespace, kind, name): Promise<WorkloadObject | undefined> => {
+        const args = { namespace, name };
+        switch (kind) {
+          case 'Deployment':
+            count('get', 'deployments');
+            return orUndefined(apps.readNamespacedDeployment(args));
+          case 'StatefulSet':
+            count('get', 'statefulsets');
+            return orUndefined(apps.readNamespacedStatefulSet(args));
+          case 'DaemonSet':
+            count('get', 'daemonsets');
+            return orUndefined(apps.readNamespacedDaemonSet(args));
+          case 'ReplicaSet':
+            count('get', 'replicasets');
+            return orUndefined(apps.readNamespacedReplicaSet(args));
+          case 'Job':
+            count('get', 'jobs');
+            return orUndefined(batch.readNamespacedJob(args));
+          case 'CronJob':
+            count('get', 'cronjobs');
+            return orUndefined(batch.readNamespacedCronJob(args));
+          case 'Pod':
+            count('get', 'pods');
+            return orUndefined(core.readNamespacedPod(args));
+          default:
+            return Promise.reject(new Error(`unknown workload kind ${kind}`));
+        }
+      },
+      listJobs: async (namespace) => {
+        count('list', 'jobs');
+        return (await batch.listNamespacedJob({ namespace })).items;
+      },
     },
     cronJobs: {
       kind: 'CronJob',
@@ -197,14 +253,16 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         count('update', 'cronjobs');
         return batch.replaceNamespacedCronJob({ ...nameOf(body), body });
       },
-      delete: async (namespace, name, resourceVersion) => {
+      delete: async (namespace, name, resourceVersion, propagation = 'Background') => {
         count('delete', 'cronjobs');
         await batch.deleteNamespacedCronJob({
           namespace,
           name,
-          // Background: the CronJob's Jobs go with it; stored backups never do.
+          // Background: the CronJob's Jobs go with it (a running backup is
+          // stopped). Orphan: its Jobs stay and finish; their
+          // ttlSecondsAfterFinished removes them. Stored backups never go.
           body: {
-            propagationPolicy: 'Background',
+            propagationPolicy: propagation,
             ...(resourceVersion ? { preconditions: { resourceVersion } } : {}),
           },
         });

@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { ListWatchSource } from '../kube/api.js';
 import { Informer, type DelayFn } from '../kube/informer.js';
-import { WorkQueue, type Schedule } from '../controller/queue.js';
+import { WorkQueue, type ReconcileOutcome, type Schedule } from '../controller/queue.js';
+import { isConflict } from '../kube/errors.js';
 import { isRecorded, readStatus, statusAnnotations } from './annotations.js';
 import { jobOutcome, jobResult, type BackupResult } from './result.js';
 import { missedSince } from './schedule.js';
@@ -19,6 +20,9 @@ import {
   workloadOf,
   type WorkloadRef,
 } from './workload.js';
+
+/** Requeue soon after a 409, as the operator's reconcile does. */
+const CONFLICT_REQUEUE_MS = 500;
 
 export const StatusEventReasons = {
   BackupSucceeded: 'BackupSucceeded',
@@ -173,7 +177,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     }
   }
 
-  async function sync(name: string): Promise<void> {
+  async function sync(name: string): Promise<ReconcileOutcome> {
     let cj = await api.getCronJob(namespace, name);
     if (!cj || !isManaged(cj)) return;
     const w = workloadOf(cj);
@@ -199,13 +203,22 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
       const ev = resultEvent(w, result);
       if (pod) await events.record(pod, ev.type, ev.reason, ev.message);
       else log.info('source pod not found; no Event', { cronjob: name });
-      // A 409 (the CronJob changed meanwhile) throws: the queue retries with a fresh read.
-      const patched = await api.patchCronJobAnnotations(
-        namespace,
-        name,
-        cj.metadata?.resourceVersion,
-        patch,
-      );
+      let patched: V1CronJob;
+      try {
+        patched = await api.patchCronJobAnnotations(
+          namespace,
+          name,
+          cj.metadata?.resourceVersion,
+          patch,
+        );
+      } catch (err) {
+        // 409: the CronJob changed since it was read (the operator replaced
+        // it, someone annotated it). Not a failure: requeue, as the
+        // operator's reconcile does, and start again from a fresh read.
+        if (!isConflict(err)) throw err;
+        log.debug('conflict, requeueing', { cronjob: name, job: result.jobName });
+        return { requeueAfterMs: CONFLICT_REQUEUE_MS };
+      }
       cj = patched;
       latest.set(name, patched);
       log.info(result.ok ? 'backup succeeded' : 'backup failed', {

@@ -57,6 +57,8 @@ const STEPS = [
   'finished Job reported (BackupSucceeded)',
   'status recorded on the CronJob (last-success)',
   'annotation removed: CronJob and Secret deleted',
+  'workload object deleted: CronJob and Secret deleted',
+  'StatefulSet deleted: CronJob and Secret deleted',
 ] as const;
 type Step = (typeof STEPS)[number];
 
@@ -173,6 +175,41 @@ async function createWorkloads(ns: string): Promise<void> {
       ownerReferences: owner(rs, 'ReplicaSet', 'apps/v1'),
     },
     spec: { containers: [container] },
+  });
+
+  // A StatefulSet of one replica (owner chain Pod -> StatefulSet).
+  const stsLabels = { app: 'ledger' };
+  const sts = await create<Manifest>({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'ledger', namespace: ns },
+    spec: {
+      replicas: 1,
+      serviceName: 'ledger',
+      selector: { matchLabels: stsLabels },
+      template: {
+        metadata: { labels: stsLabels, annotations },
+        spec: { containers: [container] },
+      },
+    },
+  });
+  await create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'ledger-0',
+      namespace: ns,
+      labels: stsLabels,
+      annotations,
+      ownerReferences: owner(sts, 'StatefulSet', 'apps/v1'),
+    },
+    spec: { containers: [container] },
+  });
+  await create({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'ledger', namespace: ns },
+    spec: { selector: stsLabels, ports: [{ name: 'postgres', port: 5432 }] },
   });
 
   // A second database run by a Job of a CronJob (owner chain Pod -> Job -> CronJob).
@@ -425,6 +462,7 @@ async function runScenario(
     exited = new Promise<void>((r) => proc.once('exit', () => r()));
     const gone = () => proc.exitCode !== null || proc.signalCode !== null;
 
+    let ledgerDeleted = false;
     const steps: Record<Step, () => Promise<boolean>> = {
       'caches synced (/readyz)': async () =>
         (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200,
@@ -485,6 +523,51 @@ async function runScenario(
           (await managedCronJobs(ns.ctl, 'postgres')).length === 0 && secrets.items.length === 0
         );
       },
+      // The Job-owned workload's CronJob goes (its Job and pod with it, by the
+      // garbage collector): the operator reads that CronJob, finds it gone,
+      // and cleans up.
+      'workload object deleted: CronJob and Secret deleted': async () => {
+        const source = await orUndefined(
+          batch.readNamespacedCronJob({ namespace: ns.watched, name: 'search' }),
+        );
+        if (source && !source.metadata?.deletionTimestamp) {
+          await batch.deleteNamespacedCronJob({
+            namespace: ns.watched,
+            name: 'search',
+            propagationPolicy: 'Background',
+          });
+        }
+        const secrets = await core.listNamespacedSecret({
+          namespace: ns.ctl,
+          labelSelector: managed('search'),
+        });
+        return (await managedCronJobs(ns.ctl, 'search')).length === 0 && secrets.items.length === 0;
+      },
+      // Once its CronJob exists, the StatefulSet goes (its pod with it).
+      'StatefulSet deleted: CronJob and Secret deleted': async () => {
+        const cronJobs = await managedCronJobs(ns.ctl, 'ledger');
+        if (!ledgerDeleted) {
+          if (cronJobs.length !== 1) return false;
+          await objectApi.delete(
+            {
+              apiVersion: 'apps/v1',
+              kind: 'StatefulSet',
+              metadata: { name: 'ledger', namespace: ns.watched },
+            },
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+            'Background',
+          );
+          ledgerDeleted = true;
+        }
+        const secrets = await core.listNamespacedSecret({
+          namespace: ns.ctl,
+          labelSelector: managed('ledger'),
+        });
+        return cronJobs.length === 0 && secrets.items.length === 0;
+      },
     };
 
     for (const step of STEPS) {
@@ -527,7 +610,12 @@ const rules: { rule: string; fails: Step }[] = [
   { rule: 'watch/pods:get', fails: 'finished Job reported (BackupSucceeded)' },
   { rule: 'watch/services:list,watch', fails: 'caches synced (/readyz)' },
   { rule: 'watch/replicasets:get', fails: 'CronJob created' },
+  {
+    rule: 'watch/deployments,statefulsets,daemonsets:get',
+    fails: 'StatefulSet deleted: CronJob and Secret deleted',
+  },
   { rule: 'watch/jobs:get', fails: 'Job-owned workload tracked' },
+  { rule: 'watch/cronjobs:get', fails: 'workload object deleted: CronJob and Secret deleted' },
   { rule: 'watch/secrets,configmaps:get', fails: 'CronJob created' },
   { rule: 'watch/events:get,list,create,update', fails: 'BackupScheduled Event on the pod' },
 ];

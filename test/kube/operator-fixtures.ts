@@ -2,7 +2,13 @@
 // Deployment controller builds it (Deployment → ReplicaSet → Pod with
 // controller ownerReferences), an operator started in-process with its log
 // and its API requests captured.
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type V1Pod,
+  type V1PodTemplateSpec,
+} from '@kubernetes/client-node';
 import type { KubeInfo } from '../env/helpers.js';
 import { kubeConfig, uniqueName } from '../env/helpers.js';
 import { loadOperatorConfig, type OperatorConfig } from '../../src/config/operator.js';
@@ -266,4 +272,84 @@ export async function podEvents(kc: KubeConfig, namespace: string, pod: string) 
     fieldSelector: `involvedObject.name=${pod}`,
   });
   return list.items;
+}
+
+export interface StatefulWorkload {
+  statefulSet: string;
+  uid: string;
+  template: V1PodTemplateSpec;
+  pod: V1Pod;
+}
+
+/**
+ * A one-replica StatefulSet and its pod `<name>-0`, with the ownerReference
+ * the StatefulSet controller would set (that controller is off here: the test
+ * plays it, e.g. recreates the pod after a restart with `createStatefulPod`).
+ * The pods use `<app>-creds` like createDeploymentChain's.
+ */
+export async function createStatefulSetChain(
+  kc: KubeConfig,
+  namespace: string,
+  app: string,
+  annotations: Record<string, string>,
+  name = app,
+): Promise<StatefulWorkload> {
+  const labels = { app };
+  const template: V1PodTemplateSpec = {
+    metadata: { labels, annotations },
+    spec: {
+      containers: [
+        {
+          name: 'postgres',
+          image: 'postgres:17',
+          env: [
+            { name: 'POSTGRES_USER', value: 'app' },
+            { name: 'POSTGRES_DB', value: 'shop' },
+            {
+              name: 'POSTGRES_PASSWORD',
+              valueFrom: { secretKeyRef: { name: `${app}-creds`, key: 'password' } },
+            },
+          ],
+        },
+      ],
+    },
+  };
+  const sts = await kc.makeApiClient(AppsV1Api).createNamespacedStatefulSet({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: { replicas: 1, serviceName: app, selector: { matchLabels: labels }, template },
+    },
+  });
+  const w = { statefulSet: name, uid: sts.metadata!.uid!, template };
+  return { ...w, pod: await createStatefulPod(kc, namespace, w) };
+}
+
+/** The StatefulSet's pod `<name>-0`, as its controller (re)creates it. */
+export async function createStatefulPod(
+  kc: KubeConfig,
+  namespace: string,
+  w: Pick<StatefulWorkload, 'statefulSet' | 'uid' | 'template'>,
+): Promise<V1Pod> {
+  return kc.makeApiClient(CoreV1Api).createNamespacedPod({
+    namespace,
+    body: {
+      metadata: {
+        name: `${w.statefulSet}-0`,
+        labels: { ...w.template.metadata?.labels },
+        annotations: { ...w.template.metadata?.annotations },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'StatefulSet',
+            name: w.statefulSet,
+            uid: w.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: w.template.spec!,
+    },
+  });
 }

@@ -2,7 +2,7 @@
 // become a CronJob + Secret in the control namespace, changes follow,
 // problems become Warning Events, nothing is written when nothing changes,
 // and the password never leaves the Secrets.
-import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
@@ -177,6 +177,10 @@ describe('operator reconcile', () => {
         gracePeriodSeconds: 0,
       });
     }
+    // The Deployment goes too: its pods going alone would be a restart, not a deletion.
+    await kc
+      .makeApiClient(AppsV1Api)
+      .deleteNamespacedDeployment({ namespace: watched, name: w.deployment });
     await eventually('CronJob deleted', async () => ((await cronJob('gone')) ? undefined : true));
     await eventually('Secret deleted', async () => ((await secret('gone')) ? undefined : true));
   });

@@ -35,6 +35,7 @@ describe('loadOperatorConfig', () => {
     expect(c.leaseName).toBe('snapkeeper-leader');
     expect(c.podName).toBe('op-1');
     expect(c.missedBackupGraceSeconds).toBe(3600);
+    expect(c.cleanupRunningBackups).toBe('finish');
     expect(c.s3CredentialsSecret).toBeUndefined();
     expect(c.images.postgresql).toMatch(/dumper-postgresql:/);
   });
@@ -65,6 +66,7 @@ describe('loadOperatorConfig', () => {
       SNAPKEEPER_HTTP_ADDRESS: '[::]:9090',
       SNAPKEEPER_LEADER_ELECTION: 'false',
       SNAPKEEPER_JOB_ACTIVE_DEADLINE_SECONDS: '600',
+      SNAPKEEPER_CLEANUP_RUNNING_BACKUPS: 'stop',
     });
     expect(c.watchNamespaces).toEqual(['shop', 'blog']);
     expect(c.images.mysql).toBe('registry.local/mysql-dumper:1');
@@ -84,6 +86,7 @@ describe('loadOperatorConfig', () => {
     expect(c.http).toEqual({ host: '::', port: 9090 });
     expect(c.leaderElection).toBe(false);
     expect(c.job.activeDeadlineSeconds).toBe(600);
+    expect(c.cleanupRunningBackups).toBe('stop');
   });
 
   it.each([
@@ -144,6 +147,11 @@ describe('loadOperatorConfig', () => {
       'SNAPKEEPER_HTTP_ADDRESS: ',
     ],
     ['a port out of range', { SNAPKEEPER_HTTP_ADDRESS: ':70000' }, 'SNAPKEEPER_HTTP_ADDRESS: '],
+    [
+      'an unknown cleanup policy',
+      { SNAPKEEPER_CLEANUP_RUNNING_BACKUPS: 'wait' },
+      'SNAPKEEPER_CLEANUP_RUNNING_BACKUPS: ',
+    ],
   ])('given %s, when loaded, then one problem names the variable', (_name, env, prefix) => {
     const found = problems({ ...minimal, ...env });
     expect(found).toHaveLength(1);
