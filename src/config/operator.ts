@@ -4,6 +4,7 @@
  * zod; loadOperatorConfig reports every problem at once, one "VARIABLE: what
  * is wrong" line each, so a bad install is fixed in one round.
  */
+import type { V1OwnerReference } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { isAgeRecipient } from '../crypto/age.js';
@@ -61,6 +62,14 @@ export interface OperatorConfig {
    * Secret kept until it is done); `stop` deletes it with the CronJob.
    */
   cleanupRunningBackups: 'finish' | 'stop';
+  /**
+   * A ConfigMap in the control namespace (the chart's own) that every
+   * CronJob and Secret snapkeeper creates names as its owner, so deleting it
+   * (`helm uninstall`) has the garbage collector remove them too.
+   */
+  ownerConfigMap?: string;
+  /** That ConfigMap as an owner reference, with its uid: set by startOperator. */
+  ownerReference?: V1OwnerReference;
   /** Limits of the backup Jobs (see docs/architecture.md). */
   job: {
     activeDeadlineSeconds: number;
@@ -217,6 +226,9 @@ const schema = z.object({
   SNAPKEEPER_CLEANUP_RUNNING_BACKUPS: optional.pipe(
     z.enum(['finish', 'stop'], { error: 'must be "finish" or "stop"' }).default('finish'),
   ),
+  SNAPKEEPER_OWNER_CONFIGMAP: optional.pipe(
+    z.string().regex(DNS_SUBDOMAIN, 'is not a ConfigMap name').optional(),
+  ),
   SNAPKEEPER_JOB_ACTIVE_DEADLINE_SECONDS: integer(6 * 3600, 60, 7 * 86_400),
   SNAPKEEPER_JOB_BACKOFF_LIMIT: integer(1, 0, 10),
   SNAPKEEPER_JOB_TTL_SECONDS_AFTER_FINISHED: integer(7 * 86_400, 300, 90 * 86_400),
@@ -287,6 +299,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
   if (v.SNAPKEEPER_S3_REGION) config.s3Region = v.SNAPKEEPER_S3_REGION;
   if (v.SNAPKEEPER_S3_CREDENTIALS_SECRET)
     config.s3CredentialsSecret = v.SNAPKEEPER_S3_CREDENTIALS_SECRET;
+  if (v.SNAPKEEPER_OWNER_CONFIGMAP) config.ownerConfigMap = v.SNAPKEEPER_OWNER_CONFIGMAP;
   if (v.SNAPKEEPER_DEFAULT_RETENTION) config.defaultRetention = v.SNAPKEEPER_DEFAULT_RETENTION;
   return config;
 }

@@ -2,7 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
-import { createKubeApi, type RequestListener } from '../kube/api.js';
+import { createKubeApi, type ReadApi, type RequestListener } from '../kube/api.js';
+import { ConfigError } from '../errors.js';
 import { countRequests } from '../kube/metrics.js';
 import { HealthServer } from '../server/http.js';
 import { Controller, type ControllerOptions } from './controller.js';
@@ -42,11 +43,34 @@ export interface RunningOperator {
   stop(release?: boolean): Promise<void>;
 }
 
+/**
+ * The owner reference of config.ownerConfigMap, with the ConfigMap's uid.
+ * Under the chart it always exists (it holds this very configuration), so
+ * its absence is a configuration error, not something to work around.
+ */
+export async function resolveOwner(
+  config: OperatorConfig,
+  read: Pick<ReadApi, 'getConfigMap'>,
+): Promise<OperatorConfig> {
+  const name = config.ownerConfigMap;
+  if (name === undefined) return config;
+  const cm = await read.getConfigMap(config.controlNamespace, name);
+  const uid = cm?.metadata?.uid;
+  if (uid === undefined) {
+    throw new ConfigError(
+      [`SNAPKEEPER_OWNER_CONFIGMAP: no ConfigMap ${config.controlNamespace}/${name}`],
+      'invalid operator configuration',
+    );
+  }
+  return { ...config, ownerReference: { apiVersion: 'v1', kind: 'ConfigMap', name, uid } };
+}
+
 /** Start the operator: HTTP endpoints, informers, then (as leader) reconciles. */
-export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
-  const metrics = o.metrics ?? createMetrics();
-  const onRequest = countRequests(metrics, o.onRequest);
-  const api = createKubeApi(o.kubeConfig, onRequest);
+export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const metrics = options.metrics ?? createMetrics();
+  const onRequest = countRequests(metrics, options.onRequest);
+  const api = createKubeApi(options.kubeConfig, onRequest);
+  const o = { ...options, config: await resolveOwner(options.config, api.read) };
   // Finished Jobs → Events, metrics, status annotations; only while leading.
   const status = new StatusWhileLeading(
     statusDeps({ ...o, metrics, onRequest, events: () => controller.events }),

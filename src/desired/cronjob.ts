@@ -20,7 +20,7 @@ import type { WorkloadRef } from '../discovery/owner.js';
 import { SPEC_HASH_ANNOTATION } from '../labels.js';
 import type { EngineType } from '../manifest.js';
 import { specHash } from './hash.js';
-import { ownedAnnotations, ownedLabels, SOURCE_POD_ANNOTATION } from './labels.js';
+import { ownedAnnotations, ownedLabels, ownerReferences, SOURCE_POD_ANNOTATION } from './labels.js';
 import { objectName } from './names.js';
 
 export { SOURCE_POD_ANNOTATION } from './labels.js';
@@ -107,6 +107,7 @@ export function desiredCronJob(input: DesiredCronJobInput): V1CronJob {
       namespace: config.controlNamespace,
       labels,
       annotations: { ...ownedAnnotations(workload), [SOURCE_POD_ANNOTATION]: sourcePod },
+      ...ownerReferences(config),
     },
     spec: {
       schedule: spec.schedule,

@@ -1,4 +1,6 @@
 /** Labels and annotations every object snapkeeper owns for a workload carries. */
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { OperatorConfig } from '../config/operator.js';
 import { workloadKey, type WorkloadRef } from '../discovery/owner.js';
 import {
   ENGINE_LABEL,
@@ -33,6 +35,17 @@ export function ownedLabels(w: WorkloadRef, type?: EngineType): Record<string, s
 /** Annotations every owned object carries: the full workload key, uncut. */
 export function ownedAnnotations(w: WorkloadRef): Record<string, string> {
   return { [WORKLOAD_ANNOTATION]: workloadKey(w) };
+}
+
+/**
+ * The owner every object snapkeeper creates names, when the operator has one
+ * (the chart's ConfigMap): `helm uninstall` deletes it, and the garbage
+ * collector then removes the CronJobs and Secrets snapkeeper made.
+ */
+export function ownerReferences(config: Pick<OperatorConfig, 'ownerReference'>): {
+  ownerReferences?: V1OwnerReference[];
+} {
+  return config.ownerReference ? { ownerReferences: [config.ownerReference] } : {};
 }
 
 function labelValue(s: string): string {

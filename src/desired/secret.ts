@@ -13,7 +13,7 @@ import type { Credentials } from '../discovery/credentials.js';
 import type { WorkloadRef } from '../discovery/owner.js';
 import { SPEC_HASH_ANNOTATION } from '../labels.js';
 import { specHash } from './hash.js';
-import { ownedAnnotations, ownedLabels } from './labels.js';
+import { ownedAnnotations, ownedLabels, ownerReferences } from './labels.js';
 import { objectName } from './names.js';
 import type { EngineType } from '../manifest.js';
 
@@ -37,6 +37,7 @@ export function desiredSecret(input: {
       namespace: config.controlNamespace,
       labels: ownedLabels(workload, input.type),
       annotations: ownedAnnotations(workload),
+      ...ownerReferences(config),
     },
     type: 'Opaque',
     data,

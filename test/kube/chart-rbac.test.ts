@@ -606,6 +606,7 @@ const rules: { rule: string; fails: Step }[] = [
   { rule: 'control/pods:list', fails: 'finished Job reported (BackupSucceeded)' },
   { rule: 'control/secrets:get,list,watch,create,update,delete', fails: 'caches synced (/readyz)' },
   { rule: 'control/leases:get,create,update', fails: 'leader elected (Lease)' },
+  { rule: 'control/configmaps:get', fails: 'caches synced (/readyz)' },
   { rule: 'watch/pods:list,watch', fails: 'caches synced (/readyz)' },
   { rule: 'watch/pods:get', fails: 'finished Job reported (BackupSucceeded)' },
   { rule: 'watch/services:list,watch', fails: 'caches synced (/readyz)' },
