@@ -1,5 +1,6 @@
-import { Command, CommanderError } from 'commander';
-import { OutputClosedError, SnapkeeperError, describeError } from './errors.js';
+import { Command, CommanderError, Option } from 'commander';
+import { OutputClosedError, SnapkeeperError, UserError, describeError } from './errors.js';
+import { parseFormat, parseLevel, type Level, type LogFormat } from './log.js';
 import { VERSION } from './version.js';
 import { defaultContext, type CliContext } from './cli/context.js';
 import * as operator from './cli/operator.js';
@@ -28,7 +29,21 @@ export function buildProgram(ctx: CliContext): Command {
       // Commander's own errors are user mistakes: keep them to one line.
       outputError: (s, write) => write(s.split('\n')[0] + '\n'),
     })
-    .exitOverride();
+    .exitOverride()
+    // Every command's --help shows the logging options below.
+    .configureHelp({ showGlobalOptions: true })
+    .option('-q, --quiet', 'log warnings and errors only')
+    .option('-v, --verbose', 'log debug messages too')
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines as text or json (default: text on a terminal, json elsewhere; ' +
+          'or SNAPKEEPER_LOG_FORMAT)',
+      ).choices(['text', 'json']),
+    )
+    .hook('preAction', (_, action) => {
+      ctx.log = configuredLog(action.optsWithGlobals(), ctx);
+    });
   for (const c of commands) c.register(program, ctx);
   for (const sub of program.commands) {
     sub
@@ -41,6 +56,36 @@ export function buildProgram(ctx: CliContext): Command {
       });
   }
   return program;
+}
+
+interface LogFlags {
+  quiet?: boolean;
+  verbose?: boolean;
+  logFormat?: LogFormat;
+}
+
+/**
+ * The context's logger at the level and in the format asked for: flags
+ * first, then SNAPKEEPER_LOG_LEVEL / SNAPKEEPER_LOG_FORMAT. A value that
+ * means nothing is a user mistake, never silently replaced by the default.
+ */
+function configuredLog(flags: LogFlags, ctx: CliContext) {
+  if (flags.quiet && flags.verbose) throw new UserError('give -q or -v, not both');
+  const envLevel = nonEmpty(ctx.env.SNAPKEEPER_LOG_LEVEL);
+  const envFormat = nonEmpty(ctx.env.SNAPKEEPER_LOG_FORMAT);
+  let level: Level | undefined =
+    envLevel === undefined ? undefined : parseLevel(envLevel, 'SNAPKEEPER_LOG_LEVEL');
+  let format: LogFormat | undefined =
+    envFormat === undefined ? undefined : parseFormat(envFormat, 'SNAPKEEPER_LOG_FORMAT');
+  if (flags.quiet) level = 'warn';
+  if (flags.verbose) level = 'debug';
+  if (flags.logFormat !== undefined) format = flags.logFormat;
+  if (level === undefined && format === undefined) return ctx.log;
+  return ctx.log.reconfigure({ level, format });
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
 }
 
 /**

@@ -1,10 +1,14 @@
 import createDebug from 'debug';
+import { UserError } from './errors.js';
 
 /**
  * Structured logging: JSON lines where nobody is watching a terminal (in the
  * cluster, in CI), readable text on a terminal. `SNAPKEEPER_LOG_FORMAT=json|text`
  * overrides the choice, `SNAPKEEPER_LOG_LEVEL=debug|info|warn|error` the level.
- * `debug` namespaces (`DEBUG=snapkeeper:*`) remain for tracing.
+ * The CLI's -q / -v / --log-format take precedence and reject values these
+ * variables should not hold (see configuredLog in cli.ts); createLogger
+ * itself falls back to the defaults. `debug` namespaces
+ * (`DEBUG=snapkeeper:*`) remain for tracing.
  *
  * Never pass a secret in a message or field: callers log names and keys, not
  * values, and URLs go through redactUrl first.
@@ -18,13 +22,37 @@ export interface Logger {
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
   child(fields: Fields): Logger;
+  /** The same logger (destination, fields) at another level or in another format. */
+  reconfigure(options: { level?: Level; format?: LogFormat }): Logger;
+}
+
+export type LogFormat = 'json' | 'text';
+export const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
+export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+
+/** A log level as a user gives it (any case); `source` names where, for the error. */
+export function parseLevel(value: string, source: string): Level {
+  const v = value.trim().toLowerCase();
+  if ((LEVELS as readonly string[]).includes(v)) return v as Level;
+  throw new UserError(
+    `invalid ${source} ${JSON.stringify(value)}: expected one of ${LEVELS.join(', ')}`,
+  );
+}
+
+/** A log format as a user gives it (any case); `source` names where, for the error. */
+export function parseFormat(value: string, source: string): LogFormat {
+  const v = value.trim().toLowerCase();
+  if ((LOG_FORMATS as readonly string[]).includes(v)) return v as LogFormat;
+  throw new UserError(
+    `invalid ${source} ${JSON.stringify(value)}: expected one of ${LOG_FORMATS.join(', ')}`,
+  );
 }
 
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LoggerOptions {
   level?: Level;
-  format?: 'json' | 'text';
+  format?: LogFormat;
   write?: (line: string) => void;
   now?: () => Date;
 }
@@ -62,6 +90,8 @@ export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Lo
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     child: (fields) => createLogger({ level, format, write, now }, { ...base, ...fields }),
+    reconfigure: (o) =>
+      createLogger({ level: o.level ?? level, format: o.format ?? format, write, now }, base),
   };
 }
 

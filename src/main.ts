@@ -7,6 +7,12 @@ import { InterruptedError, OperationError, OutputClosedError, describeError } fr
 // database it created) before it returns:
 // - SIGINT / SIGTERM (a second one ends the process at once: the handlers are `once`);
 // - a reader of standard output that went away (`| head`): EPIPE on the next write.
+// The AWS SDK warns on every S3 command (process.emitWarning, 8 lines) that
+// its future versions will need a newer Node than `engines` allows: nothing
+// a user of snapkeeper can act on. This is the SDK's own switch for exactly
+// that warning; every other warning still shows.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const controller = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => controller.abort(new InterruptedError(sig)));

@@ -136,3 +136,17 @@ function keyNames(b: BackupEntry, k: string): boolean {
   const names = [b.manifestKey, dir, ...b.manifest.objects.map((o) => o.key)];
   return names.some((n) => n === k || n.endsWith('/' + k));
 }
+
+/**
+ * The workload a location's backups belong to, when they all belong to one:
+ * `restore` and `verify` need no `--workload` then. Several: a UserError
+ * naming them. None: undefined (the caller reports that nothing is there).
+ */
+export function onlyWorkload(list: readonly BackupEntry[], where: string): string | undefined {
+  const names = [...new Set(list.map((b) => b.workload))].sort();
+  if (names.length > 1)
+    throw new UserError(
+      `${where} holds backups of ${names.length} workloads (${names.join(', ')}): choose one with --workload`,
+    );
+  return names[0];
+}

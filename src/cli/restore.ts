@@ -16,7 +16,7 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getEngine, type Engine } from '../../dumpers/index.js';
 import type { DumpTarget } from '../../dumpers/types.js';
-import { chooseBackup, parseAtChoice, type Choice } from '../backups/choose.js';
+import { chooseBackup, onlyWorkload, parseAtChoice, type Choice } from '../backups/choose.js';
 import { listBackups, type BackupEntry } from '../backups/list.js';
 import { locateBackup, readBackupAt } from '../backups/locate.js';
 import {
@@ -73,7 +73,10 @@ export function register(program: Command, ctx: CliContext): void {
 
 export function addSelectFlags(cmd: Command): Command {
   return cmd
-    .option('--workload <namespace/name>', 'whose backup')
+    .option(
+      '--workload <namespace/name>',
+      'whose backup; not needed when the location holds backups of one workload',
+    )
     .option(
       '--at <time>',
       'the newest backup at or before this time (UTC ISO 8601, e.g. 2026-11-20T03:00Z, ' +
@@ -90,10 +93,6 @@ export function addSelectFlags(cmd: Command): Command {
 export function parseSelect(flags: SelectFlags): Choice {
   if (flags.at !== undefined && flags.key !== undefined)
     throw new UserError('give --at or --key, not both');
-  if (flags.key === undefined && flags.workload === undefined)
-    throw new UserError(
-      'which backup? pass --workload <namespace/name> (with --at for an older one) or --key',
-    );
   if (flags.at !== undefined) return parseAtChoice(flags.at);
   return { key: flags.key };
 }
@@ -158,6 +157,10 @@ export async function selectBackup(
   }
   const { backups, unreadable } = await findBackups(storage, flags.workload, ctx);
   if (backups.length === 0) throw noBackupError(storage, flags.workload, unreadable.length);
+  // Without --workload, the location's only workload is the one meant; a key
+  // names its backup whatever its workload.
+  if (flags.workload === undefined && choice.key === undefined)
+    onlyWorkload(backups, storage.description);
   return chooseBackup(backups, choice);
 }
 

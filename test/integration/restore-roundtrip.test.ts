@@ -350,7 +350,8 @@ describe('restore: user mistakes exit 2 with one line', () => {
       ['restore', '--from', 'x', '--workload', 'a/b', '--stdout', '-i', '/nonexistent/key.txt'],
       /cannot read identity file/,
     ],
-    [['restore', '--from', 'x', '--stdout'], /--workload/],
+    // Without --workload the location's only workload is used; an empty one names where it looked.
+    [['restore', '--from', 'x', '--stdout'], /^snapkeeper: no backup in \S*x\/ /],
     [['list', '--from', 's3://'], /malformed S3 location/],
     [['prune', '--from', 'x', '--workload', 'a/b', '--retention', 'keep-last=0'], /keep-last=0/],
   ])('%j', async (argv, msg) => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { chooseBackup, parseAt, parseAtChoice } from '../../src/backups/choose.js';
-import { listBackups, parseWorkload } from '../../src/backups/list.js';
+import { chooseBackup, onlyWorkload, parseAt, parseAtChoice } from '../../src/backups/choose.js';
+import { listBackups, parseWorkload, toEntry } from '../../src/backups/list.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { fakeBackup, store } from './backups-fixture.js';
 
@@ -202,5 +202,43 @@ describe('chooseBackup by a key segment', () => {
 
   it('given a segment several backups share, then a UserError asking for more of the key', () => {
     expect(() => chooseBackup(list, { key: 'app.sql.gz' })).toThrow(/matches 3 backups/);
+  });
+});
+
+describe('onlyWorkload', () => {
+  const entry = (workload: string, at: string) => {
+    const b = fakeBackup(workload, t(at));
+    return toEntry(b.manifestKey, b.manifest);
+  };
+
+  it('given backups of one workload, then that workload', () => {
+    const list = [
+      entry('shop/pg', '2026-11-20T03:00:00Z'),
+      entry('shop/pg', '2026-11-19T03:00:00Z'),
+    ];
+    expect(onlyWorkload(list, 's3://b/p/')).toBe('shop/pg');
+  });
+
+  it('given backups of several workloads, then a UserError naming each once, sorted', () => {
+    const list = [
+      entry('shop/pg', '2026-11-20T03:00:00Z'),
+      entry('billing/maria', '2026-11-20T03:00:00Z'),
+      entry('shop/pg', '2026-11-19T03:00:00Z'),
+    ];
+    const err = (() => {
+      try {
+        onlyWorkload(list, 's3://b/p/');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(
+      's3://b/p/ holds backups of 2 workloads (billing/maria, shop/pg): choose one with --workload',
+    );
+  });
+
+  it('given no backup, then undefined (the caller says nothing is there)', () => {
+    expect(onlyWorkload([], 's3://b/p/')).toBeUndefined();
   });
 });
