@@ -29,7 +29,8 @@ import { UserError } from '../errors.js';
 
 export const DEFAULT_KEY_TEMPLATE = '{namespace}/{workload}/{timestamp}/{database}.{ext}';
 
-const PLACEHOLDERS = new Set([
+/** Every placeholder a template may use, without braces. */
+export const KEY_PLACEHOLDERS: readonly string[] = [
   'namespace',
   'workload',
   'kind',
@@ -43,7 +44,8 @@ const PLACEHOLDERS = new Set([
   'ss',
   'database',
   'ext',
-]);
+];
+const PLACEHOLDERS = new Set(KEY_PLACEHOLDERS);
 
 export interface KeyValues {
   namespace: string;

@@ -47,47 +47,42 @@ const myDatabases = async (name: string) =>
   );
 
 describe('restore --to: what the restore tool said', () => {
-  it("PostgreSQL: given SQL that fails early in a large dump, then exit 1 with psql's message, and the database it created is gone", async () => {
-    const from = await collidingBackup('postgresql');
-    const target = uniqueName('rfail');
-    const r = await snapkeeper([
-      'restore',
-      '--from',
-      from,
-      '--workload',
-      'shop/db',
-      '--to',
-      pgUrl(pg, target),
-    ]);
-    expect(r.stderr).toMatch(
-      /^snapkeeper: psql exited with code 3: .*relation "customers" already exists/,
-    );
-    expect(r.stderr).not.toMatch(/EPIPE/);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.code).toBe(1);
-    expect(await pgDatabases(target)).toBe('0\n');
-  });
-
-  it("MariaDB: given SQL that fails early in a large dump, then exit 1 with mariadb's message, and the database it created is gone", async () => {
-    const from = await collidingBackup('mariadb');
-    const target = uniqueName('rfail');
-    const r = await snapkeeper([
-      'restore',
-      '--from',
-      from,
-      '--workload',
-      'shop/db',
-      '--to',
-      mariadbUrl(my, target),
-    ]);
-    expect(r.stderr).toMatch(
-      /^snapkeeper: mariadb exited with code 1: .*Table 'customers' already exists/,
-    );
-    expect(r.stderr).not.toMatch(/EPIPE/);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.code).toBe(1);
-    expect(await myDatabases(target)).toBe('0\n');
-  });
+  it.for([
+    {
+      engine: 'postgresql' as const,
+      tool: 'psql',
+      url: (db: string) => pgUrl(pg, db),
+      said: /^snapkeeper: psql exited with code 3: .*relation "customers" already exists/,
+      databases: pgDatabases,
+    },
+    {
+      engine: 'mariadb' as const,
+      tool: 'mariadb',
+      url: (db: string) => mariadbUrl(my, db),
+      said: /^snapkeeper: mariadb exited with code 1: .*Table 'customers' already exists/,
+      databases: myDatabases,
+    },
+  ])(
+    "$engine: given SQL that fails early in a large dump, then exit 1 with $tool's message, and the database it created is gone",
+    async ({ engine, url, said, databases }) => {
+      const from = await collidingBackup(engine);
+      const target = uniqueName('rfail');
+      const r = await snapkeeper([
+        'restore',
+        '--from',
+        from,
+        '--workload',
+        'shop/db',
+        '--to',
+        url(target),
+      ]);
+      expect(r.stderr).toMatch(said);
+      expect(r.stderr).not.toMatch(/EPIPE/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.code).toBe(1);
+      expect(await databases(target)).toBe('0\n');
+    },
+  );
 
   it("PostgreSQL: given a target database that exists and holds a conflicting type, then psql's message, and the database is kept", async () => {
     const target = await createPgDatabase(pg, uniqueName('rkeep'));

@@ -8,6 +8,7 @@ import { loadOperatorConfig } from '../../src/config/operator.js';
 import { loadDumpConfig } from '../../src/dump/config.js';
 import {
   checkKeyTemplate,
+  KEY_PLACEHOLDERS,
   keySegment,
   manifestKeyFor,
   renderKey,
@@ -45,21 +46,7 @@ const onCronJobs = (t: string) =>
 const dumperProblems = (t: string) =>
   problems(() => loadDumpConfig({ ...dumperEnv, SNAPKEEPER_KEY_TEMPLATE: t }));
 
-const placeholders = [
-  'namespace',
-  'workload',
-  'kind',
-  'type',
-  'timestamp',
-  'YYYY',
-  'MM',
-  'DD',
-  'hh',
-  'mm',
-  'ss',
-  'database',
-  'ext',
-].map((p) => `{${p}}`);
+const placeholders = KEY_PLACEHOLDERS.map((p) => `{${p}}`);
 
 /** Pieces of templates: placeholders (known and not), separators, and awkward literals. */
 const token = fc.oneof(
