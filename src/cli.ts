@@ -13,8 +13,12 @@ import * as verify from './cli/verify.js';
 import * as prune from './cli/prune.js';
 import * as status from './cli/status.js';
 import * as trigger from './cli/trigger.js';
+// cli-manage: delete, keep / unkeep, completion
+import * as del from './cli/delete.js';
+import * as keep from './cli/keep.js';
 
 const commands = [operator, dump, backup, list, restore, decrypt, verify, prune, status, trigger];
+commands.push(del, keep); // cli-manage
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('snapkeeper')

@@ -1,6 +1,6 @@
 import { parseBackupId } from '../dump/key.js';
 import { UserError } from '../errors.js';
-import type { BackupEntry } from './list.js';
+import { isIncomplete, type BackupEntry } from './list.js';
 
 /** Which backup: by key (or a segment of it), the newest at or before `at`, or the newest. */
 export interface Choice {
@@ -111,13 +111,19 @@ export function chooseBackup(
   }
   if (list.length === 0)
     throw new UserError('no backup found (only backups with a manifest count)');
-  if (options.at === undefined) return list[0]!;
+  // A backup whose delete did not finish is named by its key or not at all.
+  const complete = list.filter((b) => !isIncomplete(b));
+  if (complete.length === 0)
+    throw new UserError(
+      `no complete backup found: ${list.length} incomplete (a delete that did not finish; prune finishes it)`,
+    );
+  if (options.at === undefined) return complete[0]!;
   const at = options.at.getTime();
-  const found = [...list]
+  const found = [...complete]
     .sort((a, b) => b.time.getTime() - a.time.getTime())
     .find((b) => b.time.getTime() <= at);
   if (!found) {
-    const oldest = list.reduce((o, b) => (b.time < o.time ? b : o));
+    const oldest = complete.reduce((o, b) => (b.time < o.time ? b : o));
     throw new UserError(
       `no backup at or before ${options.at.toISOString()}; the oldest is from ${oldest.time.toISOString()}`,
     );

@@ -2,6 +2,7 @@ import { text } from 'node:stream/consumers';
 import { UserError, describeError } from '../errors.js';
 import { MANIFEST_NAME, manifestSchema, type Manifest } from '../manifest.js';
 import { checkKey } from '../storage/errors.js';
+import { KEEP_NAME } from './keep.js';
 import type { Storage } from '../storage/types.js';
 
 /** One complete backup: a valid manifest and the objects it names. */
@@ -14,6 +15,15 @@ export interface BackupEntry {
   workload: string;
   /** Stored bytes of all its objects. */
   bytes: number;
+  /** A `keep.json` marker beside the manifest: retention never deletes it (src/backups/keep.ts). */
+  kept?: boolean;
+  /**
+   * Objects the manifest names that the listing did not find: a delete that
+   * did not finish (objects go first, the manifest last). Such a backup is
+   * listed as incomplete, never chosen by time, and `prune` finishes its
+   * deletion. Absent or empty when not known (a backup read without a listing).
+   */
+  missing?: string[];
 }
 
 export interface ListBackupsOptions {
@@ -44,7 +54,9 @@ export async function listBackups(
   const workload = options.workload !== undefined ? parseWorkload(options.workload) : undefined;
   const prefix = options.prefix ?? (workload ? `${workload.namespace}/${workload.name}/` : '');
   const keys: string[] = [];
+  const present = new Set<string>();
   for await (const o of storage.list(prefix)) {
+    present.add(o.key);
     if (o.key === MANIFEST_NAME || o.key.endsWith('/' + MANIFEST_NAME)) keys.push(o.key);
   }
   const skip = options.onSkip ?? (() => undefined);
@@ -66,21 +78,41 @@ export async function listBackups(
         skip(key, `belongs to ${m.workload.namespace}/${m.workload.name}`, false);
         continue;
       }
-      entries.push(toEntry(key, m));
+      const dir = key.slice(0, key.lastIndexOf('/') + 1);
+      entries.push(
+        toEntry(key, m, {
+          kept: present.has(dir + KEEP_NAME),
+          // Only what the listing covers can be known to be missing.
+          missing: m.objects
+            .map((o) => o.key)
+            .filter((k) => k.startsWith(prefix) && !present.has(k)),
+        }),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, keys.length) }, worker));
   return entries.sort(newestFirst);
 }
 
-export function toEntry(manifestKey: string, manifest: Manifest): BackupEntry {
+export function toEntry(
+  manifestKey: string,
+  manifest: Manifest,
+  found: { kept: boolean; missing: string[] } = { kept: false, missing: [] },
+): BackupEntry {
   return {
     manifestKey,
     manifest,
     time: new Date(manifest.startedAt),
     workload: `${manifest.workload.namespace}/${manifest.workload.name}`,
     bytes: manifest.objects.reduce((n, o) => n + o.bytes, 0),
+    kept: found.kept,
+    missing: found.missing,
   };
+}
+
+/** A backup whose deletion did not finish: some of its objects are gone. */
+export function isIncomplete(b: BackupEntry): boolean {
+  return (b.missing?.length ?? 0) > 0;
 }
 
 export function newestFirst(a: BackupEntry, b: BackupEntry): number {

@@ -1,6 +1,6 @@
 /** `snapkeeper list`: the backups that have a manifest, newest first. */
 import type { Command } from 'commander';
-import { listBackups, type BackupEntry } from '../backups/list.js';
+import { isIncomplete, listBackups, type BackupEntry } from '../backups/list.js';
 import { formatBytes } from '../pipeline/progress.js';
 import type { CliContext } from './context.js';
 import {
@@ -56,12 +56,13 @@ export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {
       formatBytes(o.bytes),
       o.sha256.slice(0, 12),
       b.manifest.encryption ? 'age' : 'no',
+      b.kept ? 'keep' : '',
       o.key,
     ]),
   );
   ctx.stdout.write(
     formatTable(
-      ['TIME', 'WORKLOAD', 'ENGINE', 'DATABASE', 'SIZE', 'SHA256', 'ENCRYPTED', 'KEY'],
+      ['TIME', 'WORKLOAD', 'ENGINE', 'DATABASE', 'SIZE', 'SHA256', 'ENCRYPTED', 'KEPT', 'KEY'],
       rows,
     ),
   );
@@ -76,6 +77,8 @@ function toJson(b: BackupEntry) {
     serverVersion: b.manifest.server.version,
     bytes: b.bytes,
     encrypted: b.manifest.encryption !== null,
+    kept: b.kept ?? false,
+    incomplete: isIncomplete(b),
     objects: b.manifest.objects,
   };
 }

@@ -76,7 +76,11 @@ export async function prune(flags: PruneFlags, ctx: CliContext): Promise<void> {
         policy: result.policy,
         dryRun: result.dryRun,
         kept: result.kept.map((k) => ({ manifestKey: k.backup.manifestKey, reasons: k.reasons })),
-        removed: result.removed.map((r) => ({ manifestKey: r.backup.manifestKey, keys: r.keys })),
+        removed: result.removed.map((r) => ({
+          manifestKey: r.backup.manifestKey,
+          keys: r.keys,
+          ...(r.incomplete ? { incomplete: true } : {}),
+        })),
         abortedUploads: uploads.map((u) => ({ key: u.key, started: u.started.toISOString() })),
       }) + '\n',
     );
@@ -92,7 +96,7 @@ export async function prune(flags: PruneFlags, ctx: CliContext): Promise<void> {
     ]),
     ...result.removed.map((r) => [
       r.backup.time.toISOString(),
-      result.dryRun ? 'would delete' : 'deleted',
+      (result.dryRun ? 'would delete' : 'deleted') + (r.incomplete ? ' (incomplete)' : ''),
       '',
       formatBytes(r.backup.bytes),
       r.backup.manifestKey,

@@ -1,5 +1,5 @@
 import { OperationError, UserError, describeError } from '../errors.js';
-import { listBackups, type BackupEntry } from '../backups/list.js';
+import { isIncomplete, listBackups, type BackupEntry } from '../backups/list.js';
 import type { Storage } from '../storage/types.js';
 import { formatRetention, type RetentionPolicy } from './policy.js';
 import { selectRetention, type KeepReason } from './select.js';
@@ -16,9 +16,14 @@ export interface ApplyRetentionOptions {
 
 export interface RetentionResult {
   policy: string;
-  kept: { backup: BackupEntry; reasons: (KeepReason | 'protected')[] }[];
-  /** Deleted (or, in a dry run, to be deleted), with the keys that went. */
-  removed: { backup: BackupEntry; keys: string[] }[];
+  /** `keep`: the backup's keep marker (snapkeeper keep), whatever the policy says. */
+  kept: { backup: BackupEntry; reasons: (KeepReason | 'protected' | 'keep')[] }[];
+  /**
+   * Deleted (or, in a dry run, to be deleted), with the keys that went.
+   * `incomplete`: a backup whose delete had not finished (objects missing),
+   * removed whatever the policy says.
+   */
+  removed: { backup: BackupEntry; keys: string[]; incomplete?: boolean }[];
   dryRun: boolean;
 }
 
@@ -27,6 +32,12 @@ export interface RetentionResult {
  * manifest are candidates, so objects without one (an upload in progress, a
  * failed run, someone else's files) are never deleted; only keys under the
  * prefix are deleted, whatever a manifest lists.
+ *
+ * A backup with a keep marker (`snapkeeper keep`) is kept whatever the
+ * policy says (reason `keep`); it still counts in the policy, as restic's
+ * `--keep-tag` beside `--keep-last`. A backup whose `delete` did not finish
+ * (its manifest names objects the listing lacks) is not counted and is
+ * removed, whatever the policy: retention finishes that delete.
  *
  * Order: the manifests of all doomed backups go first, in one batch, then
  * their objects. Deleting the manifest is what un-makes a backup: from that
@@ -48,19 +59,37 @@ export async function applyRetention(
     );
   const root = prefix.endsWith('/') ? prefix : prefix + '/';
   const backups = await listBackups(storage, { prefix: root, workload: options.workload });
-  const { keep, remove } = selectRetention(backups, (b) => b.time, policy, options.now);
+  // The policy counts complete backups only: a half-deleted one is neither
+  // "the newest" nor one of the last N.
+  const { keep, remove } = selectRetention(
+    backups.filter((b) => !isIncomplete(b)),
+    (b) => b.time,
+    policy,
+    options.now,
+  );
   const kept: RetentionResult['kept'] = keep.map(({ item, reasons }) => ({
     backup: item,
-    reasons,
+    reasons: item.kept ? [...reasons, 'keep'] : reasons,
   }));
   const removed: RetentionResult['removed'] = [];
+  const keysOf = (backup: BackupEntry) => [
+    backup.manifestKey,
+    ...backup.manifest.objects.map((o) => o.key).filter((k) => k.startsWith(root)),
+  ];
   for (const backup of remove) {
     if (backup.manifestKey === options.protect) {
       kept.push({ backup, reasons: ['protected'] });
       continue;
     }
-    const objects = backup.manifest.objects.map((o) => o.key).filter((k) => k.startsWith(root));
-    removed.push({ backup, keys: [backup.manifestKey, ...objects] });
+    if (backup.kept) {
+      kept.push({ backup, reasons: ['keep'] });
+      continue;
+    }
+    removed.push({ backup, keys: keysOf(backup) });
+  }
+  for (const backup of backups.filter(isIncomplete)) {
+    if (backup.kept) kept.push({ backup, reasons: ['keep'] });
+    else removed.push({ backup, keys: keysOf(backup), incomplete: true });
   }
   const result = {
     policy: formatRetention(policy),

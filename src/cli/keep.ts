@@ -1,0 +1,118 @@
+/**
+ * `snapkeeper keep <backup>` / `unkeep <backup>`: a backup kept forever
+ * whatever the retention policy says, as a `keep.json` marker beside its
+ * manifest (src/backups/keep.ts). `<backup>` is anything `list` prints or
+ * `restore --at` / `--key` takes; the selection is restore's.
+ */
+import type { Command } from 'commander';
+import { onlyWorkload, parseAt, parseAtChoice, type Choice } from '../backups/choose.js';
+import { keepBackup, unkeepBackup } from '../backups/keep.js';
+import type { BackupEntry } from '../backups/list.js';
+import { UserError } from '../errors.js';
+import type { Storage } from '../storage/types.js';
+import type { CliContext } from './context.js';
+import {
+  findBackups,
+  noBackupError,
+  openSelected,
+  selectBackup,
+  type SelectFlags,
+} from './restore.js';
+import { addFromFlags, openFrom } from './storage-flags.js';
+
+export interface NamedFlags {
+  from?: string;
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  workload?: string;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  addNamedFlags(
+    program
+      .command('keep')
+      .description('keep a backup forever, whatever the retention policy says')
+      .argument('<backup>', BACKUP_ARGUMENT),
+  ).action((backup: string, flags: NamedFlags) => keep(backup, flags, ctx));
+  addNamedFlags(
+    program
+      .command('unkeep')
+      .description('let the retention policy decide about a kept backup again')
+      .argument('<backup>', BACKUP_ARGUMENT),
+  ).action((backup: string, flags: NamedFlags) => unkeep(backup, flags, ctx));
+}
+
+export const BACKUP_ARGUMENT =
+  'a TIME or key as list prints it (or its last segment), latest, ' +
+  'or the full location backup prints after "manifest:"';
+
+export function addNamedFlags(cmd: Command): Command {
+  return addFromFlags(cmd).option(
+    '--workload <namespace/name>',
+    'whose backup; not needed when the location holds backups of one workload',
+  );
+}
+
+/**
+ * The backup `<backup>` names: a time as `list` prints it (or any time
+ * `--at` takes), else a key or a location (as `--key` takes it). Unlike
+ * `restore --at`, a time names a backup only when that backup is within
+ * the time as written (its millisecond, second, minute, or day): deleting
+ * "the newest at or before" would remove an older backup when the one meant
+ * is not there. A backup whose delete did not finish is found like any
+ * other, so the same delete can be run again.
+ */
+export async function namedBackup(
+  backup: string,
+  flags: NamedFlags,
+  ctx: CliContext,
+): Promise<{ storage: Storage; backup: BackupEntry }> {
+  if (backup.trim() === '') throw new UserError('which backup? give its time or key (see list)');
+  let choice: Choice;
+  try {
+    choice = parseAtChoice(backup);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    choice = { key: backup };
+  }
+  if (choice.key !== undefined || choice.at === undefined || /^now$/i.test(backup.trim())) {
+    const select: SelectFlags =
+      choice.key !== undefined ? { ...flags, key: backup } : { ...flags, at: backup };
+    const { storage, flags: selected } = await openSelected(select, ctx);
+    return { storage, backup: await selectBackup(storage, selected, ctx) };
+  }
+  const to = choice.at.getTime();
+  const from = /^\s*\d{4}-\d{2}-\d{2}\s*$/.test(backup)
+    ? to - 86_400_000 + 1
+    : parseAt(backup).getTime();
+  const storage = openFrom(flags, ctx);
+  const { backups, unreadable } = await findBackups(storage, flags.workload, ctx);
+  if (backups.length === 0) throw noBackupError(storage, flags.workload, unreadable.length);
+  if (flags.workload === undefined) onlyWorkload(backups, storage.description);
+  const found = backups.find((b) => b.time.getTime() >= from && b.time.getTime() <= to);
+  if (!found)
+    throw new UserError(
+      `no backup at ${backup.trim()} in ${storage.description}` +
+        `${flags.workload ? ` for ${flags.workload}` : ''} (give a TIME or key as list prints it)`,
+    );
+  return { storage, backup: found };
+}
+
+export async function keep(arg: string, flags: NamedFlags, ctx: CliContext): Promise<void> {
+  const { storage, backup } = await namedBackup(arg, flags, ctx);
+  const done = await keepBackup(storage, backup, new Date());
+  ctx.stdout.write(
+    `${done ? 'kept' : 'already kept'}: ${storage.description}${backup.manifestKey} ` +
+      `(${backup.workload}, ${backup.time.toISOString()}); retention will not delete it\n`,
+  );
+}
+
+export async function unkeep(arg: string, flags: NamedFlags, ctx: CliContext): Promise<void> {
+  const { storage, backup } = await namedBackup(arg, flags, ctx);
+  const done = await unkeepBackup(storage, backup);
+  ctx.stdout.write(
+    `${done ? 'no longer kept' : 'was not kept'}: ${storage.description}${backup.manifestKey} ` +
+      `(${backup.workload}, ${backup.time.toISOString()}); the retention policy decides again\n`,
+  );
+}
