@@ -1,15 +1,18 @@
-/** `snapkeeper list`: the backups that have a manifest, newest first. */
+/**
+ * `snapkeeper list`: the backups that have a manifest, newest first. The
+ * table has what a person picks a backup by, one row per backup, and fits
+ * 100 columns for a typical workload name; `-o wide` adds one row per object
+ * with its key and checksum; `-o json` is for scripts.
+ */
 import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import { isIncomplete, listBackups, type BackupEntry } from '../backups/list.js';
+import { OperationError, UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
+import { LocalStorage } from '../storage/local.js';
+import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-import {
-  addFromFlags,
-  checkOutput,
-  formatTable,
-  openFrom,
-  type FromFlags,
-} from './storage-flags.js';
+import { addFromFlags, formatTable, openFrom, type FromFlags } from './storage-flags.js';
 
 export interface ListFlags extends FromFlags {
   workload?: string;
@@ -21,20 +24,29 @@ export function register(program: Command, ctx: CliContext): void {
     program.command('list').description('list backups (those with a manifest), newest first'),
   )
     .option('--workload <namespace/name>', "only this workload's backups")
-    .option('-o, --output <format>', 'table or json', 'table')
+    .option(
+      '-o, --output <format>',
+      'table, wide (one row per object, with its key and sha256) or json',
+      'table',
+    )
     .action((flags: ListFlags) => list(flags, ctx));
 }
 
 export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {
-  const output = checkOutput(flags.output);
+  const output = flags.output;
+  if (output !== 'table' && output !== 'wide' && output !== 'json')
+    throw new UserError(`--output ${JSON.stringify(output)}: expected table, wide or json`);
   const storage = openFrom(flags, ctx);
-  const backups = await listBackups(storage, {
-    workload: flags.workload,
-    onSkip: (key, why, unreadable) =>
-      unreadable
-        ? ctx.log.warn('skipped a manifest that cannot be read', { key, why })
-        : ctx.log.debug('skipped manifest', { key, why }),
-  });
+  await checkExists(storage);
+  const onSkip = (key: string, why: string, unreadable: boolean) =>
+    unreadable
+      ? ctx.log.warn('skipped a manifest that cannot be read', { key, why })
+      : ctx.log.debug('skipped manifest', { key, why });
+  const backups = await listing(storage, () =>
+    listBackups(storage, { workload: flags.workload, onSkip }),
+  );
+  if (backups.length === 0 && flags.workload !== undefined)
+    await checkWorkload(storage, flags.workload);
   if (output === 'json') {
     ctx.stdout.write(JSON.stringify(backups.map(toJson)) + '\n');
     return;
@@ -45,27 +57,153 @@ export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {
     );
     return;
   }
+  const incomplete = backups.filter(isIncomplete).length;
+  ctx.stdout.write(output === 'wide' ? wideTable(backups, incomplete > 0) : table(backups));
+  if (incomplete > 0)
+    ctx.stderr.write(
+      `${incomplete} incomplete backup(s): a delete that did not finish (objects missing); ` +
+        'delete it again or prune to finish it\n',
+    );
+}
+
+/** One row per backup: what a person chooses a backup by. */
+export function table(backups: readonly BackupEntry[]): string {
+  const incomplete = backups.some(isIncomplete);
+  const header = ['TIME', 'WORKLOAD', 'DATABASES', 'SIZE', 'DURATION', 'ENCRYPTED', 'KEPT'];
+  const rows = backups.map((b) => [
+    // To the millisecond: two backups can start in one second, and a TIME
+    // typed back into --at (or delete, keep) must select its own row.
+    b.time.toISOString(),
+    b.workload,
+    databases(b),
+    formatBytes(b.bytes),
+    formatDuration(b),
+    b.manifest.encryption ? 'age' : 'no',
+    b.kept ? 'keep' : '',
+    ...(incomplete ? [state(b)] : []),
+  ]);
+  return formatTable(incomplete ? [...header, 'STATE'] : header, rows);
+}
+
+/** One row per object, with everything: its key last, so it can be cut out. */
+export function wideTable(backups: readonly BackupEntry[], withState: boolean): string {
+  const header = [
+    'TIME',
+    'WORKLOAD',
+    'ENGINE',
+    'DATABASE',
+    'SIZE',
+    'DURATION',
+    'ENCRYPTED',
+    'KEPT',
+    ...(withState ? ['STATE'] : []),
+    'SHA256',
+    'KEY',
+  ];
   const rows = backups.flatMap((b) =>
     b.manifest.objects.map((o) => [
-      // To the millisecond: two backups can start in one second, and a TIME
-      // typed back into --at must select its own row.
       b.time.toISOString(),
       b.workload,
       b.manifest.engine,
       o.database,
       formatBytes(o.bytes),
-      o.sha256.slice(0, 12),
+      formatDuration(b),
       b.manifest.encryption ? 'age' : 'no',
       b.kept ? 'keep' : '',
+      ...(withState ? [b.missing?.includes(o.key) ? 'missing' : state(b)] : []),
+      o.sha256.slice(0, 12),
       o.key,
     ]),
   );
-  ctx.stdout.write(
-    formatTable(
-      ['TIME', 'WORKLOAD', 'ENGINE', 'DATABASE', 'SIZE', 'SHA256', 'ENCRYPTED', 'KEPT', 'KEY'],
-      rows,
-    ),
+  return formatTable(header, rows);
+}
+
+/** The databases, up to about 24 characters, then how many more: `app,audit,+3`. */
+function databases(b: BackupEntry): string {
+  const names = b.manifest.objects.map((o) => (o.database === '*' ? '(all)' : o.database));
+  let out = names[0] ?? '';
+  let i = 1;
+  for (; i < names.length; i++) {
+    const more = names.length - i - 1;
+    const next = `${out},${names[i]}`;
+    if (next.length + (more > 0 ? `,+${more}`.length : 0) > 24) break;
+    out = next;
+  }
+  return i < names.length ? `${out},+${names.length - i}` : out;
+}
+
+function state(b: BackupEntry): string {
+  return isIncomplete(b)
+    ? `incomplete (${b.missing!.length} of ${b.manifest.objects.length} objects missing)`
+    : '';
+}
+
+/** `850ms`, `42s`, `3m05s`, `1h02m`: how long the dump and upload took. */
+export function formatDuration(b: Pick<BackupEntry, 'manifest'>): string {
+  const ms = Date.parse(b.manifest.finishedAt) - Date.parse(b.manifest.startedAt);
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 1000) return `${ms}ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
+}
+
+/**
+ * A `--from` that does not exist is a mistake, not an empty list: a
+ * missing directory is checked here, a missing bucket by the listing.
+ */
+async function checkExists(storage: Storage): Promise<void> {
+  if (!(storage instanceof LocalStorage)) return;
+  const s = await stat(storage.root).catch(() => undefined);
+  if (!s) throw new UserError(`--from ${storage.root}: no such directory`);
+  if (!s.isDirectory()) throw new UserError(`--from ${storage.root}: not a directory`);
+}
+
+async function listing<T>(storage: Storage, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    const cause = err instanceof OperationError ? (err.cause as { name?: string }) : undefined;
+    if (cause?.name === 'NoSuchBucket')
+      throw new UserError(`--from ${storage.description}: no such bucket`);
+    throw err;
+  }
+}
+
+/**
+ * `--workload` that has no backups where the location has others: a typo,
+ * most likely. Names the closest workload (edit distance), and all of them
+ * when there are few. A location with no backups at all says nothing here.
+ */
+async function checkWorkload(storage: Storage, workload: string): Promise<void> {
+  const all = await listBackups(storage);
+  const names = [...new Set(all.map((b) => b.workload))].sort();
+  if (names.length === 0 || names.includes(workload)) return;
+  const closest = names
+    .map((n) => ({ n, d: editDistance(n, workload) }))
+    .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n))[0]!.n;
+  const few = names.length <= 5 ? ` (workloads there: ${names.join(', ')})` : '';
+  throw new UserError(
+    `no workload ${workload} in ${storage.description}: did you mean ${closest}?${few}`,
   );
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function toJson(b: BackupEntry) {

@@ -56,7 +56,8 @@ describe.each(locations)('restore --at with what list prints, in %s', (_, where)
     older = (await backup(await markedDatabase(), to, flags)).db;
     newer = (await backup(await markedDatabase(), to, flags)).db;
     const l = await snapkeeper(
-      ['list', '--from', to, ...flags, '--workload', 'shop/postgres'],
+      // The key is in the wide table (the default one has no KEY column).
+      ['list', '--from', to, ...flags, '--workload', 'shop/postgres', '-o', 'wide'],
       env,
     );
     expect(l.code).toBe(0);
