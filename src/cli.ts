@@ -16,9 +16,10 @@ import * as trigger from './cli/trigger.js';
 // cli-manage: delete, keep / unkeep, completion
 import * as del from './cli/delete.js';
 import * as keep from './cli/keep.js';
+import * as completion from './cli/completion.js';
 
 const commands = [operator, dump, backup, list, restore, decrypt, verify, prune, status, trigger];
-commands.push(del, keep); // cli-manage
+commands.push(del, keep, completion); // cli-manage
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('snapkeeper')
