@@ -216,14 +216,14 @@ describe('delete in a terminal', () => {
     const screen = async () =>
       (await tmux('capture-pane', '-p', '-J', '-t', session)).stdout.toString();
     for (let i = 0; i < 100 && !(await screen()).includes('[y/N]'); i++) await sleep(100);
-    await tmux('send-keys', '-t', session, keys, 'Enter');
+    await tmux('send-keys', '-t', session, ...(keys === 'C-c' ? [keys] : [keys, 'Enter']));
     for (let i = 0; i < 100 && !(await screen()).includes('exit='); i++) await sleep(100);
     const shown = await screen();
     await tmux('kill-session', '-t', session);
     return shown;
   }
 
-  it('given n, then nothing is deleted; given y, then the backup is', async () => {
+  it('given n or Ctrl-C, then nothing is deleted; given y, then the backup is', async () => {
     const from = await scratchDir('tty');
     const b = await run(['backup', pgUrl(pg, db), '--to', from, '--name', 'shop/postgres']);
     expect(b.code).toBe(0);
@@ -234,6 +234,13 @@ describe('delete in a terminal', () => {
     expect(no).toMatch(/delete the backup of shop\/postgres from .* \[y\/N\] n\n/);
     expect(no).toMatch(/not deleted\n/);
     expect(no).toMatch(/exit=0/);
+    expect(
+      JSON.parse((await run(['list', '--from', from, '-o', 'json'])).stdout.toString()),
+    ).toHaveLength(1);
+
+    const interrupted = await answer(from, only!.time, 'C-c');
+    expect(interrupted).toMatch(/snapkeeper: interrupted by SIGINT\n/);
+    expect(interrupted).toMatch(/exit=130/);
     expect(
       JSON.parse((await run(['list', '--from', from, '-o', 'json'])).stdout.toString()),
     ).toHaveLength(1);
