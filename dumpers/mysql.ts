@@ -178,6 +178,15 @@ function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
       return { tool: info.file.split('/').pop()!, version: `${info.version} (${info.vendor})` };
     },
 
+    async sizeEstimate(target, database, ctx) {
+      const where =
+        database === '*'
+          ? "TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'sys')"
+          : `TABLE_SCHEMA = CONVERT(X'${Buffer.from(database, 'utf8').toString('hex')}' USING utf8mb4)`;
+      const sql = `SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE ${where};\n`;
+      return Number((await query(target, sql, ctx)).trim());
+    },
+
     dump(target, database, ctx) {
       return deferredDump(async () => {
         const info = await clientInfo(ctx);

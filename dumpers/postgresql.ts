@@ -180,6 +180,17 @@ export const postgresql: Engine = {
     return { tool, version };
   },
 
+  async sizeEstimate(target, database, ctx) {
+    const sql =
+      database === '*'
+        ? 'SELECT sum(pg_database_size(datname)) FROM pg_database WHERE datallowconn AND NOT datistemplate;\n'
+        : "SELECT pg_database_size(:'name');\n";
+    const out = await runTool(psqlQuery(target, 'postgres', { name: database }), ctx, sql, {
+      tool: 'psql',
+    });
+    return Number(out.trim());
+  },
+
   dump(target, database, ctx) {
     const cmd = pgDumpCommand(target, database);
     ctx.log.debug('starting dump tool', { tool: cmd.file, args: cmd.args });

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { OutputClosedError, SnapkeeperError, UserError, describeError } from './errors.js';
-import { parseFormat, parseLevel, type Level, type LogFormat } from './log.js';
+import { parseFormat, parseLevel, type Level, type LogFormat, type Logger } from './log.js';
+import { createProgress, type ProgressMode } from './pipeline/progress.js';
 import { VERSION } from './version.js';
 import { defaultContext, type CliContext } from './cli/context.js';
 import * as operator from './cli/operator.js';
@@ -42,7 +43,13 @@ export function buildProgram(ctx: CliContext): Command {
       ).choices(['text', 'json']),
     )
     .hook('preAction', (_, action) => {
-      ctx.log = configuredLog(action.optsWithGlobals(), ctx);
+      const { log, quiet, format } = configuredLog(action.optsWithGlobals(), ctx);
+      ctx.log = log;
+      ctx.progress = createProgress({
+        mode: progressMode(ctx.stderr, quiet, format),
+        log,
+        stream: ctx.stderr,
+      });
     });
   for (const c of commands) c.register(program, ctx);
   for (const sub of program.commands) {
@@ -69,7 +76,10 @@ interface LogFlags {
  * first, then SNAPKEEPER_LOG_LEVEL / SNAPKEEPER_LOG_FORMAT. A value that
  * means nothing is a user mistake, never silently replaced by the default.
  */
-function configuredLog(flags: LogFlags, ctx: CliContext) {
+function configuredLog(
+  flags: LogFlags,
+  ctx: CliContext,
+): { log: Logger; quiet: boolean; format: LogFormat | undefined } {
   if (flags.quiet && flags.verbose) throw new UserError('give -q or -v, not both');
   const envLevel = nonEmpty(ctx.env.SNAPKEEPER_LOG_LEVEL);
   const envFormat = nonEmpty(ctx.env.SNAPKEEPER_LOG_FORMAT);
@@ -80,8 +90,23 @@ function configuredLog(flags: LogFlags, ctx: CliContext) {
   if (flags.quiet) level = 'warn';
   if (flags.verbose) level = 'debug';
   if (flags.logFormat !== undefined) format = flags.logFormat;
-  if (level === undefined && format === undefined) return ctx.log;
-  return ctx.log.reconfigure({ level, format });
+  const quiet = level === 'warn' || level === 'error';
+  if (level === undefined && format === undefined) return { log: ctx.log, quiet, format };
+  return { log: ctx.log.reconfigure({ level, format }), quiet, format };
+}
+
+/**
+ * A line rewritten in place when a person watches stderr (a terminal, text
+ * logs); log lines otherwise (JSON asked for, a pipe, a Job's logs); none with -q.
+ */
+function progressMode(
+  stderr: CliContext['stderr'],
+  quiet: boolean,
+  format: LogFormat | undefined,
+): ProgressMode {
+  if (quiet) return 'off';
+  const tty = (stderr as { isTTY?: boolean }).isTTY === true;
+  return tty && (format ?? 'text') === 'text' ? 'line' : 'log';
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

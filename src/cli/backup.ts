@@ -13,7 +13,7 @@ import { UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { parseRetention } from '../retention/policy.js';
 import { openStorage } from '../storage/open.js';
-import type { CliContext } from './context.js';
+import { progressOf, type CliContext } from './context.js';
 
 export interface BackupFlags {
   to: string;
@@ -92,6 +92,7 @@ export async function backup(url: string, flags: BackupFlags, ctx: CliContext): 
     log: ctx.log,
     signal: ctx.signal,
     retention: flags.retention,
+    progress: progressOf(ctx),
   });
 
   if (flags.output === 'json') {
