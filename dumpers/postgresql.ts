@@ -19,7 +19,8 @@ import type {
 } from './types.js';
 
 export const PG_APPLICATION_NAME = 'snapkeeper';
-const CONNECT_TIMEOUT_SECONDS = '15';
+/** libpq's connect_timeout: a wrong host or port fails within it. */
+const CONNECT_TIMEOUT_SECONDS = '10';
 
 /** Where the PostgreSQL client binaries are: an override, a major version, or the newest installed. */
 export function pgBinDirs(

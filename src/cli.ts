@@ -27,8 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
-      // Commander's own errors are user mistakes: keep them to one line.
-      outputError: (s, write) => write(s.split('\n')[0] + '\n'),
+      outputError: (s, write) => write(commanderError(s)),
     })
     .exitOverride()
     // Every command's --help shows the logging options below.
@@ -59,10 +58,27 @@ export function buildProgram(ctx: CliContext): Command {
       .configureOutput({
         writeOut: (s) => ctx.stdout.write(s),
         writeErr: (s) => ctx.stderr.write(s),
-        outputError: (s, write) => write(s.split('\n')[0] + '\n'),
+        outputError: (s, write) => write(commanderError(s)),
       });
   }
   return program;
+}
+
+/**
+ * Commander's own errors are user mistakes: one line with the prefix of
+ * every other error, its suggestion kept (`error: unknown command 'bakup'`
+ * + `(Did you mean backup?)` → `snapkeeper: unknown command 'bakup' (did
+ * you mean backup?)`).
+ */
+export function commanderError(text: string): string {
+  const line = text
+    .replace(/^error:\s*/, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ')
+    .replace(/\(Did you mean/g, '(did you mean');
+  return `snapkeeper: ${line}\n`;
 }
 
 interface LogFlags {

@@ -4,6 +4,8 @@ import { logProgress, type Progress } from '../pipeline/progress.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliContext {
+  /** Where a password is asked from, when it is a terminal (src/cli/password.ts). */
+  stdin?: NodeJS.ReadStream;
   stdout: Writable;
   stderr: Writable;
   env: NodeJS.ProcessEnv;
@@ -21,6 +23,7 @@ export function progressOf(ctx: CliContext): Progress {
 
 export function defaultContext(signal: AbortSignal = new AbortController().signal): CliContext {
   return {
+    stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

@@ -26,7 +26,7 @@ import {
   plainStages,
   type StoredObject,
 } from '../backups/read.js';
-import { parseIdentityFile } from '../crypto/age.js';
+import { identitiesMatch, parseIdentityFile } from '../crypto/age.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OutputClosedError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
@@ -36,6 +36,7 @@ import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import { progressOf, type CliContext } from './context.js';
 import { forwardTo } from './output.js';
+import { askPasswordIfNeeded } from './password.js';
 import { addFromFlags, collect, openFrom, type FromFlags } from './storage-flags.js';
 
 export interface SelectFlags extends FromFlags {
@@ -111,6 +112,36 @@ export async function readIdentities(files: readonly string[]): Promise<string[]
     out.push(...parseIdentityFile(text, f));
   }
   return out;
+}
+
+/**
+ * Identities that cannot open the backup, told from the manifest's
+ * recipients before anything is downloaded: a user mistake (the wrong key
+ * file), exit 2, as a missing --identity is.
+ */
+export async function refuseWrongIdentity(
+  backup: BackupEntry,
+  identities: readonly string[],
+  files: readonly string[],
+): Promise<void> {
+  const error = await wrongIdentity(backup, identities, files);
+  if (error) throw new UserError(error);
+}
+
+/** Why these identities cannot open the backup, or nothing. */
+export async function wrongIdentity(
+  backup: BackupEntry,
+  identities: readonly string[],
+  files: readonly string[],
+): Promise<string | undefined> {
+  const enc = backup.manifest.encryption;
+  if (!enc || identities.length === 0) return undefined;
+  const { match, own } = await identitiesMatch(enc.recipients, identities);
+  if (match) return undefined;
+  return (
+    `no identity given opens backup ${backup.manifestKey}: it is encrypted to ${enc.recipients.join(', ')}; ` +
+    `${files.join(', ')} hold(s) the key(s) of ${own.join(', ')} (wrong --identity file?)`
+  );
 }
 
 /** The workload's backups, and the manifests that could not be read (logged). */
@@ -220,6 +251,7 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   const backup = await selectBackup(storage, selected, ctx);
   const m = backup.manifest;
   checkIdentities(m, identities);
+  await refuseWrongIdentity(backup, identities, flags.identity);
   let objects = m.objects;
   if (flags.database !== undefined) {
     objects = objects.filter((o) => o.database === flags.database);
@@ -271,6 +303,7 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
       `backup ${backup.manifestKey} holds ${objects.length} databases and the URL names one: choose with --database`,
     );
   const engine = getEngine(m.engine);
+  await askPasswordIfNeeded(engine, db.target, ctx);
   // Every target is checked before anything is downloaded or created.
   for (const obj of objects) await refuseNonEmpty(engine, db.target, urlDb ?? obj.database, ctx);
   const progress = progressOf(ctx);

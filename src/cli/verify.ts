@@ -19,7 +19,9 @@ import {
   noBackupError,
   openSelected,
   readIdentities,
+  refuseWrongIdentity,
   selectBackup,
+  wrongIdentity,
   type SelectFlags,
 } from './restore.js';
 import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
@@ -78,9 +80,25 @@ export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void>
       });
   } else {
     backups = [await selectBackup(storage, selected, ctx)];
+    await refuseWrongIdentity(backups[0]!, identities, flags.identity);
   }
-  for (const b of backups)
+  for (const b of backups) {
+    // With --all, a backup the identities cannot open is a failed one, found without downloading it.
+    const wrong = await wrongIdentity(b, identities, flags.identity);
+    if (wrong) {
+      for (const obj of b.manifest.objects)
+        reports.push({
+          manifestKey: b.manifestKey,
+          key: obj.key,
+          database: obj.database,
+          bytes: obj.bytes,
+          status: 'failed',
+          error: wrong,
+        });
+      continue;
+    }
     reports.push(...(await verifyBackup(storage, b, identities, ctx.signal, progressOf(ctx))));
+  }
   if (output === 'json') ctx.stdout.write(JSON.stringify(reports) + '\n');
   else
     ctx.stdout.write(
