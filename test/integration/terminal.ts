@@ -5,7 +5,9 @@
 // and type into it (tmux send-keys).
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../env/helpers.js';
 
@@ -80,5 +82,49 @@ export async function startTerminal(
       }
     },
     close: async () => void (await tmux('kill-server').catch(() => '')),
+  };
+}
+
+/**
+ * A TCP proxy to `target` (`http://host:port`) that delivers the answers at
+ * about `bytesPerSecond`: a slow network, so that a short phase lasts long
+ * enough to be seen. Returns its http:// URL and a close function.
+ */
+export async function slowProxy(
+  target: string,
+  bytesPerSecond: number,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream
+      .pipe(
+        new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            setTimeout(() => done(null, chunk), (chunk.length / bytesPerSecond) * 1000);
+          },
+        }),
+      )
+      .pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port: own } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${own}`,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
