@@ -12,6 +12,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { DumpFailedError, OperationError } from '../src/errors.js';
 import { deferredDump, findExecutable, restoreCreating, runTool, startDump } from './process.js';
 import type {
   DumpTarget,
@@ -60,6 +61,33 @@ export function needsColumnStatisticsOff(client: MysqlClientInfo, serverVersion:
   if (/mariadb/i.test(serverVersion)) return true;
   const major = Number(serverVersion.split('.')[0]);
   return Number.isFinite(major) && major < 8;
+}
+
+/**
+ * The client's connect timeout, which also bounds the wait for the server's
+ * greeting: without it, a URL at another server's port (PostgreSQL waits for
+ * the client to speak first) hangs until that server gives up, a minute
+ * later. The dump tools have no such option; they only ever start after the
+ * client reached the server.
+ */
+export const CONNECT_TIMEOUT_SECONDS = 10;
+const CONNECT_TIMEOUT = `--connect-timeout=${CONNECT_TIMEOUT_SECONDS}`;
+
+/** The client's own failure to connect, in words: which address, and the likely mistake. */
+export function explainConnectFailure(err: unknown, target: DumpTarget): unknown {
+  if (!(err instanceof DumpFailedError)) return err;
+  const at = `${target.host}:${target.port}`;
+  if (/handshake/i.test(err.stderrTail))
+    return new OperationError(
+      `no MySQL or MariaDB server answered at ${at} within ${CONNECT_TIMEOUT_SECONDS} s ` +
+        `(something accepted the connection but did not greet as one): is the port right? (${err.stderrTail})`,
+      { cause: err },
+    );
+  if (/ERROR 200[23]|Can't connect/i.test(err.stderrTail))
+    return new OperationError(`cannot connect to MySQL or MariaDB at ${at}: ${err.stderrTail}`, {
+      cause: err,
+    });
+  return err;
 }
 
 /** The option file's text: the password only, quoted per the option-file syntax. */
@@ -115,6 +143,7 @@ export function mysqlRestoreCommand(
 ): ToolCommand {
   const args = [
     ...connectionArgs(target, defaultsFile),
+    CONNECT_TIMEOUT,
     '--binary-mode',
     '--default-character-set=utf8mb4',
   ];
@@ -155,13 +184,20 @@ function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
       runTool(
         {
           file: tool(tools.client),
-          args: [...connectionArgs(target, defaults), '--batch', '--skip-column-names'],
+          args: [
+            ...connectionArgs(target, defaults),
+            CONNECT_TIMEOUT,
+            '--batch',
+            '--skip-column-names',
+          ],
           env: {},
         },
         ctx,
         sql,
       ),
-    );
+    ).catch((err: unknown) => {
+      throw explainConnectFailure(err, target);
+    });
   }
 
   const engine: Engine = {
@@ -176,6 +212,15 @@ function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
     async client(_target, ctx) {
       const info = await clientInfo(ctx);
       return { tool: info.file.split('/').pop()!, version: `${info.version} (${info.vendor})` };
+    },
+
+    async sizeEstimate(target, database, ctx) {
+      const where =
+        database === '*'
+          ? "TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'sys')"
+          : `TABLE_SCHEMA = CONVERT(X'${Buffer.from(database, 'utf8').toString('hex')}' USING utf8mb4)`;
+      const sql = `SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE ${where};\n`;
+      return Number((await query(target, sql, ctx)).trim());
     },
 
     dump(target, database, ctx) {

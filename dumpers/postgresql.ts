@@ -19,7 +19,8 @@ import type {
 } from './types.js';
 
 export const PG_APPLICATION_NAME = 'snapkeeper';
-const CONNECT_TIMEOUT_SECONDS = '15';
+/** libpq's connect_timeout: a wrong host or port fails within it. */
+const CONNECT_TIMEOUT_SECONDS = '10';
 
 /** Where the PostgreSQL client binaries are: an override, a major version, or the newest installed. */
 export function pgBinDirs(
@@ -178,6 +179,17 @@ export const postgresql: Engine = {
     // "pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)"
     const version = /\)\s*(\d+(?:\.\d+)*)/.exec(out)?.[1] ?? out.trim();
     return { tool, version };
+  },
+
+  async sizeEstimate(target, database, ctx) {
+    const sql =
+      database === '*'
+        ? 'SELECT sum(pg_database_size(datname)) FROM pg_database WHERE datallowconn AND NOT datistemplate;\n'
+        : "SELECT pg_database_size(:'name');\n";
+    const out = await runTool(psqlQuery(target, 'postgres', { name: database }), ctx, sql, {
+      tool: 'psql',
+    });
+    return Number(out.trim());
   },
 
   dump(target, database, ctx) {

@@ -102,6 +102,12 @@ export interface Engine {
   /** The dump tool and its version, for the manifest. */
   client(target: DumpTarget, ctx: EngineContext): Promise<{ tool: string; version: string }>;
 
+  /**
+   * What `database` (or `'*'`: every database) weighs on the server, in
+   * bytes: an estimate of its dump's size, for a percentage and an ETA.
+   */
+  sizeEstimate?(target: DumpTarget, database: string, ctx: EngineContext): Promise<number>;
+
   /** Starts dumping `database` (or `'*'`, all databases). Never throws: failures reject `done`. */
   dump(target: DumpTarget, database: string, ctx: EngineContext): DumpHandle;
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { OutputClosedError, SnapkeeperError, UserError, describeError } from './errors.js';
-import { parseFormat, parseLevel, type Level, type LogFormat } from './log.js';
+import { parseFormat, parseLevel, type Level, type LogFormat, type Logger } from './log.js';
+import { createProgress, type ProgressMode } from './pipeline/progress.js';
 import { VERSION } from './version.js';
 import { defaultContext, type CliContext } from './cli/context.js';
 import * as operator from './cli/operator.js';
@@ -31,8 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
-      // Commander's own errors are user mistakes: keep them to one line.
-      outputError: (s, write) => write(s.split('\n')[0] + '\n'),
+      outputError: (s, write) => write(commanderError(s)),
     })
     .exitOverride()
     // Every command's --help shows the logging options below.
@@ -47,7 +47,13 @@ export function buildProgram(ctx: CliContext): Command {
       ).choices(['text', 'json']),
     )
     .hook('preAction', (_, action) => {
-      ctx.log = configuredLog(action.optsWithGlobals(), ctx);
+      const { log, quiet, format } = configuredLog(action.optsWithGlobals(), ctx);
+      ctx.log = log;
+      ctx.progress = createProgress({
+        mode: progressMode(ctx.stderr, quiet, format),
+        log,
+        stream: ctx.stderr,
+      });
     });
   for (const c of commands) c.register(program, ctx);
   for (const sub of program.commands) {
@@ -57,10 +63,27 @@ export function buildProgram(ctx: CliContext): Command {
       .configureOutput({
         writeOut: (s) => ctx.stdout.write(s),
         writeErr: (s) => ctx.stderr.write(s),
-        outputError: (s, write) => write(s.split('\n')[0] + '\n'),
+        outputError: (s, write) => write(commanderError(s)),
       });
   }
   return program;
+}
+
+/**
+ * Commander's own errors are user mistakes: one line with the prefix of
+ * every other error, its suggestion kept (`error: unknown command 'bakup'`
+ * + `(Did you mean backup?)` → `snapkeeper: unknown command 'bakup' (did
+ * you mean backup?)`).
+ */
+export function commanderError(text: string): string {
+  const line = text
+    .replace(/^error:\s*/, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ')
+    .replace(/\(Did you mean/g, '(did you mean');
+  return `snapkeeper: ${line}\n`;
 }
 
 interface LogFlags {
@@ -74,7 +97,10 @@ interface LogFlags {
  * first, then SNAPKEEPER_LOG_LEVEL / SNAPKEEPER_LOG_FORMAT. A value that
  * means nothing is a user mistake, never silently replaced by the default.
  */
-function configuredLog(flags: LogFlags, ctx: CliContext) {
+function configuredLog(
+  flags: LogFlags,
+  ctx: CliContext,
+): { log: Logger; quiet: boolean; format: LogFormat | undefined } {
   if (flags.quiet && flags.verbose) throw new UserError('give -q or -v, not both');
   const envLevel = nonEmpty(ctx.env.SNAPKEEPER_LOG_LEVEL);
   const envFormat = nonEmpty(ctx.env.SNAPKEEPER_LOG_FORMAT);
@@ -85,8 +111,23 @@ function configuredLog(flags: LogFlags, ctx: CliContext) {
   if (flags.quiet) level = 'warn';
   if (flags.verbose) level = 'debug';
   if (flags.logFormat !== undefined) format = flags.logFormat;
-  if (level === undefined && format === undefined) return ctx.log;
-  return ctx.log.reconfigure({ level, format });
+  const quiet = level === 'warn' || level === 'error';
+  if (level === undefined && format === undefined) return { log: ctx.log, quiet, format };
+  return { log: ctx.log.reconfigure({ level, format }), quiet, format };
+}
+
+/**
+ * A line rewritten in place when a person watches stderr (a terminal, text
+ * logs); log lines otherwise (JSON asked for, a pipe, a Job's logs); none with -q.
+ */
+function progressMode(
+  stderr: CliContext['stderr'],
+  quiet: boolean,
+  format: LogFormat | undefined,
+): ProgressMode {
+  if (quiet) return 'off';
+  const tty = (stderr as { isTTY?: boolean }).isTTY === true;
+  return tty && (format ?? 'text') === 'text' ? 'line' : 'log';
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -9,7 +9,7 @@
  * errors name the key whose value was actually used.
  */
 import { z } from 'zod';
-import { isAgeRecipient } from '../crypto/age.js';
+import { isAgeRecipient, isAgeSecret } from '../crypto/age.js';
 import { ANNOTATION_PREFIX, KSNAPSHOT_PREFIX } from '../labels.js';
 import { engineTypes, type EngineType } from '../manifest.js';
 import { parseResources, RESOURCES_ACCEPTED, type DumperResources } from './resources.js';
@@ -240,7 +240,11 @@ function parse(
     if (list.length === 0) bad(recipientsAt, 'is empty', RECIPIENTS_ACCEPTED);
     else if (wrong.length > 0) {
       bad(
-        { key: recipientsAt.key, value: wrong.join(',') },
+        // A secret key pasted here must not travel on into an Event.
+        {
+          key: recipientsAt.key,
+          value: wrong.map((w) => (isAgeSecret(w) ? 'AGE-SECRET-KEY-1…' : w)).join(','),
+        },
         `is not an age recipient`,
         RECIPIENTS_ACCEPTED,
       );

@@ -3,21 +3,24 @@
  * same artefacts (dumps + manifest) as the CronJob writes.
  */
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
 import { getEngine } from '../../dumpers/index.js';
-import { parseRecipients } from '../crypto/age.js';
+import { parseRecipients, parseRecipientsFile } from '../crypto/age.js';
 import { parseDatabaseList, parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { DEFAULT_KEY_TEMPLATE, validateKeyTemplate } from '../dump/key.js';
 import { formatResult } from '../dump/result.js';
 import { runBackup } from '../dump/run.js';
-import { UserError } from '../errors.js';
+import { UserError, describeError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { parseRetention } from '../retention/policy.js';
 import { openStorage } from '../storage/open.js';
-import type { CliContext } from './context.js';
+import { progressOf, type CliContext } from './context.js';
+import { askPasswordIfNeeded } from './password.js';
 
 export interface BackupFlags {
   to: string;
   recipient: string[];
+  recipientsFile: string[];
   name?: string;
   retention?: string;
   endpoint?: string;
@@ -42,6 +45,12 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--to <location>', 'directory or s3://bucket/prefix', './backups')
     .option('--recipient <age1…>', 'encrypt to this age recipient (repeatable)', collect, [])
+    .option(
+      '-R, --recipients-file <file>',
+      'encrypt to the age recipients in this file, one per line, # comments (repeatable; as age -R)',
+      collect,
+      [],
+    )
     .option('--name <namespace/workload>', 'where the backup is filed (default local/<host>)')
     .option('--retention <policy>', 'apply a retention policy afterwards, e.g. keep-last=7')
     .option('--endpoint <url>', 'S3 endpoint (default AWS_ENDPOINT_URL_S3)')
@@ -55,13 +64,34 @@ export function register(program: Command, ctx: CliContext): void {
     .action((url: string, flags: BackupFlags) => backup(url, flags, ctx));
 }
 
+async function readRecipientsFiles(files: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await readFile(f, 'utf8');
+    } catch (err) {
+      throw new UserError(
+        `cannot read recipients file ${f}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
+      );
+    }
+    out.push(...parseRecipientsFile(text, f));
+  }
+  return out;
+}
+
 export async function backup(url: string, flags: BackupFlags, ctx: CliContext): Promise<void> {
   // Every user mistake is found before anything is contacted.
   const { engine: type, target } = withPasswordFromEnv(parseDbUrl(url), ctx.env);
   if (flags.databases !== undefined) target.databases = parseDatabaseList(flags.databases);
   target.extraArgs = flags.dumpOption;
   if (flags.clientVersion) target.clientVersion = flags.clientVersion;
-  const recipients = parseRecipients(flags.recipient);
+  const recipients = [
+    ...new Set([
+      ...parseRecipients(flags.recipient),
+      ...(await readRecipientsFiles(flags.recipientsFile ?? [])),
+    ]),
+  ];
   const name = flags.name ?? `local/${target.host}`;
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(name);
   if (!m) throw new UserError(`--name ${JSON.stringify(name)}: expected <namespace>/<workload>`);
@@ -82,6 +112,7 @@ export async function backup(url: string, flags: BackupFlags, ctx: CliContext): 
     env: ctx.env,
   });
 
+  await askPasswordIfNeeded(engine, target, ctx);
   const result = await runBackup({
     engine,
     target,
@@ -92,6 +123,7 @@ export async function backup(url: string, flags: BackupFlags, ctx: CliContext): 
     log: ctx.log,
     signal: ctx.signal,
     retention: flags.retention,
+    progress: progressOf(ctx),
   });
 
   if (flags.output === 'json') {

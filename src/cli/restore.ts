@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getEngine, type Engine } from '../../dumpers/index.js';
 import type { DumpTarget } from '../../dumpers/types.js';
@@ -26,16 +26,17 @@ import {
   plainStages,
   type StoredObject,
 } from '../backups/read.js';
-import { parseIdentityFile } from '../crypto/age.js';
+import { identitiesMatch, parseIdentityFile } from '../crypto/age.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OutputClosedError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { EngineType } from '../manifest.js';
-import { formatBytes } from '../pipeline/progress.js';
+import { countingStorage, formatBytes } from '../pipeline/progress.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
-import type { CliContext } from './context.js';
+import { progressOf, type CliContext } from './context.js';
 import { forwardTo } from './output.js';
+import { askPasswordIfNeeded } from './password.js';
 import { addFromFlags, collect, openFrom, type FromFlags } from './storage-flags.js';
 
 export interface SelectFlags extends FromFlags {
@@ -111,6 +112,36 @@ export async function readIdentities(files: readonly string[]): Promise<string[]
     out.push(...parseIdentityFile(text, f));
   }
   return out;
+}
+
+/**
+ * Identities that cannot open the backup, told from the manifest's
+ * recipients before anything is downloaded: a user mistake (the wrong key
+ * file), exit 2, as a missing --identity is.
+ */
+export async function refuseWrongIdentity(
+  backup: BackupEntry,
+  identities: readonly string[],
+  files: readonly string[],
+): Promise<void> {
+  const error = await wrongIdentity(backup, identities, files);
+  if (error) throw new UserError(error);
+}
+
+/** Why these identities cannot open the backup, or nothing. */
+export async function wrongIdentity(
+  backup: BackupEntry,
+  identities: readonly string[],
+  files: readonly string[],
+): Promise<string | undefined> {
+  const enc = backup.manifest.encryption;
+  if (!enc || identities.length === 0) return undefined;
+  const { match, own } = await identitiesMatch(enc.recipients, identities);
+  if (match) return undefined;
+  return (
+    `no identity given opens backup ${backup.manifestKey}: it is encrypted to ${enc.recipients.join(', ')}; ` +
+    `${files.join(', ')} hold(s) the key(s) of ${own.join(', ')} (wrong --identity file?)`
+  );
 }
 
 /** The workload's backups, and the manifests that could not be read (logged). */
@@ -220,6 +251,7 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   const backup = await selectBackup(storage, selected, ctx);
   const m = backup.manifest;
   checkIdentities(m, identities);
+  await refuseWrongIdentity(backup, identities, flags.identity);
   let objects = m.objects;
   if (flags.database !== undefined) {
     objects = objects.filter((o) => o.database === flags.database);
@@ -238,7 +270,25 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
           'choose one with --database',
       );
     const obj = objects[0]!;
-    await streamObject(storage, backup, obj, identities, forwardTo(ctx.stdout), ctx.signal);
+    const read = { bytes: 0 };
+    const stop = progressOf(ctx).start({
+      label: `writing ${obj.database} to standard output`,
+      message: 'restore in progress',
+      main: { name: 'read', bytes: () => read.bytes },
+      total: obj.bytes,
+    });
+    try {
+      await streamObject(
+        countingStorage(storage, read),
+        backup,
+        obj,
+        identities,
+        forwardTo(ctx.stdout),
+        ctx.signal,
+      );
+    } finally {
+      stop();
+    }
     log.info('restored to stdout', { key: obj.key });
     return;
   }
@@ -253,16 +303,38 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
       `backup ${backup.manifestKey} holds ${objects.length} databases and the URL names one: choose with --database`,
     );
   const engine = getEngine(m.engine);
+  await askPasswordIfNeeded(engine, db.target, ctx);
   // Every target is checked before anything is downloaded or created.
   for (const obj of objects) await refuseNonEmpty(engine, db.target, urlDb ?? obj.database, ctx);
-  for (const obj of objects) {
+  const progress = progressOf(ctx);
+  for (const [i, obj] of objects.entries()) {
     const into = urlDb ?? obj.database;
     const olog = log.child({ key: obj.key, database: into });
+    const which = objects.length > 1 ? ` (database ${i + 1} of ${objects.length})` : '';
     olog.info('checking sha256 before restoring', { bytes: obj.bytes });
-    await checkObject(storage, obj, ctx.signal);
+    const checked = { bytes: 0 };
+    const stopCheck = progress.start({
+      label: `1/2 checking sha256 of ${obj.database}${which}`,
+      message: 'sha256 check in progress',
+      main: { name: 'read', bytes: () => checked.bytes },
+      total: obj.bytes,
+    });
+    try {
+      await checkObject(countingStorage(storage, checked), obj, ctx.signal);
+    } finally {
+      stopCheck();
+    }
     olog.info('restoring', { to: redactUrl(flags.to!) });
     const started = Date.now();
-    const input = new PassThrough();
+    const read = { bytes: 0 };
+    let plain = 0;
+    // What the restore tool reads, counted as it goes.
+    const input = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        plain += chunk.length;
+        done(null, chunk);
+      },
+    });
     // Its error is the one recorded in `first`; without this listener, a
     // restore tool that fails while the download is still being opened would
     // destroy `input` before anything listens to it (an uncaught exception).
@@ -275,12 +347,30 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
       input.destroy(err instanceof Error ? err : new Error(String(err)));
       throw err;
     };
-    await Promise.allSettled([
-      streamObject(storage, backup, obj, identities, input, ctx.signal).catch(note),
-      engine
-        .restore(db.target, into, input, { signal: ctx.signal, log: olog, format: obj.format })
-        .catch(note),
-    ]);
+    const stopRestore = progress.start({
+      label: `2/2 restoring into ${into}${which}`,
+      message: 'restore in progress',
+      main: { name: 'read', bytes: () => read.bytes },
+      second: { name: 'plain', bytes: () => plain },
+      total: obj.bytes,
+    });
+    try {
+      await Promise.allSettled([
+        streamObject(
+          countingStorage(storage, read),
+          backup,
+          obj,
+          identities,
+          input,
+          ctx.signal,
+        ).catch(note),
+        engine
+          .restore(db.target, into, input, { signal: ctx.signal, log: olog, format: obj.format })
+          .catch(note),
+      ]);
+    } finally {
+      stopRestore();
+    }
     if (first !== undefined) throw first;
     olog.info('restored', {
       rawBytes: formatBytes(obj.rawBytes),

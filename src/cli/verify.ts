@@ -7,18 +7,21 @@
  */
 import type { Command } from 'commander';
 import type { BackupEntry } from '../backups/list.js';
-import { checkObject, devNull, streamPlain } from '../backups/read.js';
+import { Writable } from 'node:stream';
+import { checkObject, streamPlain } from '../backups/read.js';
 import { OperationError, describeError } from '../errors.js';
-import { formatBytes } from '../pipeline/progress.js';
+import { countingStorage, formatBytes, noProgress, type Progress } from '../pipeline/progress.js';
 import type { Storage } from '../storage/types.js';
-import type { CliContext } from './context.js';
+import { progressOf, type CliContext } from './context.js';
 import {
   addSelectFlags,
   findBackups,
   noBackupError,
   openSelected,
   readIdentities,
+  refuseWrongIdentity,
   selectBackup,
+  wrongIdentity,
   type SelectFlags,
 } from './restore.js';
 import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
@@ -77,9 +80,25 @@ export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void>
       });
   } else {
     backups = [await selectBackup(storage, selected, ctx)];
+    await refuseWrongIdentity(backups[0]!, identities, flags.identity);
   }
-  for (const b of backups)
-    reports.push(...(await verifyBackup(storage, b, identities, ctx.signal)));
+  for (const b of backups) {
+    // With --all, a backup the identities cannot open is a failed one, found without downloading it.
+    const wrong = await wrongIdentity(b, identities, flags.identity);
+    if (wrong) {
+      for (const obj of b.manifest.objects)
+        reports.push({
+          manifestKey: b.manifestKey,
+          key: obj.key,
+          database: obj.database,
+          bytes: obj.bytes,
+          status: 'failed',
+          error: wrong,
+        });
+      continue;
+    }
+    reports.push(...(await verifyBackup(storage, b, identities, ctx.signal, progressOf(ctx))));
+  }
   if (output === 'json') ctx.stdout.write(JSON.stringify(reports) + '\n');
   else
     ctx.stdout.write(
@@ -102,29 +121,54 @@ export async function verifyBackup(
   backup: BackupEntry,
   identities: readonly string[],
   signal?: AbortSignal,
+  progress: Progress = noProgress,
 ): Promise<ObjectReport[]> {
   const m = backup.manifest;
   const out: ObjectReport[] = [];
-  for (const obj of m.objects) {
+  for (const [i, obj] of m.objects.entries()) {
     const base = {
       manifestKey: backup.manifestKey,
       key: obj.key,
       database: obj.database,
       bytes: obj.bytes,
     };
+    const read = { bytes: 0 };
+    const plain = { bytes: 0 };
+    const decrypt = !(m.encryption && identities.length === 0);
+    const which = m.objects.length > 1 ? ` (${i + 1}/${m.objects.length})` : '';
+    const stop = progress.start({
+      label: `verifying ${obj.database}${which}`,
+      message: 'verify in progress',
+      main: { name: 'read', bytes: () => read.bytes },
+      ...(decrypt ? { second: { name: 'plain', bytes: () => plain.bytes } } : {}),
+      total: obj.bytes,
+    });
+    const counted = countingStorage(storage, read);
     try {
-      if (m.encryption && identities.length === 0) {
-        await checkObject(storage, obj, signal);
+      if (!decrypt) {
+        await checkObject(counted, obj, signal);
         out.push({ ...base, status: 'sha256 ok, not decrypted (no identity)' });
         continue;
       }
-      const { plainBytes } = await streamPlain(storage, m, obj, identities, devNull(), signal);
+      const { plainBytes } = await streamPlain(counted, m, obj, identities, sink(plain), signal);
       if (plainBytes !== obj.rawBytes)
         throw new Error(`decompressed to ${plainBytes} bytes, the manifest says ${obj.rawBytes}`);
       out.push({ ...base, status: 'ok' });
     } catch (err) {
       out.push({ ...base, status: 'failed', error: describeError(err) });
+    } finally {
+      stop();
     }
   }
   return out;
+}
+
+/** Nowhere, counting what arrives. */
+function sink(counter: { bytes: number }): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      counter.bytes += chunk.length;
+      done();
+    },
+  });
 }

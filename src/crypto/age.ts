@@ -5,7 +5,7 @@
  * `age -d -i key.txt file.age` opens it.
  */
 import { Duplex } from 'node:stream';
-import { Decrypter, Encrypter } from 'age-encryption';
+import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
 import { UserError } from '../errors.js';
 
 /** True for a recipient the library accepts (`age1…`, `age1pq1…`, …), checksum included. */
@@ -29,13 +29,48 @@ export function parseRecipients(list: string | readonly string[]): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   for (const r of items) {
-    if (!isAgeRecipient(r)) {
-      throw new UserError(
-        `invalid age recipient ${JSON.stringify(shorten(r))}: expected a public key like age1… (from age-keygen -y)`,
-      );
-    }
+    if (!isAgeRecipient(r)) throw new UserError(notRecipientMessage(r));
   }
   return [...new Set(items)];
+}
+
+/** An age secret key (`AGE-SECRET-KEY-1…`, a plugin's `AGE-PLUGIN-…-1…`): never to be printed. */
+export function isAgeSecret(s: string): boolean {
+  return /^AGE-(SECRET-KEY|PLUGIN-[A-Z0-9]+)-/i.test(s.trim());
+}
+
+/** A value that is not a recipient, safe to print: a secret key is named, never shown. */
+export function showNotRecipient(s: string): string {
+  return isAgeSecret(s)
+    ? 'an age secret key (AGE-SECRET-KEY-1…, not shown)'
+    : JSON.stringify(shorten(s));
+}
+
+function notRecipientMessage(r: string, where = ''): string {
+  if (isAgeSecret(r))
+    return (
+      `${where}an age secret key (AGE-SECRET-KEY-1…, not shown) where a recipient is expected: ` +
+      'give its public key (age-keygen -y <key file> prints it), and keep the secret key away from the backup'
+    );
+  return `${where}invalid age recipient ${JSON.stringify(shorten(r))}: expected a public key like age1… (from age-keygen -y)`;
+}
+
+/**
+ * Recipients from the text of a recipients file, as `age -R` reads it: one
+ * per line, `#` comments and blank lines ignored. Throws UserError naming
+ * the line (a secret key is never echoed).
+ */
+export function parseRecipientsFile(text: string, source = 'recipients file'): string[] {
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    if (!isAgeRecipient(line))
+      throw new UserError(notRecipientMessage(line, `${source}: line ${i + 1}: `));
+    out.push(line);
+  });
+  if (out.length === 0) throw new UserError(`${source}: no age recipient found`);
+  return out;
 }
 
 /**
@@ -60,6 +95,28 @@ export function parseIdentityFile(text: string, source = 'identity file'): strin
   });
   if (out.length === 0) throw new UserError(`${source}: no age identity found`);
   return out;
+}
+
+/**
+ * Whether one of `identities` can open a file encrypted to `recipients`,
+ * told from the keys alone (an identity's recipient is derived from it):
+ * `false` only when every identity's recipient is known and none is among
+ * them; `true` when it matches or cannot be told (an identity of a kind
+ * whose recipient cannot be derived).
+ */
+export async function identitiesMatch(
+  recipients: readonly string[],
+  identities: readonly string[],
+): Promise<{ match: boolean; own: string[] }> {
+  const own: string[] = [];
+  for (const id of identities) {
+    try {
+      own.push(await identityToRecipient(id));
+    } catch {
+      return { match: true, own };
+    }
+  }
+  return { match: own.some((r) => recipients.includes(r)), own };
 }
 
 /** A Transform-like Duplex: plaintext in, age file out. */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { DumpTarget } from '../../dumpers/types.js';
-import { isAgeRecipient } from '../crypto/age.js';
+import { isAgeRecipient, showNotRecipient } from '../crypto/age.js';
 import { DEFAULT_PORTS, parseDatabaseList } from '../dburl.js';
 import { ConfigError, UserError } from '../errors.js';
 import { engineTypes, type EngineType } from '../manifest.js';
@@ -71,7 +71,7 @@ const envSchema = z.object({
       if (bad.length > 0) {
         ctx.addIssue({
           code: 'custom',
-          message: `not an age recipient (age1…): ${bad.map((b) => JSON.stringify(b.slice(0, 80))).join(', ')}`,
+          message: `not an age recipient (age1…): ${bad.map(showNotRecipient).join(', ')}`,
         });
         return z.NEVER;
       }

@@ -15,7 +15,7 @@ import {
   type Manifest,
 } from '../manifest.js';
 import { storeDump, type StoredDump } from '../pipeline/store.js';
-import { formatBytes } from '../pipeline/progress.js';
+import { formatBytes, type Progress } from '../pipeline/progress.js';
 import type { Storage } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { applyRetention } from '../retention/apply.js';
@@ -45,6 +45,12 @@ export interface BackupRequest {
   randomSuffix?: () => string;
   spawn?: SpawnFn;
   progressIntervalMs?: number;
+  /**
+   * Where each database's progress goes (the CLI's terminal line). When
+   * given, each database's size is asked from the server first, for a
+   * percentage and an ETA.
+   */
+  progress?: Progress;
   /** Retention policy applied to the workload's prefix after success; '' or absent keeps everything. */
   retention?: string;
   /** After success, incomplete uploads under the workload's prefix older than this are aborted (default 24 h). */
@@ -100,6 +106,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         database,
         ext,
       });
+      const estimatedBytes = req.progress ? await estimateSize(req, database, ctx, log) : undefined;
       const dump = req.engine.dump(req.target, database, ctx);
       const result = await storeDump({
         dump,
@@ -110,6 +117,9 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         log: log.child({ database }),
         signal: req.signal,
         progressIntervalMs: req.progressIntervalMs,
+        progress: req.progress,
+        progressLabel: `dumping ${database === '*' ? 'all databases' : database}`,
+        estimatedBytes,
       });
       stored.push({ ...result, database });
       log.info('database stored', {
@@ -185,6 +195,23 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
     durationSeconds: result.durationSeconds,
   });
   return result;
+}
+
+/** The database's size on the server, or nothing: an estimate is never worth failing a backup. */
+async function estimateSize(
+  req: BackupRequest,
+  database: string,
+  ctx: EngineContext,
+  log: Logger,
+): Promise<number | undefined> {
+  if (!req.engine.sizeEstimate) return undefined;
+  try {
+    const n = await req.engine.sizeEstimate(req.target, database, ctx);
+    return n > 0 ? n : undefined;
+  } catch (err) {
+    log.debug('no size estimate', { database, error: describeError(err) });
+    return undefined;
+  }
 }
 
 /**

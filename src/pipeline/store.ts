@@ -17,7 +17,7 @@ import { OperationError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Storage } from '../storage/types.js';
 import { Counter } from './counter.js';
-import { startProgress } from './progress.js';
+import { logProgress, type Progress } from './progress.js';
 
 export interface StoreDumpOptions {
   dump: DumpHandle;
@@ -31,6 +31,12 @@ export interface StoreDumpOptions {
   signal?: AbortSignal;
   gzipLevel?: number;
   progressIntervalMs?: number;
+  /** Where progress goes (a terminal line, log lines); default: log lines every progressIntervalMs. */
+  progress?: Progress;
+  /** First words of the progress line (default: the tool's name). */
+  progressLabel?: string;
+  /** What the dump will weigh, if known (the database's size on the server: an estimate). */
+  estimatedBytes?: number;
 }
 
 export interface StoredDump {
@@ -99,11 +105,14 @@ export async function storeDump(o: StoreDumpOptions): Promise<StoredDump> {
     if (!downstreamFailed) dumpFailedFirst = true;
   });
 
-  const stopProgress = startProgress(
-    o.log,
-    { rawBytes: () => raw.bytes, storedBytes: () => stored.bytes },
-    o.progressIntervalMs,
-  );
+  const stopProgress = (o.progress ?? logProgress(o.log, o.progressIntervalMs)).start({
+    label: o.progressLabel ?? o.tool,
+    message: 'dump in progress',
+    main: { name: 'read', bytes: () => raw.bytes },
+    second: { name: 'stored', bytes: () => stored.bytes },
+    total: o.estimatedBytes,
+    approximate: true,
+  });
   const uploading = o.storage.upload(o.key, stored, {
     signal: o.signal,
     // A backup's objects are new keys: never replace one (another run's).

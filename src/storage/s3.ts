@@ -369,6 +369,20 @@ const networkCodes = new Set([
   'ENETUNREACH',
 ]);
 
+/** A network failure in words: who was not there. */
+function networkReason(err: unknown, code: string): string {
+  const e = err as { address?: string; port?: number; hostname?: string };
+  const c = (err as { cause?: typeof e }).cause ?? {};
+  const host = e.hostname ?? c.hostname;
+  const addr = e.address ?? c.address;
+  const port = e.port ?? c.port;
+  if (code === 'ECONNREFUSED')
+    return `: nothing listens at ${addr ? `${addr}${port ? `:${port}` : ''}` : 'that address'}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `: cannot resolve host ${host ?? 'of that endpoint'}`;
+  return '';
+}
+
 export function explainS3Error(err: unknown, bucket: string, endpoint: string): string {
   const e = err as {
     name?: string;
@@ -379,7 +393,11 @@ export function explainS3Error(err: unknown, bucket: string, endpoint: string): 
   };
   const code = e.code ?? e.cause?.code;
   if (e.name === 'NoSuchBucket') return `bucket ${bucket} does not exist`;
-  if (code && networkCodes.has(code)) return `cannot reach S3 endpoint ${endpoint} (${code})`;
+  if (code && networkCodes.has(code))
+    return `cannot reach S3 endpoint ${endpoint} (${code})${networkReason(err, code)}`;
+  // OpenSSL read a plain HTTP answer as a TLS record ("wrong version number").
+  if (code === 'EPROTO' || /SSL routines|ERR_SSL_/.test(e.message ?? ''))
+    return `the server at ${endpoint} does not speak TLS (is it http://?)`;
   if (e.name === 'TimeoutError') return `cannot reach S3 endpoint ${endpoint} (timeout)`;
   if (e.name === 'CredentialsProviderError')
     return (

@@ -9,6 +9,8 @@ import {
   isAgeRecipient,
   parseIdentityFile,
   parseRecipients,
+  parseRecipientsFile,
+  showNotRecipient,
 } from '../../src/crypto/age.js';
 import { UserError } from '../../src/errors.js';
 
@@ -122,5 +124,64 @@ describe('age streams', () => {
     const sink = new PassThrough();
     sink.resume();
     await expect(pipeline(Readable.from([truncated]), decryptStream([id]), sink)).rejects.toThrow();
+  });
+});
+
+describe('an age secret key where a recipient is expected', () => {
+  it('given a secret key among recipients, then the UserError names the mistake and never shows the key', async () => {
+    const secret = await generateIdentity();
+    const good = await identityToRecipient(await generateIdentity());
+    let msg = '';
+    try {
+      parseRecipients([good, secret]);
+    } catch (err) {
+      expect(err).toBeInstanceOf(UserError);
+      msg = (err as Error).message;
+    }
+    expect(msg).toMatch(
+      /an age secret key \(AGE-SECRET-KEY-1…, not shown\) where a recipient is expected/,
+    );
+    expect(msg).toContain('age-keygen -y');
+    expect(msg).not.toContain(secret.slice('AGE-SECRET-KEY-1'.length, 30));
+    expect(showNotRecipient(secret)).not.toContain(secret.slice(16, 30));
+    expect(showNotRecipient(secret.toLowerCase())).not.toContain(
+      secret.slice(16, 30).toLowerCase(),
+    );
+  });
+});
+
+describe('age recipients file (-R)', () => {
+  it('given recipients with comments and blank lines, when parsed, then the recipients in order', async () => {
+    const a = await identityToRecipient(await generateIdentity());
+    const b = await identityToRecipient(await generateIdentity());
+    expect(parseRecipientsFile(`# ops team\n${a}\n\n  ${b}  \r\n# end\n`, 'team.txt')).toEqual([
+      a,
+      b,
+    ]);
+  });
+
+  it.each([
+    [
+      'a bad line',
+      (a: string) => `${a}\nage1nope\n`,
+      /^team\.txt: line 2: invalid age recipient "age1nope"/,
+    ],
+    ['only comments', () => '# nothing\n\n', /^team\.txt: no age recipient found$/],
+  ])('given %s, then a UserError naming the file', async (_n, text, msg) => {
+    const a = await identityToRecipient(await generateIdentity());
+    expect(() => parseRecipientsFile(text(a), 'team.txt')).toThrow(UserError);
+    expect(() => parseRecipientsFile(text(a), 'team.txt')).toThrow(msg);
+  });
+
+  it('given a secret key in the file, then the line is named and the key never shown', async () => {
+    const secret = await generateIdentity();
+    let msg = '';
+    try {
+      parseRecipientsFile(`# keys\n${secret}\n`, 'team.txt');
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    expect(msg).toMatch(/^team\.txt: line 2: an age secret key \(AGE-SECRET-KEY-1…, not shown\)/);
+    expect(msg).not.toContain(secret.slice(16, 30));
   });
 });

@@ -266,6 +266,14 @@ describe('parseAnnotations: errors', () => {
       `${S}encryption-recipients: "age1abc" is not an age recipient`,
     ],
     [
+      'recipient: a secret key pasted, never shown',
+      {
+        [`${S}encryption-recipients`]:
+          'AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX',
+      },
+      `${S}encryption-recipients: "AGE-SECRET-KEY-1…" is not an age recipient`,
+    ],
+    [
       'encryption-enabled',
       { [`${S}encryption-enabled`]: 'on' },
       `${S}encryption-enabled: "on" is not a boolean; accepted: "true" or "false"`,

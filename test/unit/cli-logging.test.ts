@@ -139,3 +139,24 @@ describe('logging flags', () => {
     expect(r.out()).toBe('');
   });
 });
+
+describe("commander's errors", () => {
+  it.each([
+    [['bakup'], "snapkeeper: unknown command 'bakup' (did you mean backup?)\n"],
+    [['restore', '--form', 'x'], "snapkeeper: unknown option '--form' (did you mean --from?)\n"],
+    [['backup'], "snapkeeper: missing required argument 'url'\n"],
+    [
+      ['--log-format', 'xml', 'list'],
+      expect.stringMatching(
+        /^snapkeeper: option '--log-format <format>' argument 'xml' is invalid\. Allowed choices are text, json\.\n$/,
+      ),
+    ],
+  ])(
+    'given %j, then one line with the prefix of every error (and its suggestion), exit 2',
+    async (argv, line) => {
+      const x = ctx();
+      expect(await run(argv, x.c)).toBe(2);
+      expect(x.err()).toEqual(line);
+    },
+  );
+});

@@ -122,4 +122,12 @@ describe('dump environment', () => {
       expect.stringMatching(/^SNAPKEEPER_DATABASES: \* cannot be combined/),
     ]);
   });
+
+  it('given a secret key in SNAPKEEPER_RECIPIENTS, then the problem says so without the key', async () => {
+    const secret = await generateIdentity();
+    const p = problems({ ...valid, SNAPKEEPER_RECIPIENTS: secret });
+    const line = p.find((l) => l.startsWith('SNAPKEEPER_RECIPIENTS'));
+    expect(line).toContain('an age secret key');
+    expect(p.join('\n')).not.toContain(secret.slice(16, 30));
+  });
 });

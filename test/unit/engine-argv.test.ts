@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   mysqlDumpCommand,
   mysqlRestoreCommand,
+  explainConnectFailure,
   needsColumnStatisticsOff,
   optionFileText,
   parseClientVersion,
@@ -16,6 +17,7 @@ import {
   psqlQuery,
 } from '../../dumpers/postgresql.js';
 import type { DumpTarget } from '../../dumpers/types.js';
+import { DumpFailedError, OperationError } from '../../src/errors.js';
 
 const secret = 's3cr3t "quoted" \\ pass';
 const target = (over: Partial<DumpTarget> = {}): DumpTarget => ({
@@ -191,6 +193,27 @@ describe('MySQL / MariaDB commands', () => {
   it('given a password with quotes, backslashes and newlines, then the option file quotes it', () => {
     expect(optionFileText('a"b\\c\nd')).toBe('[client]\npassword="a\\"b\\\\c\\nd"\n');
     expect(optionFileText(undefined)).toBe('[client]\n');
+  });
+
+  it('given a restore, then the client gives up connecting after 10 s', () => {
+    expect(mysqlRestoreCommand(target(), 'copy', '/bin/mariadb', '/f').args).toContain(
+      '--connect-timeout=10',
+    );
+  });
+
+  it('given a client that got no greeting, then the error names the address and the likely mistake', () => {
+    const err = explainConnectFailure(
+      new DumpFailedError(
+        'mariadb',
+        1,
+        "ERROR 2013 (HY000): Lost connection to server at 'handshake: reading initial communication packet', system error: 110",
+      ),
+      target(),
+    ) as Error;
+    expect(err).toBeInstanceOf(OperationError);
+    expect(err.message).toMatch(
+      /^no MySQL or MariaDB server answered at [^ ]+:\d+ within 10 s .*is the port right\?/,
+    );
   });
 
   it('given a restore, then the client reads stdin into the named database in binary mode', () => {

@@ -1,0 +1,135 @@
+// Mistakes that help, against the real servers and the built CLI: a
+// password asked in a real terminal without echo, a URL at another
+// server's port that fails within the connect timeout, https:// against an
+// http S3 server, a recipients file, a typo in a command.
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  ageKeypair,
+  createPgDatabase,
+  exec,
+  pgUrl,
+  psql,
+  scratchDir,
+  uniqueName,
+} from '../env/helpers.js';
+import { s3Env, snapkeeper } from './backup-support.js';
+import { buildCli } from './cli-process.js';
+import { startTerminal, type Terminal } from './terminal.js';
+
+const pg = inject('postgres');
+const s3 = inject('s3');
+
+let cli: string;
+let remove: () => Promise<void>;
+let dir: string;
+let db: string;
+const terminals: Terminal[] = [];
+
+beforeAll(async () => {
+  ({ cli, remove } = await buildCli());
+  dir = await scratchDir('mistakes');
+  db = await createPgDatabase(pg, uniqueName('small'));
+  await psql(pg, db, "CREATE TABLE t AS SELECT g, 'x' || g AS v FROM generate_series(1, 1000) g;");
+}, 120_000);
+afterAll(async () => {
+  for (const t of terminals) await t.close();
+  await remove?.();
+});
+
+/** Every file under `d`, recursively. */
+async function files(d: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(d, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) out.push(join(e.parentPath, e.name));
+  return out;
+}
+
+describe('mistakes that help', () => {
+  it('given no password anywhere and a terminal, then it is asked without echo and the backup runs', async () => {
+    const to = join(dir, 'prompted');
+    const url = pgUrl(pg, db).replace(/:[^:@/]*@/, '@'); // the URL without its password
+    const t = await startTerminal(
+      dir,
+      [process.execPath, cli, 'backup', url, '--to', to, '--name', 'shop/small'],
+      {
+        NODE_NO_WARNINGS: '1',
+        SNAPKEEPER_PASSWORD: '',
+        PGPASSWORD: '',
+        PGPASSFILE: join(dir, 'none'),
+        SNAPKEEPER_LOG_LEVEL: 'warn',
+      },
+    );
+    terminals.push(t);
+    await t.waitFor('the password prompt', (s) =>
+      s.includes(`Password for ${pg.user}@${pg.host}:${pg.port}: `),
+    );
+    await t.keys('-l', pg.password);
+    await t.keys('Enter');
+    await t.waitFor('the end', (s) => s.includes('manifest: '));
+    expect(await t.exitCode()).toBe(0);
+    const screen = await t.screen();
+    expect(screen).not.toContain(pg.password);
+    expect((await t.raw()).includes(pg.password)).toBe(false);
+    expect((await files(to)).some((f) => f.endsWith('manifest.json'))).toBe(true);
+  }, 120_000);
+
+  it('given a mysql:// URL at the PostgreSQL port, then it fails within the connect timeout, saying so', async () => {
+    const started = Date.now();
+    const r = await snapkeeper([
+      'backup',
+      `mysql://root:x@${pg.host}:${pg.port}/app`,
+      '--to',
+      join(dir, 'never'),
+    ]);
+    const seconds = (Date.now() - started) / 1000;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^snapkeeper: no MySQL or MariaDB server answered at ${pg.host}:${pg.port} within 10 s .*is the port right\\?`,
+      ),
+    );
+    expect(seconds).toBeLessThan(20);
+  }, 90_000);
+
+  it('given https:// against the http S3 server, then it says the server does not speak TLS', async () => {
+    const endpoint = s3.endpoint.replace(/^http:/, 'https:');
+    const r = await snapkeeper(
+      ['list', '--from', `s3://${s3.bucket}/x`, '--endpoint', endpoint, '--region', s3.region],
+      s3Env(s3),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^snapkeeper: .*the server at ${endpoint.replace(/[.]/g, '\\.')} does not speak TLS \\(is it http://\\?\\)\\n$`,
+      ),
+    );
+    expect(r.stderr).not.toMatch(/SSL|EPROTO/);
+  }, 90_000);
+
+  it('given -R with a recipients file, then the backup is encrypted to each of them', async () => {
+    const a = await ageKeypair();
+    const b = await ageKeypair();
+    const file = join(dir, 'recipients.txt');
+    await writeFile(file, `# the team\n${a.recipient}\n\n${b.recipient}\n`);
+    const to = join(dir, 'encrypted');
+    const r = await snapkeeper(['backup', pgUrl(pg, db), '--to', to, '-R', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = (await files(to)).find((f) => f.endsWith('manifest.json'))!;
+    const m = JSON.parse(await readFile(manifest, 'utf8')) as {
+      encryption: { recipients: string[] };
+    };
+    expect(m.encryption.recipients).toEqual([a.recipient, b.recipient]);
+    // Either key opens it (restore to stdout with b's).
+    const back = await snapkeeper(['restore', '--from', to, '--stdout', '-i', b.identityFile]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toContain('CREATE TABLE public.t');
+  }, 120_000);
+
+  it('given a typo in a command, then the suggestion too, one line with the prefix, exit 2', async () => {
+    const r = await exec(process.execPath, [cli, 'bakup'], { env: { NODE_NO_WARNINGS: '1' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("snapkeeper: unknown command 'bakup' (did you mean backup?)\n");
+  });
+});
