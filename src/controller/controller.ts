@@ -53,6 +53,14 @@ export interface ControllerOptions {
   leaderHooks?: { started(): void; stopped(): void | Promise<void> };
 }
 
+/**
+ * Workloads reconciled at once. Each reconcile makes its requests one after
+ * the other (read a Secret, apply the Secret, the CronJob, an Event); the
+ * API client's connection pool (16, src/kube/client.ts) bounds what is in
+ * flight, so this keeps the pool busy without queueing deep behind it.
+ */
+const RECONCILE_CONCURRENCY = 16;
+
 /** Cached ReplicaSet owners live this long (their owner never changes in practice). */
 const OWNER_CACHE_MS = 10 * 60 * 1000;
 
@@ -152,7 +160,7 @@ export class Controller {
     const queueOptions = { log, ...(o.schedule ? { schedule: o.schedule } : {}) };
     this.queue = new WorkQueue((key) => this.reconcile(key), {
       ...queueOptions,
-      concurrency: o.concurrency ?? 4,
+      concurrency: o.concurrency ?? RECONCILE_CONCURRENCY,
       onError: () => o.metrics.reconcileErrors.inc(),
     });
     this.resolver = new WorkQueue((podKey) => this.resolve(podKey), {
@@ -453,19 +461,29 @@ export class Controller {
     return pods;
   }
 
+  /** Counted as they change (not recounted over every workload at each reconcile). */
+  private readonly stateCounts: Record<WorkloadState, number> = {
+    scheduled: 0,
+    suspended: 0,
+    invalid: 0,
+    no_service: 0,
+    ambiguous_service: 0,
+    missing_credentials: 0,
+  };
+  private statesPublished = false;
+
   private setState(key: string, state: WorkloadState | undefined): void {
+    const old = this.states.get(key);
+    if (old === state && this.statesPublished) return;
+    if (old !== undefined) this.stateCounts[old]--;
     if (state === undefined) this.states.delete(key);
-    else this.states.set(key, state);
-    const counts: Record<WorkloadState, number> = {
-      scheduled: 0,
-      suspended: 0,
-      invalid: 0,
-      no_service: 0,
-      ambiguous_service: 0,
-      missing_credentials: 0,
-    };
-    for (const s of this.states.values()) counts[s]++;
-    for (const [s, n] of Object.entries(counts)) this.o.metrics.workloads.set({ state: s }, n);
+    else {
+      this.states.set(key, state);
+      this.stateCounts[state]++;
+    }
+    for (const [s, n] of Object.entries(this.stateCounts))
+      this.o.metrics.workloads.set({ state: s }, n);
+    this.statesPublished = true;
   }
 }
 
