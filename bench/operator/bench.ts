@@ -21,6 +21,7 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client
 import { startKube } from '../../test/env/servers/kube.js';
 import { freePort } from '../../test/env/servers/process.js';
 import { repoRoot } from '../../test/env/paths.js';
+import { KubeClients } from '../../src/kube/client.js';
 
 const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 1000);
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 20);
@@ -44,9 +45,9 @@ async function pool<T>(items: T[], n: number, f: (item: T) => Promise<void>): Pr
 }
 
 /** The Deployment → ReplicaSet → Pod chain of one workload, with its Service and Secret. */
-async function createWorkload(kc: KubeConfig, namespace: string, app: string): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+async function createWorkload(clients: KubeClients, namespace: string, app: string): Promise<void> {
+  const core = clients.make(CoreV1Api);
+  const apps = clients.make(AppsV1Api);
   const labels = { app };
   const annotations = {
     'snapkeeper.io/enabled': 'true',
@@ -191,10 +192,12 @@ try {
   progress(`creating ${WORKLOADS} workloads in ${NAMESPACES} namespaces`);
   const t0 = Date.now();
   let done = 0;
+  const setupClients = new KubeClients(kc, CREATE_CONCURRENCY);
   await pool(work, CREATE_CONCURRENCY, async (w) => {
-    await createWorkload(kc, w.namespace, w.app);
+    await createWorkload(setupClients, w.namespace, w.app);
     if (++done % 100 === 0) progress(`  ${done} workloads`);
   });
+  setupClients.close();
   const createSeconds = (Date.now() - t0) / 1000;
   progress(`created in ${round(createSeconds)} s`);
 

@@ -4,10 +4,13 @@
 # runs it, and puts its report into bench/RESULTS.md between the operator
 # markers (newest run first).
 #
-#   bench/operator/run.sh                          # 1,000 workloads, 20 namespaces
-#   BENCH_WORKLOADS=100 bench/operator/run.sh      # a quick run
+#   bench/operator/run.sh                          # 1,000 then 5,000 workloads, 20 namespaces
+#   BENCH_SIZES=1000 bench/operator/run.sh         # one size
+#   BENCH_SIZES=100 bench/operator/run.sh          # a quick run
 #
-# Also: BENCH_NAMESPACES (20), BENCH_RESYNC_SECONDS (10), BENCH_RESYNCS (3).
+# Each size is its own run (a fresh control plane, a fresh operator) and its
+# own report. Also: BENCH_NAMESPACES (20), BENCH_RESYNC_SECONDS (10),
+# BENCH_RESYNCS (3); BENCH_WORKLOADS is the old name of a single size.
 # Needs `make testenv` (etcd, kube-apiserver, kube-controller-manager).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,8 +23,18 @@ out=node_modules/.cache/snapkeeper-bench/operator.mjs
 npx esbuild bench/operator/bench.ts --bundle --platform=node --format=esm --packages=external \
   --define:import.meta.url="\"file://$PWD/test/env/paths.ts\"" --outfile="$out" --log-level=warning
 status=0
-node "$out" > "$work/report.md" || status=$?
-cat "$work/report.md"
+: > "$work/report.md"
+for size in ${BENCH_SIZES:-${BENCH_WORKLOADS:-1000 5000}}; do
+  one=0
+  BENCH_WORKLOADS=$size node "$out" > "$work/one.md" || one=$?
+  cat "$work/one.md"
+  if [ -s "$work/one.md" ]; then
+    cat "$work/one.md" >> "$work/report.md"
+  else
+    echo "bench/operator: the run with $size workloads failed (exit $one)" >&2
+  fi
+  [ "$one" -eq 0 ] || status=$one
+done
 [ -s "$work/report.md" ] || exit "${status:-1}"
 
 # Re-read RESULTS.md only now (others append their own sections to it).

@@ -1,4 +1,13 @@
-import type { V1CronJob, V1Pod, V1ReplicaSet, V1Secret, V1Service } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1CronJob,
+  V1Pod,
+  V1ReplicaSet,
+  V1Secret,
+  V1Service,
+} from '@kubernetes/client-node';
+import type { RefLookup } from '../discovery/credentials.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -16,6 +25,7 @@ import { EventRecorder } from './events.js';
 import { LeaderElector } from './leader.js';
 import type { Logic } from './logic.js';
 import { WorkQueue, type Schedule } from './queue.js';
+import { RefCache, RefIndex, refKey, type RefKey } from './refs.js';
 import {
   Tombstones,
   parseWorkloadKey,
@@ -43,6 +53,14 @@ export interface ControllerOptions {
   leaderHooks?: { started(): void; stopped(): void | Promise<void> };
 }
 
+/**
+ * Workloads reconciled at once. Each reconcile makes its requests one after
+ * the other (read a Secret, apply the Secret, the CronJob, an Event); the
+ * API client's connection pool (16, src/kube/client.ts) bounds what is in
+ * flight, so this keeps the pool busy without queueing deep behind it.
+ */
+const RECONCILE_CONCURRENCY = 16;
+
 /** Cached ReplicaSet owners live this long (their owner never changes in practice). */
 const OWNER_CACHE_MS = 10 * 60 * 1000;
 
@@ -50,8 +68,10 @@ const OWNER_CACHE_MS = 10 * 60 * 1000;
  * The operator: informers → per-workload work queue → reconcile.
  *
  *   pods, Services (each watched namespace)          ┐
+ *   Secret, ConfigMap metadata (each watched ns.)    │
  *   snapkeeper CronJobs, Secrets (control namespace) ┘→ caches
  *   pod event → resolve its workload (owner chain)   → enqueue "ns/Kind/name"
+ *   a referenced Secret/ConfigMap changes            → enqueue the workloads using it
  *   every resyncSeconds                              → enqueue every known workload
  *
  * Informers and owner resolution run on every replica (a standby is warm);
@@ -62,6 +82,13 @@ export class Controller {
   readonly services: Informer<V1Service>[];
   readonly cronJobs: Informer<V1CronJob>;
   readonly secrets: Informer<V1Secret>;
+  /** Metadata only of every Secret / ConfigMap of the watched namespaces. */
+  readonly secretMeta: Informer<KubernetesObject>[];
+  readonly configMapMeta: Informer<KubernetesObject>[];
+  /** The content of the referenced ones, read once per change. */
+  readonly secretData: RefCache<V1Secret>;
+  readonly configMapData: RefCache<V1ConfigMap>;
+  readonly refIndex = new RefIndex();
   readonly index = new WorkloadIndex();
   readonly queue: WorkQueue;
   readonly resolver: WorkQueue;
@@ -98,6 +125,31 @@ export class Controller {
       api.ownedSecrets(config.controlNamespace, selector),
       informerOptions,
     );
+    this.secretMeta = config.watchNamespaces.map(
+      (ns) => new Informer(api.secretsMetadata(ns), informerOptions),
+    );
+    this.configMapMeta = config.watchNamespaces.map(
+      (ns) => new Informer(api.configMapsMetadata(ns), informerOptions),
+    );
+    const byNamespace = (infs: Informer<KubernetesObject>[]) =>
+      new Map(config.watchNamespaces.map((ns, i) => [ns, infs[i]!]));
+    this.secretData = new RefCache<V1Secret>(
+      byNamespace(this.secretMeta),
+      (ns, n) => api.read.getSecret(ns, n),
+      (s) => ({
+        metadata: { namespace: s.metadata?.namespace, name: s.metadata?.name },
+        ...(s.data ? { data: s.data } : {}),
+        ...(s.stringData ? { stringData: s.stringData } : {}),
+      }),
+    );
+    this.configMapData = new RefCache<V1ConfigMap>(
+      byNamespace(this.configMapMeta),
+      (ns, n) => api.read.getConfigMap(ns, n),
+      (c) => ({
+        metadata: { namespace: c.metadata?.namespace, name: c.metadata?.name },
+        ...(c.data ? { data: c.data } : {}),
+      }),
+    );
 
     this.events = new EventRecorder({
       api: api.events,
@@ -108,7 +160,7 @@ export class Controller {
     const queueOptions = { log, ...(o.schedule ? { schedule: o.schedule } : {}) };
     this.queue = new WorkQueue((key) => this.reconcile(key), {
       ...queueOptions,
-      concurrency: o.concurrency ?? 4,
+      concurrency: o.concurrency ?? RECONCILE_CONCURRENCY,
       onError: () => o.metrics.reconcileErrors.inc(),
     });
     this.resolver = new WorkQueue((podKey) => this.resolve(podKey), {
@@ -127,6 +179,20 @@ export class Controller {
       // A Service appearing, changing or going can fix or break any workload of its namespace.
       const requeue = (svc: V1Service) => this.enqueueNamespace(svc.metadata?.namespace ?? '');
       inf.on({ add: requeue, update: (_o, s) => requeue(s), delete: requeue });
+    }
+    for (const [kind, infs] of [
+      ['Secret', this.secretMeta],
+      ['ConfigMap', this.configMapMeta],
+    ] as const) {
+      // A referenced Secret or ConfigMap was created, changed or deleted:
+      // reconcile the workloads that use it (a new password reaches the
+      // mirrored Secret now, not at the next resync).
+      const requeue = (o: KubernetesObject) => {
+        const ref = refKey(o.metadata?.namespace ?? '', kind, o.metadata?.name ?? '');
+        for (const key of this.refIndex.workloadsUsing(ref)) this.queue.add(key);
+      };
+      for (const inf of infs)
+        inf.on({ add: requeue, update: (_o, n) => requeue(n), delete: requeue });
     }
     for (const inf of [this.cronJobs, this.secrets] as Informer<V1CronJob | V1Secret>[]) {
       // Someone edited or deleted an object we own: reconcile its workload.
@@ -154,10 +220,15 @@ export class Controller {
     }
   }
 
-  private get informers(): Informer<V1Pod | V1Service | V1CronJob | V1Secret>[] {
-    return [...this.pods, ...this.services, this.cronJobs, this.secrets] as Informer<
-      V1Pod | V1Service | V1CronJob | V1Secret
-    >[];
+  private get informers(): Informer<KubernetesObject>[] {
+    return [
+      ...this.pods,
+      ...this.services,
+      ...this.secretMeta,
+      ...this.configMapMeta,
+      this.cronJobs,
+      this.secrets,
+    ] as Informer<KubernetesObject>[];
   }
 
   /** Ready: every cache has listed once and the initial pods are resolved. */
@@ -210,6 +281,7 @@ export class Controller {
     this.leading = false;
     await Promise.all([this.queue.stop(), this.resolver.stop()]);
     await Promise.all(this.informers.map((i) => i.stop()));
+    this.o.api.close();
   }
 
   /** Every known workload: tracked ones, and those with owned objects (for cleanup). */
@@ -329,6 +401,17 @@ export class Controller {
     if (!this.leading) return { requeueAfterMs: 1000 };
     const ns = key.split('/')[0] ?? '';
     const end = this.o.metrics.reconcileDuration.startTimer();
+    const followed = new Set<RefKey>();
+    const refs: RefLookup = {
+      secret: (n, name) => {
+        followed.add(refKey(n, 'Secret', name));
+        return this.secretData.get(n, name);
+      },
+      configMap: (n, name) => {
+        followed.add(refKey(n, 'ConfigMap', name));
+        return this.configMapData.get(n, name);
+      },
+    };
     try {
       return await reconcileWorkload(key, {
         config: this.o.config,
@@ -339,6 +422,7 @@ export class Controller {
           get: (n, s) => this.svcInformer(n)?.get(n, s),
           list: (n) => (n ? (this.svcInformer(n)?.list(n) ?? []) : []),
         },
+        refs,
         cronJobs: this.cronJobs,
         secrets: this.secrets,
         events: this.events,
@@ -349,6 +433,16 @@ export class Controller {
       });
     } finally {
       end();
+      this.setRefs(key, followed);
+    }
+  }
+
+  /** What the workload's last reconcile read; objects nobody reads any more are dropped. */
+  private setRefs(key: string, followed: Set<RefKey>): void {
+    for (const ref of this.refIndex.set(key, followed)) {
+      const [n = '', kind, ...rest] = ref.split('/');
+      const cache = kind === 'Secret' ? this.secretData : this.configMapData;
+      cache.forget(n, rest.join('/'));
     }
   }
 
@@ -367,19 +461,29 @@ export class Controller {
     return pods;
   }
 
+  /** Counted as they change (not recounted over every workload at each reconcile). */
+  private readonly stateCounts: Record<WorkloadState, number> = {
+    scheduled: 0,
+    suspended: 0,
+    invalid: 0,
+    no_service: 0,
+    ambiguous_service: 0,
+    missing_credentials: 0,
+  };
+  private statesPublished = false;
+
   private setState(key: string, state: WorkloadState | undefined): void {
+    const old = this.states.get(key);
+    if (old === state && this.statesPublished) return;
+    if (old !== undefined) this.stateCounts[old]--;
     if (state === undefined) this.states.delete(key);
-    else this.states.set(key, state);
-    const counts: Record<WorkloadState, number> = {
-      scheduled: 0,
-      suspended: 0,
-      invalid: 0,
-      no_service: 0,
-      ambiguous_service: 0,
-      missing_credentials: 0,
-    };
-    for (const s of this.states.values()) counts[s]++;
-    for (const [s, n] of Object.entries(counts)) this.o.metrics.workloads.set({ state: s }, n);
+    else {
+      this.states.set(key, state);
+      this.stateCounts[state]++;
+    }
+    for (const [s, n] of Object.entries(this.stateCounts))
+      this.o.metrics.workloads.set({ state: s }, n);
+    this.statesPublished = true;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   WORKLOAD_NAME_LABEL,
   WORKLOAD_NAMESPACE_LABEL,
 } from '../labels.js';
+import type { RefLookup } from '../discovery/credentials.js';
 import type { KubeApi } from '../kube/api.js';
 import type { ObjectStore } from '../kube/informer.js';
 import { jobOutcome } from '../status/result.js';
@@ -39,6 +40,11 @@ export interface ReconcileDeps {
    */
   podsOf(key: string): V1Pod[];
   services: ObjectStore<V1Service>;
+  /**
+   * The Secrets and ConfigMaps the database container references (the
+   * controller serves them from its caches and records what was followed).
+   */
+  refs: RefLookup;
   cronJobs: ObjectStore<V1CronJob>;
   secrets: ObjectStore<V1Secret>;
   events: EventRecorder;
@@ -210,10 +216,7 @@ export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<
     return;
   }
 
-  const creds = await logic.resolveCredentials(pod, spec.type, {
-    secret: (ns, n) => d.api.read.getSecret(ns, n),
-    configMap: (ns, n) => d.api.read.getConfigMap(ns, n),
-  });
+  const creds = await logic.resolveCredentials(pod, spec.type, d.refs);
   if (!creds.ok) {
     d.setState(key, 'missing_credentials');
     await d.events.record(pod, 'Warning', EventReasons.MissingCredentials, creds.message);

@@ -19,6 +19,7 @@ import {
   type V1Service,
   type V1StatefulSet,
 } from '@kubernetes/client-node';
+import { KubeClients, readLines } from './client.js';
 import { orUndefined } from './errors.js';
 
 /**
@@ -33,6 +34,9 @@ export type Verb = (typeof Verbs)[number];
 export const WRITE_VERBS: ReadonlySet<Verb> = new Set(['create', 'update', 'patch', 'delete']);
 
 export type RequestListener = (verb: Verb, resource: string) => void;
+
+/** An object as PartialObjectMetadata: kind, apiVersion and metadata, nothing else. */
+export type V1PartialObjectMetadata = KubernetesObject;
 
 export interface ListResult<T> {
   items: T[];
@@ -121,6 +125,15 @@ export interface KubeApi {
   services(namespace: string): ListWatchSource<V1Service>;
   ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1CronJob>;
   ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1Secret>;
+  /**
+   * Metadata only (PartialObjectMetadata: name, resourceVersion, labels, no
+   * data) of every Secret / ConfigMap of a namespace: what changed, not what
+   * it holds. Needs list + watch on them.
+   */
+  secretsMetadata(namespace: string): ListWatchSource<V1PartialObjectMetadata>;
+  configMapsMetadata(namespace: string): ListWatchSource<V1PartialObjectMetadata>;
+  /** Closes the pooled connections (at shutdown). */
+  close(): void;
 }
 
 function nameOf(obj: KubernetesObject): { namespace: string; name: string } {
@@ -174,11 +187,86 @@ export function listWatchSource<T extends KubernetesObject>(
   };
 }
 
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+/** Page size of a metadata list (a namespace may hold thousands of Secrets). */
+const METADATA_PAGE = 500;
+
+/** Without managedFields (often the larger part of an object's metadata; never read here). */
+function slim<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
+}
+
+/**
+ * A list/watch source of the metadata only of one collection: the apiserver
+ * answers PartialObjectMetadata(List) when asked by the Accept header, so no
+ * Secret's data ever reaches this process through it. Listed in pages.
+ */
+export function metadataSource(
+  clients: KubeClients,
+  onRequest: RequestListener,
+  resource: string,
+  path: string,
+): ListWatchSource<V1PartialObjectMetadata> {
+  return {
+    description: `${resource} ${path} (metadata)`,
+    async list() {
+      const items: V1PartialObjectMetadata[] = [];
+      let next: string | undefined;
+      let resourceVersion = '';
+      do {
+        onRequest('list', resource);
+        const page = await clients.getJson<{
+          items?: V1PartialObjectMetadata[];
+          metadata?: { resourceVersion?: string; continue?: string };
+        }>(path, { limit: METADATA_PAGE, continue: next }, { Accept: METADATA_LIST });
+        for (const item of page.items ?? []) items.push(slim(item));
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+        next = page.metadata?.continue || undefined;
+      } while (next);
+      return { items, resourceVersion };
+    },
+    async watch(resourceVersion, onEvent, onDone) {
+      onRequest('watch', resource);
+      const abort = new AbortController();
+      const res = await clients.get(
+        path,
+        {
+          watch: true,
+          resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: watchTimeoutSeconds(),
+        },
+        { Accept: METADATA },
+        { stream: true, signal: abort.signal },
+      );
+      readLines(
+        res,
+        (line) => {
+          const e = line as { type?: string; object?: V1PartialObjectMetadata };
+          if (e.type && e.object)
+            onEvent({
+              type: e.type as WatchEvent<V1PartialObjectMetadata>['type'],
+              object: slim(e.object),
+            });
+        },
+        (err) => onDone(abort.signal.aborted ? null : err),
+      );
+      return () => {
+        abort.abort();
+        res.destroy();
+      };
+    },
+  };
+}
+
 export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () => {}): KubeApi {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const batch = kc.makeApiClient(BatchV1Api);
-  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const clients = new KubeClients(kc);
+  const core = clients.make(CoreV1Api);
+  const apps = clients.make(AppsV1Api);
+  const batch = clients.make(BatchV1Api);
+  const coordination = clients.make(CoordinationV1Api);
   const watcher = new Watch(kc);
   const count = (verb: Verb, resource: string) => onRequest(verb, resource);
   const source = <T extends KubernetesObject>(
@@ -345,5 +433,10 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         () => core.listNamespacedSecret({ namespace, labelSelector }),
         labelSelector,
       ),
+    secretsMetadata: (namespace) =>
+      metadataSource(clients, count, 'secrets', `/api/v1/namespaces/${namespace}/secrets`),
+    configMapsMetadata: (namespace) =>
+      metadataSource(clients, count, 'configmaps', `/api/v1/namespaces/${namespace}/configmaps`),
+    close: () => clients.close(),
   };
 }

@@ -55,6 +55,8 @@ const keyOf = (obj: KubernetesObject) =>
  */
 export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
   private readonly objects = new Map<string, T>();
+  /** The same objects by namespace, so list(namespace) does not walk them all. */
+  private readonly byNamespace = new Map<string, Map<string, T>>();
   private readonly handlers: InformerHandlers<T>[] = [];
   private resourceVersion = '';
   private readonly abort = new AbortController();
@@ -88,8 +90,8 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
   }
 
   list(namespace?: string): T[] {
-    const all = [...this.objects.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+    if (namespace === undefined) return [...this.objects.values()];
+    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
   }
 
   start(): void {
@@ -186,12 +188,19 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
     const key = keyOf(obj);
     const old = this.objects.get(key);
+    const ns = obj.metadata?.namespace ?? '';
     if (type === 'DELETED') {
       this.objects.delete(key);
+      const inNs = this.byNamespace.get(ns);
+      inNs?.delete(key);
+      if (inNs?.size === 0) this.byNamespace.delete(ns);
       this.emit((h) => h.delete?.(obj));
       return;
     }
     this.objects.set(key, obj);
+    let inNs = this.byNamespace.get(ns);
+    if (!inNs) this.byNamespace.set(ns, (inNs = new Map()));
+    inNs.set(key, obj);
     if (old) this.emit((h) => h.update?.(old, obj));
     else this.emit((h) => h.add?.(obj));
   }

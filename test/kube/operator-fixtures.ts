@@ -9,6 +9,7 @@ import {
   type V1Pod,
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { KubeInfo } from '../env/helpers.js';
 import { kubeConfig, uniqueName } from '../env/helpers.js';
 import { loadOperatorConfig, type OperatorConfig } from '../../src/config/operator.js';
@@ -352,4 +353,54 @@ export async function createStatefulPod(
       spec: w.template.spec!,
     },
   });
+}
+
+/**
+ * A TCP relay to the apiserver that the test can cut: every open connection
+ * is destroyed and new ones are refused until `restore()` (a network outage,
+ * which no apiserver produces on request).
+ */
+export async function cuttableRelay(target: URL): Promise<{
+  server: string;
+  /** Connections accepted so far. */
+  connections(): number;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let down = false;
+  let accepted = 0;
+  const server: Server = createServer((client) => {
+    if (down) return void client.destroy();
+    accepted++;
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    server: `https://127.0.0.1:${port}`,
+    connections: () => accepted,
+    cut() {
+      down = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      down = false;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }

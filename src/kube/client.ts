@@ -1,0 +1,176 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { createInterface } from 'node:readline';
+import {
+  createConfiguration,
+  ServerConfiguration,
+  type Configuration,
+  type KubeConfig,
+  type RequestContext,
+  type SecurityAuthentication,
+} from '@kubernetes/client-node';
+
+/**
+ * API clients that keep their connections.
+ *
+ * client-node's generated clients give every request a new `https.Agent`, so
+ * every request opens a new TCP connection, does a full TLS handshake and
+ * builds a new TLS context from the CA. At a thousand workloads that was most
+ * of the operator's start-up time and much of its peak memory (bench/RESULTS.md).
+ * Here all requests of one KubeConfig share one keep-alive agent of at most
+ * `maxSockets` connections, which is also the client-side bound on requests
+ * in flight. Long-lived watches get their own connection (client-node's
+ * Watch, or `watchLines`), so they never hold a socket of the pool.
+ *
+ * Authentication still goes through the KubeConfig on every request (a
+ * rotated ServiceAccount token or an exec plugin's new token is picked up);
+ * only the TLS material of the first request is kept for the pool.
+ */
+export class KubeClients {
+  private agent: HttpAgent | undefined;
+  private readonly auth: SecurityAuthentication;
+
+  constructor(
+    readonly kc: KubeConfig,
+    private readonly maxSockets = 16,
+  ) {
+    this.auth = {
+      getName: () => 'snapkeeper-keep-alive',
+      applySecurityAuthentication: async (context: RequestContext) => {
+        await kc.applySecurityAuthentication(context);
+        const pooled = this.pooled(context.getAgent());
+        if (pooled) context.setAgent(pooled);
+      },
+    };
+  }
+
+  /** A generated API client (CoreV1Api, ...) whose requests share the pool. */
+  make<T>(type: new (config: Configuration) => T): T {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error('no current cluster in the kubeconfig');
+    return new type(
+      createConfiguration({
+        baseServer: new ServerConfiguration(cluster.server, {}),
+        authMethods: { default: this.auth },
+      }),
+    );
+  }
+
+  /**
+   * The shared agent, made from the TLS options of client-node's per-request
+   * agent. A proxy agent (cluster.proxyUrl) is left as client-node made it.
+   */
+  private pooled(agent: HttpAgent | undefined): HttpAgent | undefined {
+    if (this.agent) return this.agent;
+    if (!agent || this.kc.getCurrentCluster()?.proxyUrl) return undefined;
+    const base = { keepAlive: true, maxSockets: this.maxSockets, scheduling: 'lifo' as const };
+    if (agent instanceof HttpsAgent) {
+      const o = (agent as HttpsAgent & { options: RequestOptions }).options;
+      this.agent = new HttpsAgent({
+        ...base,
+        ...pick(o, ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername']),
+      });
+    } else {
+      this.agent = new HttpAgent(base);
+    }
+    return this.agent;
+  }
+
+  /**
+   * One GET outside the generated clients (e.g. with an `Accept` header asking
+   * for metadata only); rejects with `statusCode` set on a non-2xx answer.
+   * `stream: true` gives its own connection (for watches).
+   */
+  async get(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    headers: Record<string, string>,
+    options: { stream?: boolean; signal?: AbortSignal } = {},
+  ): Promise<IncomingMessage> {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error('no current cluster in the kubeconfig');
+    const url = new URL(cluster.server + path);
+    for (const [k, v] of Object.entries(query))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    const opts: RequestOptions = { method: 'GET', headers: {} };
+    await this.kc.applyToHTTPSOptions(opts);
+    if (!options.stream)
+      opts.agent = this.pooled(opts.agent as HttpAgent | undefined) ?? opts.agent;
+    opts.headers = { ...(opts.headers as Record<string, string>), ...headers };
+    if (options.signal) opts.signal = options.signal;
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = send(url, opts, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    const code = res.statusCode ?? 0;
+    if (code >= 200 && code < 300) return res;
+    const body = await text(res).catch(() => '');
+    let message = `GET ${url.pathname}: HTTP ${code}`;
+    try {
+      message = (JSON.parse(body) as { message?: string }).message ?? message;
+    } catch {
+      // not a Status object
+    }
+    throw Object.assign(new Error(message), { statusCode: code, body });
+  }
+
+  async getJson<T>(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    headers: Record<string, string>,
+  ): Promise<T> {
+    return JSON.parse(await text(await this.get(path, query, headers))) as T;
+  }
+
+  /** Ends every pooled connection (at shutdown). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k of keys) if (o[k] !== undefined && o[k] !== null) out[k] = o[k];
+  return out;
+}
+
+async function text(res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8');
+  let s = '';
+  for await (const chunk of res) s += chunk as string;
+  return s;
+}
+
+/**
+ * A watch stream as one JSON value per line: `onLine` per line, `onDone`
+ * once (null when the server closed the stream cleanly).
+ */
+export function readLines(
+  res: IncomingMessage,
+  onLine: (value: unknown) => void,
+  onDone: (err: unknown) => void,
+): void {
+  let done = false;
+  const finish = (err: unknown) => {
+    if (done) return;
+    done = true;
+    onDone(err);
+  };
+  res.on('error', finish);
+  res.on('aborted', () => finish(new Error('watch connection aborted')));
+  const lines = createInterface({ input: res, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    if (done || !line) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return;
+    }
+    onLine(value);
+  });
+  lines.on('close', () => finish(null));
+}
