@@ -1,7 +1,7 @@
 // The whole product on a real node: `helm install` of charts/snapkeeper with
 // the built images (2 replicas, leader election, the chart's ServiceAccount
-// only), a PostgreSQL StatefulSet and a MariaDB Deployment annotated for
-// snapkeeper, backups run by the CronJob controller and by `snapkeeper
+// only), a PostgreSQL StatefulSet, a MariaDB Deployment and an Elasticsearch
+// API Deployment (OpenSearch) annotated for snapkeeper, backups run by the CronJob controller and by `snapkeeper
 // trigger --wait` in dumper pods the kubelet starts, restores that compare
 // identical, status from real Jobs, real failures, and the life events of a
 // cluster. The tests run in order and build on each other (one release).
@@ -14,6 +14,7 @@ import { WORKLOAD_NAME_LABEL, WORKLOAD_NAMESPACE_LABEL } from '../../src/labels.
 import type { StatusRow } from '../../src/status/table.js';
 import {
   ageKeypair,
+  exec,
   listAllObjects,
   mariadbDumpText,
   mariadbEnv,
@@ -28,6 +29,14 @@ import {
   type PgInfo,
 } from '../env/helpers.js';
 import { mariadbBinDir, postgresBinDir, repoRoot } from '../env/paths.js';
+import {
+  N_EVENTS,
+  N_PRODUCTS,
+  esClient,
+  esIndices,
+  esSnapshot,
+  loadEsContent,
+} from '../env/es-content.js';
 import { fetchDecryptGunzip, leftovers, snapkeeper } from '../integration/backup-support.js';
 import {
   apply,
@@ -44,16 +53,19 @@ import {
   valuesFile,
 } from './support.js';
 import {
+  ES_PASSWORD,
   MY_PASSWORD,
   PG_PASSWORD,
   TARGET_PASSWORD,
   mariadbObjects,
   postgresObjects,
   restoreTargets,
+  searchObjects,
 } from './workloads.js';
 
 const kube = inject('kube');
 const s3 = inject('s3');
+const opensearch = inject('opensearch');
 const pgBin = postgresBinDir();
 const myBin = mariadbBinDir();
 
@@ -63,6 +75,9 @@ const release = 'snapkeeper';
 const prefix = uniqueName('e2e');
 const chart = join(repoRoot, 'charts', 'snapkeeper');
 const operatorSelector = 'app.kubernetes.io/component=operator';
+// this run's indices in the (possibly shared) OpenSearch
+const esPrefix = uniqueName('e2e');
+const esIndex = esIndices(esPrefix);
 
 const s3Flags = ['--endpoint', s3.endpoint, '--region', s3.region, '--force-path-style'];
 const s3Env = { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
@@ -75,6 +90,10 @@ let podPg: PgInfo;
 let podMy: MariaInfo;
 let targetPg: PgInfo;
 let targetMy: MariaInfo;
+/** the search proxy pod, as the host reaches it: <pod IP>:9200 */
+let searchHost: string;
+/** when PostgreSQL held its fixture: a backup from before that holds nothing */
+let pgLoadedAt: number;
 
 const batch = () => kc().makeApiClient(BatchV1Api);
 
@@ -179,66 +198,94 @@ beforeAll(async () => {
   await apply(...postgresObjects(shop, annotations('* * * * *', 'postgresql')));
   // MariaDB: at night; its backups are triggered.
   await apply(...mariadbObjects(shop, annotations('0 3 * * *', 'mariadb')));
-  const pg = await readyPod(shop, 'postgres-0');
-  const [my] = await eventually('the MariaDB pod Ready', async () => {
-    const pods = await readyPods(shop, 'app=mariadb');
-    return pods.length === 1 ? pods : undefined;
-  });
-  podPg = {
-    host: pg.status!.podIP!,
-    port: 5432,
-    user: 'postgres',
-    password: PG_PASSWORD,
-    binDir: pgBin,
-  };
-  podMy = {
-    host: my!.status!.podIP!,
-    port: 3306,
-    user: 'root',
-    password: MY_PASSWORD,
-    binDir: myBin,
-  };
+  // Elasticsearch: triggered too; this run's three indices only (the
+  // OpenSearch may hold other suites' indices).
+  await apply(
+    ...searchObjects(shop, {
+      ...annotations('0 3 * * *', 'elasticsearch'),
+      'snapkeeper.io/databases': Object.values(esIndex).join(','),
+    }),
+  );
   await core().createNamespace({ body: { metadata: { name: 'restore' } } });
   await apply(...restoreTargets('restore'));
-  const [tp, tm] = await Promise.all([
-    readyPod('restore', 'pg-target'),
-    readyPod('restore', 'my-target'),
+
+  // Each server is filled as soon as it answers (initdb / install-db done),
+  // all at once: the every-minute CronJob may run before its data is there,
+  // so the PostgreSQL test takes a Job created after pgLoadedAt.
+  await Promise.all([
+    (async () => {
+      const pg = await readyPod(shop, 'postgres-0');
+      podPg = {
+        host: pg.status!.podIP!,
+        port: 5432,
+        user: 'postgres',
+        password: PG_PASSWORD,
+        binDir: pgBin,
+      };
+      await eventually(
+        'PostgreSQL in its pod to answer',
+        () => psql(podPg, 'app', 'SELECT 1'),
+        120_000,
+      );
+      await psql(podPg, 'app', PG_CONTENT);
+      pgLoadedAt = Date.now();
+    })(),
+    (async () => {
+      const [my] = await eventually('the MariaDB pod Ready', async () => {
+        const pods = await readyPods(shop, 'app=mariadb');
+        return pods.length === 1 ? pods : undefined;
+      });
+      podMy = {
+        host: my!.status!.podIP!,
+        port: 3306,
+        user: 'root',
+        password: MY_PASSWORD,
+        binDir: myBin,
+      };
+      await eventually(
+        'MariaDB in its pod to answer',
+        () => mariadbExec(podMy, 'shop', 'SELECT 1'),
+        120_000,
+      );
+      await mariadbExec(podMy, 'shop', MY_CONTENT);
+    })(),
+    (async () => {
+      const [search] = await eventually('the search proxy pod Ready', async () => {
+        const pods = await readyPods(shop, 'app=search');
+        return pods.length === 1 ? pods : undefined;
+      });
+      searchHost = `${search!.status!.podIP!}:9200`;
+    })(),
+    loadEsContent(opensearch.url, esPrefix),
+    (async () => {
+      const [tp, tm] = await Promise.all([
+        readyPod('restore', 'pg-target'),
+        readyPod('restore', 'my-target'),
+      ]);
+      targetPg = {
+        host: tp.status!.podIP!,
+        port: 5432,
+        user: 'postgres',
+        password: TARGET_PASSWORD,
+        binDir: pgBin,
+      };
+      targetMy = {
+        host: tm.status!.podIP!,
+        port: 3306,
+        user: 'root',
+        password: TARGET_PASSWORD,
+        binDir: myBin,
+      };
+      await eventually(
+        'the restore targets to answer',
+        async () => {
+          await psql(targetPg, 'postgres', 'SELECT 1');
+          return mariadbExec(targetMy, '', 'SELECT 1');
+        },
+        120_000,
+      );
+    })(),
   ]);
-  targetPg = {
-    host: tp.status!.podIP!,
-    port: 5432,
-    user: 'postgres',
-    password: TARGET_PASSWORD,
-    binDir: pgBin,
-  };
-  targetMy = {
-    host: tm.status!.podIP!,
-    port: 3306,
-    user: 'root',
-    password: TARGET_PASSWORD,
-    binDir: myBin,
-  };
-  // the servers answer once initdb / install-db are done
-  await eventually(
-    'PostgreSQL in its pod to answer',
-    () => psql(podPg, 'app', 'SELECT 1'),
-    120_000,
-  );
-  await eventually(
-    'MariaDB in its pod to answer',
-    () => mariadbExec(podMy, 'shop', 'SELECT 1'),
-    120_000,
-  );
-  await eventually(
-    'the restore targets to answer',
-    async () => {
-      await psql(targetPg, 'postgres', 'SELECT 1');
-      return mariadbExec(targetMy, '', 'SELECT 1');
-    },
-    120_000,
-  );
-  await psql(podPg, 'app', PG_CONTENT);
-  await mariadbExec(podMy, 'shop', MY_CONTENT);
 });
 
 describe('the chart on a real node', () => {
@@ -260,8 +307,120 @@ describe('the chart on a real node', () => {
   it('writes a CronJob for each annotated workload', async () => {
     const pg = await eventually('the PostgreSQL CronJob', () => cronJobOf('postgres'));
     const my = await eventually('the MariaDB CronJob', () => cronJobOf('mariadb'));
+    const es = await eventually('the Elasticsearch CronJob', () => cronJobOf('search'));
     expect(pg.spec?.schedule).toBe('* * * * *');
     expect(my.spec?.schedule).toBe('0 3 * * *');
+    expect(es.spec?.schedule).toBe('0 3 * * *');
+  });
+});
+
+// MariaDB and Elasticsearch first: their triggered backups run while the
+// every-minute PostgreSQL schedule comes round.
+describe('MariaDB: a backup by `snapkeeper trigger --wait`', () => {
+  it('succeeds, and restores into a fresh server identical', async () => {
+    const before = await keys('mariadb');
+    const r = await snapkeeper([
+      'trigger',
+      `${shop}/mariadb`,
+      '--wait',
+      '--timeout',
+      '240',
+      ...cluster,
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/succeeded/);
+    const after = await keys('mariadb');
+    expect(after.length).toBeGreaterThan(before.length);
+
+    const target = uniqueName('myrestore');
+    await mariadbExec(targetMy, '', `CREATE DATABASE \`${target}\``);
+    const restore = await snapkeeper(
+      [
+        'restore',
+        ...from,
+        ...s3Flags,
+        '--workload',
+        `${shop}/mariadb`,
+        '-i',
+        identityFile,
+        '--to',
+        mariadbUrl(targetMy, target),
+      ],
+      s3Env,
+    );
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(unversioned(await mariadbDumpText(targetMy, target))).toBe(
+      unversioned(await mariadbDumpText(podMy, 'shop')),
+    );
+  });
+});
+
+describe('Elasticsearch (OpenSearch): a backup by `snapkeeper trigger --wait`', () => {
+  const es = esClient(opensearch.url);
+  const indices = Object.values(esIndex);
+  let before: Record<string, Awaited<ReturnType<typeof esSnapshot>>>;
+
+  it('succeeds through the authenticating Service; S3 holds a tar per index that age -d, gunzip and tar open', async () => {
+    before = {};
+    for (const i of indices) before[i] = await esSnapshot(opensearch.url, esPrefix, i);
+    expect(before[esIndex.products]!.docs).toHaveLength(N_PRODUCTS);
+    expect(before[esIndex.events]!.docs).toHaveLength(N_EVENTS);
+    const r = await snapkeeper([
+      'trigger',
+      `${shop}/search`,
+      '--wait',
+      '--timeout',
+      '240',
+      ...cluster,
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/succeeded/);
+
+    const all = await keys('search');
+    const dumps = all.filter((k) => k.endsWith('.tar.gz.age'));
+    expect(dumps.map((k) => k.replace(/^.*\//, '')).sort()).toEqual(
+      indices.map((i) => `${i}.tar.gz.age`).sort(),
+    );
+    expect(all).toContain(dumps[0]!.replace(/[^/]+$/, 'manifest.json'));
+    const products = dumps.find((k) => k.endsWith(`/${esIndex.products}.tar.gz.age`))!;
+    const { plain } = await fetchDecryptGunzip(s3, products, identityFile);
+    const listing = await exec('tar', ['-t'], { input: plain });
+    expect(listing.code, listing.stderr.toString()).toBe(0);
+    expect(listing.stdout.toString().trim().split('\n')).toEqual(
+      expect.arrayContaining([
+        'snapkeeper-elasticsearch.json',
+        `settings/${esIndex.products}.json`,
+        'mapping.json',
+        'alias.json',
+        'data/000000.json',
+      ]),
+    );
+    const docs = await exec('tar', ['-xO', '--wildcards', 'data/*'], { input: plain });
+    expect(docs.stdout.toString().trim().split('\n')).toHaveLength(N_PRODUCTS);
+  });
+
+  it('restores with `snapkeeper restore --to` into the emptied cluster, identical', async () => {
+    await es('DELETE', `/${indices.join(',')}`);
+    await expect(es('GET', `/${esIndex.products}`)).rejects.toThrow(/404/);
+    const r = await snapkeeper(
+      [
+        'restore',
+        ...from,
+        ...s3Flags,
+        '--workload',
+        `${shop}/search`,
+        '-i',
+        identityFile,
+        '--to',
+        `http://elastic@${searchHost}`,
+      ],
+      { ...s3Env, SNAPKEEPER_PASSWORD: ES_PASSWORD },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    for (const i of indices) {
+      await es('POST', `/${i}/_refresh`);
+      expect(await esSnapshot(opensearch.url, esPrefix, i), i).toEqual(before[i]);
+    }
   });
 });
 
@@ -275,7 +434,10 @@ describe('PostgreSQL: a backup started by the CronJob controller', () => {
       'a scheduled Job of the PostgreSQL CronJob to succeed',
       async () =>
         (await jobsOf(cj)).find(
-          (j) => /-\d+$/.test(j.metadata!.name!) && (j.status?.succeeded ?? 0) > 0,
+          (j) =>
+            /-\d+$/.test(j.metadata!.name!) &&
+            j.metadata!.creationTimestamp!.getTime() > pgLoadedAt &&
+            (j.status?.succeeded ?? 0) > 0,
         ) ??
         // a failed scheduled run fails the test at once, with its reason
         (await jobsOf(cj).then((js) => {
@@ -303,10 +465,14 @@ describe('PostgreSQL: a backup started by the CronJob controller', () => {
 
   it('stores the dump and its manifest in S3; age -d and gunzip open the dump', async () => {
     const all = await keys('postgres');
-    const dumps = all.filter((k) => k.endsWith('.sql.gz.age'));
+    // complete backups (the manifest is written last; the every-minute
+    // CronJob may be half-way through one), the newest: earlier scheduled
+    // runs may predate the fixture
+    const dumps = all.filter(
+      (k) => k.endsWith('.sql.gz.age') && all.includes(k.replace(/[^/]+$/, 'manifest.json')),
+    );
     expect(dumps.length).toBeGreaterThan(0);
-    dumpKey = dumps[0]!;
-    expect(all).toContain(dumpKey.replace(/[^/]+$/, 'manifest.json'));
+    dumpKey = dumps[dumps.length - 1]!;
     const { plain } = await fetchDecryptGunzip(s3, dumpKey, identityFile);
     expect(plain.toString()).toContain('CREATE TABLE "Übersicht ""quoted""".notes');
   });
@@ -357,45 +523,6 @@ describe('PostgreSQL: a backup started by the CronJob controller', () => {
     });
     expect(scraped).toMatch(
       /snapkeeper_backup_runs_total\{[^}]*workload="postgres"[^}]*result="success"[^}]*\} [1-9]/,
-    );
-  });
-});
-
-describe('MariaDB: a backup by `snapkeeper trigger --wait`', () => {
-  it('succeeds, and restores into a fresh server identical', async () => {
-    const before = await keys('mariadb');
-    const r = await snapkeeper([
-      'trigger',
-      `${shop}/mariadb`,
-      '--wait',
-      '--timeout',
-      '240',
-      ...cluster,
-    ]);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/succeeded/);
-    const after = await keys('mariadb');
-    expect(after.length).toBeGreaterThan(before.length);
-
-    const target = uniqueName('myrestore');
-    await mariadbExec(targetMy, '', `CREATE DATABASE \`${target}\``);
-    const restore = await snapkeeper(
-      [
-        'restore',
-        ...from,
-        ...s3Flags,
-        '--workload',
-        `${shop}/mariadb`,
-        '-i',
-        identityFile,
-        '--to',
-        mariadbUrl(targetMy, target),
-      ],
-      s3Env,
-    );
-    expect(restore.code, restore.stderr).toBe(0);
-    expect(unversioned(await mariadbDumpText(targetMy, target))).toBe(
-      unversioned(await mariadbDumpText(podMy, 'shop')),
     );
   });
 });
@@ -565,7 +692,7 @@ describe('life events of a cluster', () => {
       '240s',
     ]);
     expect(up.code, up.stderr).toBe(0);
-    for (const w of ['postgres', 'mariadb']) {
+    for (const w of ['postgres', 'mariadb', 'search']) {
       await eventually(
         `the ${w} CronJob with activeDeadlineSeconds 120`,
         async () => (await cronJobOf(w))?.spec?.jobTemplate.spec?.activeDeadlineSeconds === 120,

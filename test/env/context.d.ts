@@ -43,8 +43,11 @@ declare module 'vitest' {
       version?: string;
       etcd?: string;
     };
-    /** url: http://127.0.0.1:<port>; version: GET / version.number */
-    opensearch: { url: string; version?: string };
+    /**
+     * url: http://127.0.0.1:<port>; version: GET / version.number; nodeUrl
+     * (e2e only): the same server as pods reach it, on the node's IP
+     */
+    opensearch: { url: string; version?: string; nodeUrl?: string };
     /**
      * the e2e node (test/env/node.sh): images built by test/env/images.sh
      * (repository/tag of the product's, the database servers'), and its run

@@ -8,6 +8,7 @@
 #   test/env/node.sh start   sweep, then start; prints the run directory
 #   test/env/node.sh stop    stop everything, remove every host-wide trace
 #   test/env/node.sh sweep   the same as stop: for what an interrupted run left
+#   test/env/node.sh check   list what a run left on the host; exit 1 if anything
 #
 # Every process is started with its PID in <run>/pids and stopped by that PID.
 # Host-wide state (iptables chains, the cni0 bridge, network namespaces,
@@ -50,7 +51,7 @@ stop_pid() { # NAME: the process in pids/NAME.pid, TERM then KILL
 pids_of_run() {
   local d c
   for d in /proc/[0-9]*; do
-    c=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+    c=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
     case "$c" in *"$R/"*) echo "${d#/proc/}" ;; esac
   done
 }
@@ -140,6 +141,54 @@ sweep() {
   rm -rf "$R"
   set -e -o pipefail
   log "node stopped, host state removed"
+}
+
+# What a node (or the image builder) left on the host: one line per thing,
+# nothing when the host is clean. Used after interrupted runs, by hand or by CI.
+leftovers() {
+  local d c n t
+  for d in /proc/[0-9]*; do
+    [ "${d#/proc/}" = $$ ] && continue
+    c=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
+    case "$c" in
+      *"$R/"* | *"$BUILD_DIR/"*) echo "process ${d#/proc/}: ${c:0:100}" ;;
+      *)
+        case "$(cat "$d/comm" 2>/dev/null)" in
+          kubelet | kube-proxy | kube-scheduler | coredns | containerd | containerd-shim* | dockerd)
+            echo "process ${d#/proc/}: ${c:0:100}"
+            ;;
+        esac
+        ;;
+    esac
+  done
+  ip link show cni0 >/dev/null 2>&1 && echo "link cni0"
+  ip -o link show master cni0 2>/dev/null | awk '{print "link " $2}'
+  for n in "$NODE_IP" "$DNS_IP"; do
+    ip -o addr show dev lo | grep -q " $n/" && echo "address $n on lo"
+  done
+  if command -v iptables >/dev/null; then
+    for t in filter nat mangle; do
+      iptables -w -t $t -S 2>/dev/null | awk -v t=$t '/^-N (KUBE|CNI)-/ {print "iptables " t " chain " $2}'
+    done
+  fi
+  for n in /var/run/netns/cni-*; do [ -e "$n" ] && echo "netns $n"; done
+  awk -v r="$R/" -v b="$BUILD_DIR/" 'index($2, r) == 1 || index($2, b) == 1 || $2 ~ /^\/var\/lib\/kubelet\// {print "mount " $2}' /proc/mounts
+  for c in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods.slice /sys/fs/cgroup/kubepods.slice; do
+    [ -d "$c" ] && echo "cgroup $c"
+  done
+  [ -e "$R" ] && echo "run directory $R"
+  [ -e "$BUILD_DIR/dockerd.pid" ] && echo "image builder pid file $BUILD_DIR/dockerd.pid"
+  return 0
+}
+
+check() {
+  local found
+  found=$(leftovers)
+  if [ -n "$found" ]; then
+    printf '%s\n' "$found"
+    return 1
+  fi
+  log "nothing left on the host"
 }
 
 # --- start ---------------------------------------------------------------------
@@ -374,8 +423,9 @@ C
 case "${1:-}" in
   start) start ;;
   stop | sweep) sweep ;;
+  check) check ;;
   *)
-    echo "usage: test/env/node.sh start|stop|sweep" >&2
+    echo "usage: test/env/node.sh start|stop|sweep|check" >&2
     exit 2
     ;;
 esac

@@ -3,7 +3,7 @@
 // processes and the host-wide state, so that the same stop runs from the
 // teardown, from a signal handler, by hand, and as the sweep at the next start
 // after a run that was killed.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { binaries, cacheDir, envDir } from '../paths.js';
@@ -25,17 +25,53 @@ export interface NodeInfo extends KubeInfo {
   runDir: string;
 }
 
-/** Runs a script of test/env with its output on our stderr (progress in the run's log). */
+/** The script running now (images.sh, node.sh start), for the signal handler. */
+let current: ChildProcess | undefined;
+
+/**
+ * Runs a script of test/env with its output on our stderr (progress in the
+ * run's log), in a process group of its own: a signal handler ends it, and
+ * all it started in its group, before the node's stop runs.
+ */
 function script(name: string, args: string[]): Promise<void> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(join(envDir, name), args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(join(envDir, name), args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      detached: true,
+    });
+    current = child;
     child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0
-        ? resolveRun()
-        : reject(new Error(`test/env/${name} ${args.join(' ')}: exit ${code ?? signal}`)),
-    );
+    child.on('exit', (code, signal) => {
+      if (current === child) current = undefined;
+      if (code === 0) resolveRun();
+      else reject(new Error(`test/env/${name} ${args.join(' ')}: exit ${code ?? signal}`));
+    });
   });
+}
+
+/**
+ * Ends the running script, synchronously (a signal handler cannot wait for
+ * an event): SIGTERM to its process group, so that images.sh's trap stops the
+ * image builder and a half-done node.sh start stops starting things before
+ * the stop sweeps them; SIGKILL after 60 s. A child that exited stays a
+ * zombie until the event loop reaps it, hence the state check.
+ */
+function endScriptSync(): void {
+  const pid = current?.pid;
+  if (pid === undefined || current?.exitCode !== null) return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    return; // gone already
+  }
+  spawnSync(
+    'bash',
+    [
+      '-c',
+      `for _ in $(seq 600); do grep -qs '^State:[[:space:]]*[^Z]' /proc/${pid}/status || exit 0; sleep 0.1; done; kill -9 -- -${pid}`,
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 /** The node's stop, synchronous: for signal handlers and process exit. */
@@ -54,6 +90,7 @@ function stopOnSignals(): void {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {
       console.error(`[testenv] ${sig}: stopping the e2e node`);
+      endScriptSync();
       stopNodeSync();
       process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
     });
@@ -64,8 +101,8 @@ export function startNode(): Promise<NodeInfo & { stop(): Promise<void> }> {
   return withCleanup(async (onStop) => {
     const kubectl = binaries.kubectl();
     const helm = binaries.helm();
-    await script('images.sh', []);
     stopOnSignals();
+    await script('images.sh', []);
     onStop(() => script('node.sh', ['stop']));
     await script('node.sh', ['start']);
 

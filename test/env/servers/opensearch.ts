@@ -67,3 +67,52 @@ export function startOpensearch(): Promise<OpensearchInfo & { stop(): Promise<vo
     return { url, version };
   });
 }
+
+type Started = OpensearchInfo & { stop(): Promise<void> };
+interface Shared {
+  starting: Promise<Started>;
+  users: number;
+}
+// On globalThis: each project's global setup may load this module anew, and
+// the setups of one `vitest run` share one process.
+const SHARED = Symbol.for('snapkeeper.testenv.opensearch');
+const registry = globalThis as unknown as Record<symbol, Shared | undefined>;
+
+/**
+ * One OpenSearch JVM for every project of a run that needs it (the
+ * `opensearch` and `e2e` global setups): the first caller starts it, the
+ * last stop() stops it. A JVM start costs 30-90 s on two cores.
+ */
+export function sharedOpensearch(): Promise<Started> {
+  let shared = registry[SHARED];
+  if (!shared) {
+    shared = { starting: startOpensearch(), users: 0 };
+    registry[SHARED] = shared;
+    // a start that failed is not shared: the next caller tries again
+    shared.starting.catch(() => {
+      if (registry[SHARED] === shared) registry[SHARED] = undefined;
+    });
+  }
+  const s = shared;
+  s.users++;
+  return s.starting.then(
+    (os) => {
+      let stopped = false;
+      return {
+        url: os.url,
+        version: os.version,
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          if (--s.users > 0) return;
+          if (registry[SHARED] === s) registry[SHARED] = undefined;
+          await os.stop();
+        },
+      };
+    },
+    (err: unknown) => {
+      s.users--;
+      throw err;
+    },
+  );
+}

@@ -3,7 +3,7 @@
 // that fails early (with the log's tail) when the process dies, and a stop
 // that escalates from SIGTERM to SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,6 +127,14 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+// A run killed with SIGKILL (a CI timeout, the OOM killer) runs no exit
+// handler: the kernel ends its servers instead, by the parent-death signal
+// that util-linux's setpriv sets before it execs the server (same pid).
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+function orphanSafe(command: string, args: string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+}
+
 /** Starts a long-running server; its stdout and stderr go to logFile. */
 export function spawnServer(
   name: string,
@@ -142,7 +150,7 @@ export function spawnServer(
     env.USER = opts.as.name;
     env.LOGNAME = opts.as.name;
   }
-  const child = spawn(command, args, {
+  const child = spawn(...orphanSafe(command, args), {
     env,
     cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
