@@ -102,6 +102,8 @@ export class KubeClients {
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(url, opts, resolve);
       req.on('error', reject);
+      // A watch may stay silent for minutes: TCP keep-alive notices a dead peer.
+      if (options.stream) req.on('socket', (s) => s.setKeepAlive(true, 30_000));
       req.end();
     });
     const code = res.statusCode ?? 0;
@@ -162,6 +164,9 @@ export function readLines(
   res.on('error', finish);
   res.on('aborted', () => finish(new Error('watch connection aborted')));
   const lines = createInterface({ input: res, crlfDelay: Infinity });
+  // readline re-emits the stream's errors (a reset connection: "aborted"):
+  // unhandled, they would crash the process.
+  lines.on('error', finish);
   lines.on('line', (line) => {
     if (done || !line) return;
     let value: unknown;
