@@ -166,7 +166,7 @@ export function listWatchSource<T extends KubernetesObject>(
     async list() {
       onRequest('list', resource);
       const res = await list();
-      return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+      return { items: res.items.map(slim), resourceVersion: res.metadata?.resourceVersion ?? '' };
     },
     async watch(resourceVersion, onEvent, onDone) {
       onRequest('watch', resource);
@@ -179,7 +179,8 @@ export function listWatchSource<T extends KubernetesObject>(
       const controller = await watcher.watch(
         path,
         params,
-        (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),
+        (type, object) =>
+          onEvent({ type: type as WatchEvent<T>['type'], object: slim(object as T) }),
         onDone,
       );
       return () => controller.abort();
@@ -189,13 +190,36 @@ export function listWatchSource<T extends KubernetesObject>(
 
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 const METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
-/** Page size of a metadata list (a namespace may hold thousands of Secrets). */
-const METADATA_PAGE = 500;
+/** Page size of an informer's list (a namespace may hold thousands of Secrets). */
+const LIST_PAGE = 500;
 
 /** Without managedFields (often the larger part of an object's metadata; never read here). */
 function slim<T extends KubernetesObject>(obj: T): T {
   if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
   return obj;
+}
+
+/** A whole collection as plain JSON, listed in pages; `onNextPage` before each page after the first. */
+async function pagedList<T extends KubernetesObject>(
+  clients: KubeClients,
+  path: string,
+  labelSelector: string | undefined,
+  onNextPage: () => void,
+): Promise<{ items: T[]; metadata: { resourceVersion: string } }> {
+  const items: T[] = [];
+  let next: string | undefined;
+  let resourceVersion = '';
+  do {
+    if (next) onNextPage();
+    const page = await clients.getJson<{
+      items?: T[];
+      metadata?: { resourceVersion?: string; continue?: string };
+    }>(path, { labelSelector, limit: LIST_PAGE, continue: next }, { Accept: 'application/json' });
+    for (const item of page.items ?? []) items.push(slim(item));
+    resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    next = page.metadata?.continue || undefined;
+  } while (next);
+  return { items, metadata: { resourceVersion } };
 }
 
 /**
@@ -220,7 +244,7 @@ export function metadataSource(
         const page = await clients.getJson<{
           items?: V1PartialObjectMetadata[];
           metadata?: { resourceVersion?: string; continue?: string };
-        }>(path, { limit: METADATA_PAGE, continue: next }, { Accept: METADATA_LIST });
+        }>(path, { limit: LIST_PAGE, continue: next }, { Accept: METADATA_LIST });
         for (const item of page.items ?? []) items.push(slim(item));
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
         next = page.metadata?.continue || undefined;
@@ -269,12 +293,23 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
   const coordination = clients.make(CoordinationV1Api);
   const watcher = new Watch(kc);
   const count = (verb: Verb, resource: string) => onRequest(verb, resource);
+  // Informer lists are read as plain JSON, in pages, like their watch events:
+  // the generated client's typed deserialization costs CPU and memory for
+  // every field of every object, for nothing the caches use.
   const source = <T extends KubernetesObject>(
     resource: string,
     path: string,
-    list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
     labelSelector?: string,
-  ) => listWatchSource<T>(watcher, count, resource, path, list, labelSelector);
+  ) =>
+    listWatchSource<T>(
+      watcher,
+      count,
+      resource,
+      path,
+      // listWatchSource counts the first page; further pages are requests too.
+      () => pagedList<T>(clients, path, labelSelector, () => count('list', resource)),
+      labelSelector,
+    );
 
   return {
     read: {
@@ -411,28 +446,17 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         return coordination.replaceNamespacedLease({ ...nameOf(body), body });
       },
     },
-    pods: (namespace) =>
-      source<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`, () =>
-        core.listNamespacedPod({ namespace }),
-      ),
+    pods: (namespace) => source<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`),
     services: (namespace) =>
-      source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`, () =>
-        core.listNamespacedService({ namespace }),
-      ),
+      source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`),
     ownedCronJobs: (namespace, labelSelector) =>
       source<V1CronJob>(
         'cronjobs',
         `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
-        () => batch.listNamespacedCronJob({ namespace, labelSelector }),
         labelSelector,
       ),
     ownedSecrets: (namespace, labelSelector) =>
-      source<V1Secret>(
-        'secrets',
-        `/api/v1/namespaces/${namespace}/secrets`,
-        () => core.listNamespacedSecret({ namespace, labelSelector }),
-        labelSelector,
-      ),
+      source<V1Secret>('secrets', `/api/v1/namespaces/${namespace}/secrets`, labelSelector),
     secretsMetadata: (namespace) =>
       metadataSource(clients, count, 'secrets', `/api/v1/namespaces/${namespace}/secrets`),
     configMapsMetadata: (namespace) =>
