@@ -123,8 +123,13 @@ export interface KubeApi {
   leases: LeaseApi;
   pods(namespace: string): ListWatchSource<V1Pod>;
   services(namespace: string): ListWatchSource<V1Service>;
-  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1CronJob>;
-  ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1Secret>;
+  /**
+   * The CronJobs / Secrets snapkeeper owns, metadata only: the write path
+   * decides on labels, annotations (the spec hash) and resourceVersion, so
+   * neither the CronJobs' specs nor the mirrored credentials are held.
+   */
+  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1PartialObjectMetadata>;
+  ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1PartialObjectMetadata>;
   /**
    * Metadata only (PartialObjectMetadata: name, resourceVersion, labels, no
    * data) of every Secret / ConfigMap of a namespace: what changed, not what
@@ -232,9 +237,10 @@ export function metadataSource(
   onRequest: RequestListener,
   resource: string,
   path: string,
+  labelSelector?: string,
 ): ListWatchSource<V1PartialObjectMetadata> {
   return {
-    description: `${resource} ${path} (metadata)`,
+    description: `${resource} ${path} (metadata${labelSelector ? `, ${labelSelector}` : ''})`,
     async list() {
       const items: V1PartialObjectMetadata[] = [];
       let next: string | undefined;
@@ -244,7 +250,7 @@ export function metadataSource(
         const page = await clients.getJson<{
           items?: V1PartialObjectMetadata[];
           metadata?: { resourceVersion?: string; continue?: string };
-        }>(path, { limit: LIST_PAGE, continue: next }, { Accept: METADATA_LIST });
+        }>(path, { labelSelector, limit: LIST_PAGE, continue: next }, { Accept: METADATA_LIST });
         for (const item of page.items ?? []) items.push(slim(item));
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
         next = page.metadata?.continue || undefined;
@@ -258,6 +264,7 @@ export function metadataSource(
         path,
         {
           watch: true,
+          labelSelector,
           resourceVersion,
           allowWatchBookmarks: true,
           timeoutSeconds: watchTimeoutSeconds(),
@@ -450,13 +457,21 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
     services: (namespace) =>
       source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`),
     ownedCronJobs: (namespace, labelSelector) =>
-      source<V1CronJob>(
+      metadataSource(
+        clients,
+        count,
         'cronjobs',
         `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
         labelSelector,
       ),
     ownedSecrets: (namespace, labelSelector) =>
-      source<V1Secret>('secrets', `/api/v1/namespaces/${namespace}/secrets`, labelSelector),
+      metadataSource(
+        clients,
+        count,
+        'secrets',
+        `/api/v1/namespaces/${namespace}/secrets`,
+        labelSelector,
+      ),
     secretsMetadata: (namespace) =>
       metadataSource(clients, count, 'secrets', `/api/v1/namespaces/${namespace}/secrets`),
     configMapsMetadata: (namespace) =>
