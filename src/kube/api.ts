@@ -292,6 +292,15 @@ export function metadataSource(
   };
 }
 
+const coreNs = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+const batchNs = (namespace: string) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}`;
+/** The object with its apiVersion and kind (the builders may leave them to the client). */
+const typed = <T extends KubernetesObject>(obj: T, apiVersion: string, kind: string): T => ({
+  ...obj,
+  apiVersion: obj.apiVersion ?? apiVersion,
+  kind: obj.kind ?? kind,
+});
+
 export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () => {}): KubeApi {
   const clients = new KubeClients(kc);
   const core = clients.make(CoreV1Api);
@@ -330,11 +339,13 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
       },
       getSecret: (namespace, name) => {
         count('get', 'secrets');
-        return orUndefined(core.readNamespacedSecret({ namespace, name }));
+        return orUndefined(clients.json<V1Secret>('GET', `${coreNs(namespace)}/secrets/${name}`));
       },
       getConfigMap: (namespace, name) => {
         count('get', 'configmaps');
-        return orUndefined(core.readNamespacedConfigMap({ namespace, name }));
+        return orUndefined(
+          clients.json<V1ConfigMap>('GET', `${coreNs(namespace)}/configmaps/${name}`),
+        );
       },
       getWorkload: (namespace, kind, name): Promise<WorkloadObject | undefined> => {
         const args = { namespace, name };
@@ -377,11 +388,20 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
       },
       create: (body) => {
         count('create', 'cronjobs');
-        return batch.createNamespacedCronJob({ namespace: nameOf(body).namespace, body });
+        return clients.json<V1CronJob>(
+          'POST',
+          `${batchNs(nameOf(body).namespace)}/cronjobs`,
+          typed(body, 'batch/v1', 'CronJob'),
+        );
       },
       replace: (body) => {
         count('update', 'cronjobs');
-        return batch.replaceNamespacedCronJob({ ...nameOf(body), body });
+        const { namespace, name } = nameOf(body);
+        return clients.json<V1CronJob>(
+          'PUT',
+          `${batchNs(namespace)}/cronjobs/${name}`,
+          typed(body, 'batch/v1', 'CronJob'),
+        );
       },
       delete: async (namespace, name, resourceVersion, propagation = 'Background') => {
         count('delete', 'cronjobs');
@@ -406,11 +426,20 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
       },
       create: (body) => {
         count('create', 'secrets');
-        return core.createNamespacedSecret({ namespace: nameOf(body).namespace, body });
+        return clients.json<V1Secret>(
+          'POST',
+          `${coreNs(nameOf(body).namespace)}/secrets`,
+          typed(body, 'v1', 'Secret'),
+        );
       },
       replace: (body) => {
         count('update', 'secrets');
-        return core.replaceNamespacedSecret({ ...nameOf(body), body });
+        const { namespace, name } = nameOf(body);
+        return clients.json<V1Secret>(
+          'PUT',
+          `${coreNs(namespace)}/secrets/${name}`,
+          typed(body, 'v1', 'Secret'),
+        );
       },
       delete: async (namespace, name, resourceVersion) => {
         count('delete', 'secrets');
@@ -424,7 +453,11 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
     events: {
       create: (namespace, body) => {
         count('create', 'events');
-        return core.createNamespacedEvent({ namespace, body });
+        return clients.json<CoreV1Event>(
+          'POST',
+          `${coreNs(namespace)}/events`,
+          typed(body, 'v1', 'Event'),
+        );
       },
       get: (namespace, name) => {
         count('get', 'events');
