@@ -1,7 +1,6 @@
 import type {
   KubernetesObject,
   V1ConfigMap,
-  V1CronJob,
   V1Pod,
   V1ReplicaSet,
   V1Secret,
@@ -19,7 +18,7 @@ import {
   WORKLOAD_NAME_LABEL,
   WORKLOAD_NAMESPACE_LABEL,
 } from '../labels.js';
-import type { KubeApi } from '../kube/api.js';
+import type { KubeApi, V1PartialObjectMetadata } from '../kube/api.js';
 import { Informer, type DelayFn } from '../kube/informer.js';
 import { EventRecorder } from './events.js';
 import { LeaderElector } from './leader.js';
@@ -54,7 +53,7 @@ export interface ControllerOptions {
 }
 
 /**
- * Workloads reconciled at once. Each reconcile makes its requests one after
+ * Workloads reconciled (and pods resolved to their workloads) at once. Each reconcile makes its requests one after
  * the other (read a Secret, apply the Secret, the CronJob, an Event); the
  * API client's connection pool (16, src/kube/client.ts) bounds what is in
  * flight, so this keeps the pool busy without queueing deep behind it.
@@ -80,8 +79,9 @@ const OWNER_CACHE_MS = 10 * 60 * 1000;
 export class Controller {
   readonly pods: Informer<V1Pod>[];
   readonly services: Informer<V1Service>[];
-  readonly cronJobs: Informer<V1CronJob>;
-  readonly secrets: Informer<V1Secret>;
+  /** Owned CronJobs and mirrored Secrets: metadata only (labels, annotations, resourceVersion). */
+  readonly cronJobs: Informer<V1PartialObjectMetadata>;
+  readonly secrets: Informer<V1PartialObjectMetadata>;
   /** Metadata only of every Secret / ConfigMap of the watched namespaces. */
   readonly secretMeta: Informer<KubernetesObject>[];
   readonly configMapMeta: Informer<KubernetesObject>[];
@@ -165,7 +165,7 @@ export class Controller {
     });
     this.resolver = new WorkQueue((podKey) => this.resolve(podKey), {
       ...queueOptions,
-      concurrency: 8,
+      concurrency: RECONCILE_CONCURRENCY,
     });
 
     for (const inf of this.pods) {
@@ -194,9 +194,9 @@ export class Controller {
       for (const inf of infs)
         inf.on({ add: requeue, update: (_o, n) => requeue(n), delete: requeue });
     }
-    for (const inf of [this.cronJobs, this.secrets] as Informer<V1CronJob | V1Secret>[]) {
+    for (const inf of [this.cronJobs, this.secrets]) {
       // Someone edited or deleted an object we own: reconcile its workload.
-      const requeue = (obj: V1CronJob | V1Secret) => {
+      const requeue = (obj: V1PartialObjectMetadata) => {
         const key = this.keyOfOwned(obj);
         if (key) this.queue.add(key);
       };
@@ -299,7 +299,7 @@ export class Controller {
   }
 
   /** The workload of an owned object: by its labels, or an indexed workload of that object name. */
-  private keyOfOwned(obj: V1CronJob | V1Secret): string | undefined {
+  private keyOfOwned(obj: V1PartialObjectMetadata): string | undefined {
     const key = ownerKey(obj);
     if (key) return key;
     const name = obj.metadata?.name;
@@ -491,7 +491,7 @@ export class Controller {
  * The workload an owned object belongs to: its workload annotation (the full
  * key), else its labels (objects written before the annotation existed).
  */
-export function ownerKey(obj: V1CronJob | V1Secret): string | undefined {
+export function ownerKey(obj: V1PartialObjectMetadata): string | undefined {
   const annotated = obj.metadata?.annotations?.[WORKLOAD_ANNOTATION];
   if (annotated && /^[^/]+\/[^/]+\/.+$/.test(annotated)) return annotated;
   const l = obj.metadata?.labels ?? {};

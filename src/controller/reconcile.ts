@@ -1,4 +1,4 @@
-import type { V1CronJob, V1Job, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1Job, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { AnnotationDefaults } from '../annotations/index.js';
 import { applyObject, deleteOwned, type ApplyResult } from '../apply/apply.js';
 import type { OperatorConfig } from '../config/operator.js';
@@ -12,7 +12,7 @@ import {
   WORKLOAD_NAMESPACE_LABEL,
 } from '../labels.js';
 import type { RefLookup } from '../discovery/credentials.js';
-import type { KubeApi } from '../kube/api.js';
+import type { KubeApi, V1PartialObjectMetadata } from '../kube/api.js';
 import type { ObjectStore } from '../kube/informer.js';
 import { jobOutcome } from '../status/result.js';
 import { EventReasons, type EventRecorder } from './events.js';
@@ -45,8 +45,9 @@ export interface ReconcileDeps {
    * controller serves them from its caches and records what was followed).
    */
   refs: RefLookup;
-  cronJobs: ObjectStore<V1CronJob>;
-  secrets: ObjectStore<V1Secret>;
+  /** Owned CronJobs and mirrored Secrets, metadata only. */
+  cronJobs: ObjectStore<V1PartialObjectMetadata>;
+  secrets: ObjectStore<V1PartialObjectMetadata>;
   events: EventRecorder;
   log: Logger;
   /** Called with the outcome of each reconcile (undefined: not tracked any more). */
@@ -95,7 +96,7 @@ export function parseWorkloadKey(key: string): WorkloadRef {
 }
 
 /** The owned objects of a workload: by its annotation or labels, or by the stable name. */
-function ownedBy<T extends V1CronJob | V1Secret>(
+function ownedBy<T extends V1PartialObjectMetadata>(
   store: ObjectStore<T>,
   controlNamespace: string,
   w: WorkloadRef,
@@ -314,7 +315,7 @@ async function cleanup(
   reason: string | undefined,
 ): Promise<ReconcileOutcome> {
   const ns = d.config.controlNamespace;
-  const live = <T extends V1CronJob | V1Secret>(objs: T[]) =>
+  const live = <T extends V1PartialObjectMetadata>(objs: T[]) =>
     objs.filter((o) => !d.deleted.has(o.metadata?.uid) && !o.metadata?.deletionTimestamp);
   const cronJobs = live(ownedBy(d.cronJobs, ns, w, name));
   const secrets = live(ownedBy(d.secrets, ns, w, name));

@@ -123,8 +123,13 @@ export interface KubeApi {
   leases: LeaseApi;
   pods(namespace: string): ListWatchSource<V1Pod>;
   services(namespace: string): ListWatchSource<V1Service>;
-  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1CronJob>;
-  ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1Secret>;
+  /**
+   * The CronJobs / Secrets snapkeeper owns, metadata only: the write path
+   * decides on labels, annotations (the spec hash) and resourceVersion, so
+   * neither the CronJobs' specs nor the mirrored credentials are held.
+   */
+  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1PartialObjectMetadata>;
+  ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1PartialObjectMetadata>;
   /**
    * Metadata only (PartialObjectMetadata: name, resourceVersion, labels, no
    * data) of every Secret / ConfigMap of a namespace: what changed, not what
@@ -166,7 +171,7 @@ export function listWatchSource<T extends KubernetesObject>(
     async list() {
       onRequest('list', resource);
       const res = await list();
-      return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+      return { items: res.items.map(slim), resourceVersion: res.metadata?.resourceVersion ?? '' };
     },
     async watch(resourceVersion, onEvent, onDone) {
       onRequest('watch', resource);
@@ -179,7 +184,8 @@ export function listWatchSource<T extends KubernetesObject>(
       const controller = await watcher.watch(
         path,
         params,
-        (type, object) => onEvent({ type: type as WatchEvent<T>['type'], object: object as T }),
+        (type, object) =>
+          onEvent({ type: type as WatchEvent<T>['type'], object: slim(object as T) }),
         onDone,
       );
       return () => controller.abort();
@@ -189,13 +195,36 @@ export function listWatchSource<T extends KubernetesObject>(
 
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 const METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
-/** Page size of a metadata list (a namespace may hold thousands of Secrets). */
-const METADATA_PAGE = 500;
+/** Page size of an informer's list (a namespace may hold thousands of Secrets). */
+const LIST_PAGE = 500;
 
 /** Without managedFields (often the larger part of an object's metadata; never read here). */
 function slim<T extends KubernetesObject>(obj: T): T {
   if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
   return obj;
+}
+
+/** A whole collection as plain JSON, listed in pages; `onNextPage` before each page after the first. */
+async function pagedList<T extends KubernetesObject>(
+  clients: KubeClients,
+  path: string,
+  labelSelector: string | undefined,
+  onNextPage: () => void,
+): Promise<{ items: T[]; metadata: { resourceVersion: string } }> {
+  const items: T[] = [];
+  let next: string | undefined;
+  let resourceVersion = '';
+  do {
+    if (next) onNextPage();
+    const page = await clients.getJson<{
+      items?: T[];
+      metadata?: { resourceVersion?: string; continue?: string };
+    }>(path, { labelSelector, limit: LIST_PAGE, continue: next }, { Accept: 'application/json' });
+    for (const item of page.items ?? []) items.push(slim(item));
+    resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    next = page.metadata?.continue || undefined;
+  } while (next);
+  return { items, metadata: { resourceVersion } };
 }
 
 /**
@@ -208,9 +237,10 @@ export function metadataSource(
   onRequest: RequestListener,
   resource: string,
   path: string,
+  labelSelector?: string,
 ): ListWatchSource<V1PartialObjectMetadata> {
   return {
-    description: `${resource} ${path} (metadata)`,
+    description: `${resource} ${path} (metadata${labelSelector ? `, ${labelSelector}` : ''})`,
     async list() {
       const items: V1PartialObjectMetadata[] = [];
       let next: string | undefined;
@@ -220,7 +250,7 @@ export function metadataSource(
         const page = await clients.getJson<{
           items?: V1PartialObjectMetadata[];
           metadata?: { resourceVersion?: string; continue?: string };
-        }>(path, { limit: METADATA_PAGE, continue: next }, { Accept: METADATA_LIST });
+        }>(path, { labelSelector, limit: LIST_PAGE, continue: next }, { Accept: METADATA_LIST });
         for (const item of page.items ?? []) items.push(slim(item));
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
         next = page.metadata?.continue || undefined;
@@ -234,6 +264,7 @@ export function metadataSource(
         path,
         {
           watch: true,
+          labelSelector,
           resourceVersion,
           allowWatchBookmarks: true,
           timeoutSeconds: watchTimeoutSeconds(),
@@ -261,6 +292,15 @@ export function metadataSource(
   };
 }
 
+const coreNs = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+const batchNs = (namespace: string) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}`;
+/** The object with its apiVersion and kind (the builders may leave them to the client). */
+const typed = <T extends KubernetesObject>(obj: T, apiVersion: string, kind: string): T => ({
+  ...obj,
+  apiVersion: obj.apiVersion ?? apiVersion,
+  kind: obj.kind ?? kind,
+});
+
 export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () => {}): KubeApi {
   const clients = new KubeClients(kc);
   const core = clients.make(CoreV1Api);
@@ -269,12 +309,23 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
   const coordination = clients.make(CoordinationV1Api);
   const watcher = new Watch(kc);
   const count = (verb: Verb, resource: string) => onRequest(verb, resource);
+  // Informer lists are read as plain JSON, in pages, like their watch events:
+  // the generated client's typed deserialization costs CPU and memory for
+  // every field of every object, for nothing the caches use.
   const source = <T extends KubernetesObject>(
     resource: string,
     path: string,
-    list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
     labelSelector?: string,
-  ) => listWatchSource<T>(watcher, count, resource, path, list, labelSelector);
+  ) =>
+    listWatchSource<T>(
+      watcher,
+      count,
+      resource,
+      path,
+      // listWatchSource counts the first page; further pages are requests too.
+      () => pagedList<T>(clients, path, labelSelector, () => count('list', resource)),
+      labelSelector,
+    );
 
   return {
     read: {
@@ -288,11 +339,13 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
       },
       getSecret: (namespace, name) => {
         count('get', 'secrets');
-        return orUndefined(core.readNamespacedSecret({ namespace, name }));
+        return orUndefined(clients.json<V1Secret>('GET', `${coreNs(namespace)}/secrets/${name}`));
       },
       getConfigMap: (namespace, name) => {
         count('get', 'configmaps');
-        return orUndefined(core.readNamespacedConfigMap({ namespace, name }));
+        return orUndefined(
+          clients.json<V1ConfigMap>('GET', `${coreNs(namespace)}/configmaps/${name}`),
+        );
       },
       getWorkload: (namespace, kind, name): Promise<WorkloadObject | undefined> => {
         const args = { namespace, name };
@@ -335,11 +388,20 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
       },
       create: (body) => {
         count('create', 'cronjobs');
-        return batch.createNamespacedCronJob({ namespace: nameOf(body).namespace, body });
+        return clients.json<V1CronJob>(
+          'POST',
+          `${batchNs(nameOf(body).namespace)}/cronjobs`,
+          typed(body, 'batch/v1', 'CronJob'),
+        );
       },
       replace: (body) => {
         count('update', 'cronjobs');
-        return batch.replaceNamespacedCronJob({ ...nameOf(body), body });
+        const { namespace, name } = nameOf(body);
+        return clients.json<V1CronJob>(
+          'PUT',
+          `${batchNs(namespace)}/cronjobs/${name}`,
+          typed(body, 'batch/v1', 'CronJob'),
+        );
       },
       delete: async (namespace, name, resourceVersion, propagation = 'Background') => {
         count('delete', 'cronjobs');
@@ -364,11 +426,20 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
       },
       create: (body) => {
         count('create', 'secrets');
-        return core.createNamespacedSecret({ namespace: nameOf(body).namespace, body });
+        return clients.json<V1Secret>(
+          'POST',
+          `${coreNs(nameOf(body).namespace)}/secrets`,
+          typed(body, 'v1', 'Secret'),
+        );
       },
       replace: (body) => {
         count('update', 'secrets');
-        return core.replaceNamespacedSecret({ ...nameOf(body), body });
+        const { namespace, name } = nameOf(body);
+        return clients.json<V1Secret>(
+          'PUT',
+          `${coreNs(namespace)}/secrets/${name}`,
+          typed(body, 'v1', 'Secret'),
+        );
       },
       delete: async (namespace, name, resourceVersion) => {
         count('delete', 'secrets');
@@ -382,7 +453,11 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
     events: {
       create: (namespace, body) => {
         count('create', 'events');
-        return core.createNamespacedEvent({ namespace, body });
+        return clients.json<CoreV1Event>(
+          'POST',
+          `${coreNs(namespace)}/events`,
+          typed(body, 'v1', 'Event'),
+        );
       },
       get: (namespace, name) => {
         count('get', 'events');
@@ -411,26 +486,23 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         return coordination.replaceNamespacedLease({ ...nameOf(body), body });
       },
     },
-    pods: (namespace) =>
-      source<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`, () =>
-        core.listNamespacedPod({ namespace }),
-      ),
+    pods: (namespace) => source<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`),
     services: (namespace) =>
-      source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`, () =>
-        core.listNamespacedService({ namespace }),
-      ),
+      source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`),
     ownedCronJobs: (namespace, labelSelector) =>
-      source<V1CronJob>(
+      metadataSource(
+        clients,
+        count,
         'cronjobs',
         `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
-        () => batch.listNamespacedCronJob({ namespace, labelSelector }),
         labelSelector,
       ),
     ownedSecrets: (namespace, labelSelector) =>
-      source<V1Secret>(
+      metadataSource(
+        clients,
+        count,
         'secrets',
         `/api/v1/namespaces/${namespace}/secrets`,
-        () => core.listNamespacedSecret({ namespace, labelSelector }),
         labelSelector,
       ),
     secretsMetadata: (namespace) =>

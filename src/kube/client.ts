@@ -81,10 +81,21 @@ export class KubeClients {
    * for metadata only); rejects with `statusCode` set on a non-2xx answer.
    * `stream: true` gives its own connection (for watches).
    */
-  async get(
+  get(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     headers: Record<string, string>,
+    options: { stream?: boolean; signal?: AbortSignal } = {},
+  ): Promise<IncomingMessage> {
+    return this.request('GET', path, query, headers, undefined, options);
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    headers: Record<string, string>,
+    body: string | undefined,
     options: { stream?: boolean; signal?: AbortSignal } = {},
   ): Promise<IncomingMessage> {
     const cluster = this.kc.getCurrentCluster();
@@ -92,28 +103,35 @@ export class KubeClients {
     const url = new URL(cluster.server + path);
     for (const [k, v] of Object.entries(query))
       if (v !== undefined) url.searchParams.set(k, String(v));
-    const opts: RequestOptions = { method: 'GET', headers: {} };
+    const opts: RequestOptions = { method, headers: {} };
     await this.kc.applyToHTTPSOptions(opts);
     if (!options.stream)
       opts.agent = this.pooled(opts.agent as HttpAgent | undefined) ?? opts.agent;
     opts.headers = { ...(opts.headers as Record<string, string>), ...headers };
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
     if (options.signal) opts.signal = options.signal;
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = send(url, opts, resolve);
       req.on('error', reject);
-      req.end();
+      // A watch may stay silent for minutes: TCP keep-alive notices a dead peer.
+      if (options.stream) req.on('socket', (s) => s.setKeepAlive(true, 30_000));
+      req.end(body);
     });
     const code = res.statusCode ?? 0;
     if (code >= 200 && code < 300) return res;
-    const body = await text(res).catch(() => '');
-    let message = `GET ${url.pathname}: HTTP ${code}`;
+    const text_ = await text(res).catch(() => '');
+    let message = `${method} ${url.pathname}: HTTP ${code}`;
     try {
-      message = (JSON.parse(body) as { message?: string }).message ?? message;
+      message = (JSON.parse(text_) as { message?: string }).message ?? message;
     } catch {
       // not a Status object
     }
-    throw Object.assign(new Error(message), { statusCode: code, body });
+    // `code` as the generated clients' ApiException has it; `body` for statusReason.
+    throw Object.assign(new Error(message), { code, statusCode: code, body: text_ });
   }
 
   async getJson<T>(
@@ -122,6 +140,22 @@ export class KubeClients {
     headers: Record<string, string>,
   ): Promise<T> {
     return JSON.parse(await text(await this.get(path, query, headers))) as T;
+  }
+
+  /**
+   * A JSON request and its JSON answer, as plain objects: the generated
+   * clients' typed (de)serialization walks every field of every object, a
+   * cost paid on each of the thousands of writes at start.
+   */
+  async json<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+    const res = await this.request(
+      method,
+      path,
+      {},
+      { Accept: 'application/json' },
+      body === undefined ? undefined : JSON.stringify(body),
+    );
+    return JSON.parse(await text(res)) as T;
   }
 
   /** Ends every pooled connection (at shutdown). */
@@ -162,6 +196,9 @@ export function readLines(
   res.on('error', finish);
   res.on('aborted', () => finish(new Error('watch connection aborted')));
   const lines = createInterface({ input: res, crlfDelay: Infinity });
+  // readline re-emits the stream's errors (a reset connection: "aborted"):
+  // unhandled, they would crash the process.
+  lines.on('error', finish);
   lines.on('line', (line) => {
     if (done || !line) return;
     let value: unknown;

@@ -44,7 +44,9 @@ describe('kube API client', () => {
       expect(list.items.map((s) => s.metadata?.name).sort()).toEqual(['m0', 'm1', 'm2']);
       expect(list.resourceVersion).not.toBe('');
       expect(list.items.every((s) => s.kind === 'PartialObjectMetadata')).toBe(true);
-      expect(JSON.stringify(list)).not.toContain('data');
+      expect(list.items.every((s) => !('data' in s))).toBe(true);
+      expect(JSON.stringify(list)).not.toContain('"data"');
+      expect(JSON.stringify(list)).not.toContain(Buffer.from('v4lue-').toString('base64'));
 
       const events: string[] = [];
       const cancel = await source.watch(
@@ -62,6 +64,7 @@ describe('kube API client', () => {
         .toBeDefined();
       cancel();
       expect(events.join('\n')).not.toContain('"data"');
+      expect(events.join('\n')).not.toContain(Buffer.from('ch4nged').toString('base64'));
     } finally {
       api.close();
     }
