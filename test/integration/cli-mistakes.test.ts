@@ -76,12 +76,15 @@ describe('mistakes that help', () => {
         },
       );
       terminals.push(t);
-      await t.waitFor('the password prompt', (s) =>
-        s.includes(`Password for ${server.user}@${server.host}:${server.port}: `),
+      // (A screen's lines come without their trailing blanks.)
+      await t.waitFor(
+        'the password prompt',
+        (s) => s.endsWith(`Password for ${server.user}@${server.host}:${server.port}:`),
+        60_000,
       );
       await t.keys('-l', server.password);
       await t.keys('Enter');
-      await t.waitFor('the end', (s) => s.includes('manifest: '));
+      await t.waitFor('the end', (s) => s.includes('manifest: '), 60_000);
       expect(await t.exitCode()).toBe(0);
       const screen = await t.screen();
       expect(screen).not.toContain(server.password);
