@@ -85,7 +85,7 @@ describe('mistakes that help', () => {
       await t.keys('-l', server.password);
       await t.keys('Enter');
       await t.waitFor('the end', (s) => s.includes('manifest: '), 60_000);
-      expect(await t.exitCode()).toBe(0);
+      expect(await t.exited()).toBe(0);
       const screen = await t.screen();
       expect(screen).not.toContain(server.password);
       expect((await t.raw()).includes(server.password)).toBe(false);
