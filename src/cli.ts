@@ -120,7 +120,7 @@ function configuredLog(
  * A line rewritten in place when a person watches stderr (a terminal, text
  * logs); log lines otherwise (JSON asked for, a pipe, a Job's logs); none with -q.
  */
-function progressMode(
+export function progressMode(
   stderr: CliContext['stderr'],
   quiet: boolean,
   format: LogFormat | undefined,

@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   ageKeypair,
+  createMariaDatabase,
   createPgDatabase,
   exec,
+  mariadbExec,
+  mariadbUrl,
   pgUrl,
   psql,
   scratchDir,
@@ -19,12 +22,14 @@ import { buildCli } from './cli-process.js';
 import { startTerminal, type Terminal } from './terminal.js';
 
 const pg = inject('postgres');
+const my = inject('mariadb');
 const s3 = inject('s3');
 
 let cli: string;
 let remove: () => Promise<void>;
 let dir: string;
 let db: string;
+let myDb: string;
 const terminals: Terminal[] = [];
 
 beforeAll(async () => {
@@ -32,6 +37,8 @@ beforeAll(async () => {
   dir = await scratchDir('mistakes');
   db = await createPgDatabase(pg, uniqueName('small'));
   await psql(pg, db, "CREATE TABLE t AS SELECT g, 'x' || g AS v FROM generate_series(1, 1000) g;");
+  myDb = await createMariaDatabase(my, uniqueName('small'));
+  await mariadbExec(my, myDb, 'CREATE TABLE t (g int); INSERT INTO t VALUES (1), (2);');
 }, 120_000);
 afterAll(async () => {
   for (const t of terminals) await t.close();
@@ -47,33 +54,45 @@ async function files(d: string): Promise<string[]> {
 }
 
 describe('mistakes that help', () => {
-  it('given no password anywhere and a terminal, then it is asked without echo and the backup runs', async () => {
-    const to = join(dir, 'prompted');
-    const url = pgUrl(pg, db).replace(/:[^:@/]*@/, '@'); // the URL without its password
-    const t = await startTerminal(
-      dir,
-      [process.execPath, cli, 'backup', url, '--to', to, '--name', 'shop/small'],
-      {
-        NODE_NO_WARNINGS: '1',
-        SNAPKEEPER_PASSWORD: '',
-        PGPASSWORD: '',
-        PGPASSFILE: join(dir, 'none'),
-        SNAPKEEPER_LOG_LEVEL: 'warn',
-      },
-    );
-    terminals.push(t);
-    await t.waitFor('the password prompt', (s) =>
-      s.includes(`Password for ${pg.user}@${pg.host}:${pg.port}: `),
-    );
-    await t.keys('-l', pg.password);
-    await t.keys('Enter');
-    await t.waitFor('the end', (s) => s.includes('manifest: '));
-    expect(await t.exitCode()).toBe(0);
-    const screen = await t.screen();
-    expect(screen).not.toContain(pg.password);
-    expect((await t.raw()).includes(pg.password)).toBe(false);
-    expect((await files(to)).some((f) => f.endsWith('manifest.json'))).toBe(true);
-  }, 120_000);
+  it.each([
+    ['PostgreSQL', () => ({ url: pgUrl(pg, db), server: pg })],
+    ['MariaDB', () => ({ url: mariadbUrl(my, myDb), server: my })],
+  ])(
+    "given no password anywhere and a terminal, then %s's is asked without echo and the backup runs",
+    async (_n, which) => {
+      const { url: full, server } = which();
+      const to = join(dir, `prompted-${_n}`);
+      const url = full.replace(/:[^:@/]*@/, '@'); // the URL without its password
+      const t = await startTerminal(
+        dir,
+        [process.execPath, cli, 'backup', url, '--to', to, '--name', 'shop/small'],
+        {
+          NODE_NO_WARNINGS: '1',
+          SNAPKEEPER_PASSWORD: '',
+          PGPASSWORD: '',
+          MYSQL_PWD: '',
+          PGPASSFILE: join(dir, 'none'),
+          SNAPKEEPER_LOG_LEVEL: 'warn',
+        },
+      );
+      terminals.push(t);
+      // (A screen's lines come without their trailing blanks.)
+      await t.waitFor(
+        'the password prompt',
+        (s) => s.endsWith(`Password for ${server.user}@${server.host}:${server.port}:`),
+        60_000,
+      );
+      await t.keys('-l', server.password);
+      await t.keys('Enter');
+      await t.waitFor('the end', (s) => s.includes('manifest: '), 60_000);
+      expect(await t.exited()).toBe(0);
+      const screen = await t.screen();
+      expect(screen).not.toContain(server.password);
+      expect((await t.raw()).includes(server.password)).toBe(false);
+      expect((await files(to)).some((f) => f.endsWith('manifest.json'))).toBe(true);
+    },
+    120_000,
+  );
 
   it('given a mysql:// URL at the PostgreSQL port, then it fails within the connect timeout, saying so', async () => {
     const started = Date.now();

@@ -143,6 +143,8 @@ describe('progress in a terminal', () => {
     ).toBe(false);
     expect(await psql(pg, into, 'SELECT count(*) FROM big')).toBe('2500000\n');
     await writeFile(join(dir, 'restore-screen.txt'), screens.at(-1)!);
+    const checking = screens.find((sc) => sc.split('\n').some(isCheckLine));
+    console.log(`restore, sha256 phase:\n${checking}`);
     console.log(`restore in progress:\n${screens[Math.floor(screens.length / 2)]}`);
   }, 300_000);
 

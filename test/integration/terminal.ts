@@ -20,6 +20,8 @@ export interface Terminal {
   raw(): Promise<string>;
   /** The command's exit status once it has ended; undefined before. */
   exitCode(): Promise<number | undefined>;
+  /** Waits for the command's end; its exit status. */
+  exited(timeoutMs?: number): Promise<number>;
   /** Types `text` (tmux key names allowed, e.g. `Enter`). */
   keys(...keys: string[]): Promise<void>;
   /** Polls the screen every 50 ms until `test` holds; returns that screen. */
@@ -71,6 +73,16 @@ export async function startTerminal(
     screen,
     raw: () => readFile(rawFile, 'utf8').catch(() => ''),
     exitCode,
+    async exited(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const code = await exitCode();
+        if (code !== undefined) return code;
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for the end; screen:\n${await screen()}`);
+        await sleep(50);
+      }
+    },
     keys: async (...keys) => void (await tmux('send-keys', '-t', '0', ...keys)),
     async waitFor(what, test, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram, run } from '../../src/cli.js';
+import { buildProgram, progressMode, run } from '../../src/cli.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { UserError } from '../../src/errors.js';
 import { createLogger, parseFormat, parseLevel } from '../../src/log.js';
@@ -159,4 +159,19 @@ describe("commander's errors", () => {
       expect(x.err()).toEqual(line);
     },
   );
+});
+
+describe('where progress goes', () => {
+  const tty = Object.assign(new Writable(), { isTTY: true });
+  const pipe = new Writable();
+  it.each([
+    ['a terminal', tty, false, undefined, 'line'],
+    ['a terminal with --log-format text', tty, false, 'text', 'line'],
+    ['a terminal with JSON logs asked for', tty, false, 'json', 'log'],
+    ['a terminal with -q', tty, true, undefined, 'off'],
+    ['a pipe (a Job, CI)', pipe, false, undefined, 'log'],
+    ['a pipe with -q', pipe, true, undefined, 'off'],
+  ] as const)('given %s, then %s', (_n, stderr, quiet, format, mode) => {
+    expect(progressMode(stderr, quiet, format)).toBe(mode);
+  });
 });
