@@ -1,6 +1,7 @@
 /**
  * `snapkeeper restore`: one backup back into a database (`--to <url>`) or to
- * standard output (`--stdout`), streamed: download → sha256 → [age] → gunzip.
+ * standard output (`--stdout`), streamed: download → sha256 → [age] →
+ * gunzip or zstd -d.
  *
  * With `--to`, each object is first downloaded once and its sha256 checked,
  * and only then downloaded again and restored: a restore tool executes what
@@ -23,6 +24,7 @@ import {
   checkIdentities,
   checkObject,
   explainReadError,
+  openObject,
   plainStages,
   type StoredObject,
 } from '../backups/read.js';
@@ -320,7 +322,7 @@ function compatible(url: EngineType, dump: EngineType): boolean {
   return family(url) === family(dump);
 }
 
-/** Download → sha256 → [age] → gunzip → sink. */
+/** Download → sha256 → [age] → gunzip or zstd -d → sink. */
 export async function streamObject(
   storage: Storage,
   backup: BackupEntry,
@@ -330,7 +332,7 @@ export async function streamObject(
   signal?: AbortSignal,
 ): Promise<void> {
   const { stages } = plainStages(backup.manifest, obj, identities);
-  const source = await storage.get(obj.key, signal);
+  const source = await openObject(storage, obj, stages, signal);
   try {
     await pipeline([source, ...stages, sink] as unknown as [Readable, Writable], { signal });
   } catch (err) {
