@@ -14,9 +14,10 @@
  */
 import { Duplex } from 'node:stream';
 import { spawn } from 'node:child_process';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { findExecutable, TailBuffer } from '../../dumpers/process.js';
 import { OperationError } from '../errors.js';
+import { createParallelGzip } from './gzip.js';
 
 export const compressionTypes = ['gzip', 'zstd'] as const;
 export type CompressionType = (typeof compressionTypes)[number];
@@ -84,7 +85,7 @@ export function compressStream(c: Compression, threads = 1): Duplex {
       ['-q', '-c', `-${c.level}`, `-T${Math.max(1, threads)}`, '--no-progress'],
       'zstd',
     );
-  return createGzip({ level: c.level });
+  return createParallelGzip({ level: c.level, threads });
 }
 
 /** A Transform-like Duplex that decompresses what `compressStream` wrote. */
