@@ -3,12 +3,16 @@
  * standard output (`--stdout`), streamed: download → sha256 → [age] →
  * gunzip or zstd -d.
  *
- * With `--to`, each object is first downloaded once and its sha256 checked,
- * and only then downloaded again and restored: a restore tool executes what
- * it reads as it reads it, so a damaged object found at its end would
- * already have been half-applied. With `--stdout` the check runs while
- * streaming (nothing is kept to read twice); a mismatch fails the command
- * (exit 1) after the bytes went out.
+ * With `--to`, the sha256 is checked while streaming wherever the engine
+ * can undo a restore (Engine.restoreIsAtomic: one transaction, or a
+ * database the restore creates): a mismatch found at the end fails the
+ * tool's input before its end-of-file, so the tool is stopped and the
+ * restore rolled back (the created database dropped). Elsewhere (MySQL into
+ * an existing database, all-databases dumps, Elasticsearch) a restore tool
+ * applies what it reads as it reads it, so each object is first downloaded
+ * once and checked, and only then downloaded again and restored. With
+ * `--stdout` the check runs while streaming (nothing is kept to read
+ * twice); a mismatch fails the command (exit 1) after the bytes went out.
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +25,7 @@ import { chooseBackup, onlyWorkload, parseAtChoice, type Choice } from '../backu
 import { listBackups, type BackupEntry } from '../backups/list.js';
 import { locateBackup, readBackupAt } from '../backups/locate.js';
 import {
+  ChecksumError,
   checkIdentities,
   checkObject,
   explainReadError,
@@ -260,9 +265,16 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   for (const obj of objects) {
     const into = urlDb ?? obj.database;
     const olog = log.child({ key: obj.key, database: into });
-    olog.info('checking sha256 before restoring', { bytes: obj.bytes });
-    await checkObject(storage, obj, ctx.signal);
-    olog.info('restoring', { to: redactUrl(flags.to!) });
+    const atomic =
+      (await engine.restoreIsAtomic?.(db.target, into, { signal: ctx.signal, log: olog })) ?? false;
+    if (!atomic) {
+      olog.info('checking sha256 before restoring', { bytes: obj.bytes });
+      await checkObject(storage, obj, ctx.signal);
+    }
+    olog.info('restoring', {
+      to: redactUrl(flags.to!),
+      sha256: atomic ? 'checked while streaming; rolled back on a mismatch' : 'checked',
+    });
     const started = Date.now();
     const input = new PassThrough();
     // Its error is the one recorded in `first`; without this listener, a
@@ -272,18 +284,31 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
     // Whichever side fails first has the real reason; the other side fails
     // because of it (a dead tool stops reading, a broken download ends its input).
     let first: unknown;
+    let streamFailedFirst = false;
     const note = (err: unknown): never => {
       first ??= err;
       input.destroy(err instanceof Error ? err : new Error(String(err)));
       throw err;
     };
     await Promise.allSettled([
-      streamObject(storage, backup, obj, identities, input, ctx.signal).catch(note),
+      streamObject(storage, backup, obj, identities, input, ctx.signal).catch((err: unknown) => {
+        if (first === undefined) streamFailedFirst = true;
+        return note(err);
+      }),
       engine
         .restore(db.target, into, input, { signal: ctx.signal, log: olog, format: obj.format })
         .catch(note),
     ]);
-    if (first !== undefined) throw first;
+    if (first !== undefined) {
+      // Checked while streaming, the object's damage may show first as an age
+      // or decompression error: the sha256 names the cause (the restore is
+      // rolled back either way).
+      if (atomic && streamFailedFirst && !(first instanceof ChecksumError) && !ctx.signal.aborted)
+        await checkObject(storage, obj, ctx.signal).catch((err: unknown) => {
+          if (err instanceof ChecksumError) first = err;
+        });
+      throw first;
+    }
     olog.info('restored', {
       rawBytes: formatBytes(obj.rawBytes),
       seconds: Math.round((Date.now() - started) / 100) / 10,
