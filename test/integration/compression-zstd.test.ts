@@ -77,7 +77,7 @@ describe('backup --compression', () => {
     const stored = await rcloneCat(s3, `${root}/${key}`);
     const plain = await tool(binaries.zstd(), ['-d', '-q', '-c'], stored);
     expect(plain.length).toBe(manifest.objects[0]!.rawBytes);
-    expect(plain.toString()).toContain('COPY public.');
+    expect(plain.toString()).toContain('PostgreSQL database dump complete');
 
     const l = await snapkeeper(['list', '--from', from, ...s3Flags, '-o', 'json'], s3Env);
     expect(l.code).toBe(0);
@@ -130,7 +130,7 @@ describe('backup --compression', () => {
     const stored = await readFile(join(dir, key));
     const zst = await tool(binaries.age(), ['-d', '-i', identityFile], stored);
     const plain = await tool(binaries.zstd(), ['-d', '-q', '-c'], zst);
-    expect(plain.toString()).toContain('COPY public.');
+    expect(plain.toString()).toContain('PostgreSQL database dump complete');
 
     const d = await snapkeeper([
       'decrypt',
@@ -177,7 +177,7 @@ describe('backup --compression', () => {
       expect(result.objects[0]!.key).toMatch(/\.sql\.gz$/);
       const stored = await readFile(join(dir, result.objects[0]!.key));
       const plain = await tool('gunzip', ['-c'], stored);
-      expect(plain.toString()).toContain('COPY public.');
+      expect(plain.toString()).toContain('PostgreSQL database dump complete');
       const manifest = JSON.parse(
         await readFile(join(dir, result.manifestKey), 'utf8'),
       ) as Manifest;
