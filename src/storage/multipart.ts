@@ -7,12 +7,12 @@
  *
  * Memory: S3 needs each part's length before it is sent (and the SDK must
  * be able to resend a part it retries), so a part is held in memory. Parts
- * in flight share a budget (`queueBytes`, 64 MiB): four 16 MiB parts, two
- * 32 MiB parts, then one part at a time. Buffers stay under about
- * 96 MiB up to 32 MiB parts (dumps up to 46 GiB) and 128 MiB with 64 MiB
- * parts (up to 109 GiB); past that they are two parts' worth (the one being
- * filled and the one being sent), which is the least a multipart upload of
- * such parts can hold.
+ * in flight share a budget (`queueBytes`, 32 MiB): two 16 MiB parts, then
+ * one part at a time. Part buffers (those in flight and the one being
+ * filled) stay at 48 MiB for dumps up to 15 GiB and 64 MiB up to 46 GiB;
+ * past that they are two parts' worth, which is the least a multipart upload
+ * of such parts can hold. (The node process itself, with every module of
+ * the CLI loaded, starts at about 145 MiB.)
  *
  * A body shorter than the first part is one PutObject. Exclusive uploads
  * send `If-None-Match: *` on the PutObject or the CompleteMultipartUpload.
@@ -46,7 +46,7 @@ export interface PartPlan {
 export const DEFAULT_PART_PLAN: PartPlan = {
   partSize: 16 * 1024 * 1024,
   growEvery: 1000,
-  queueBytes: 64 * 1024 * 1024,
+  queueBytes: 32 * 1024 * 1024,
   maxParts: MAX_PARTS,
 };
 

@@ -33,9 +33,9 @@ export interface S3StorageOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /**
    * Multipart parts (./multipart.ts): the first part size (16 MiB), doubled
-   * after every `partGrowEvery` parts (1,000); parts in flight share
-   * `queueBytes` (64 MiB). `queueSize` sets that budget in first parts
-   * (4 × 16 MiB). `maxParts` is S3's 10,000; tests lower it.
+   * after every `partGrowEvery` parts (1,000); parts in flight share a
+   * budget of `queueSize` first parts (2 × 16 MiB). `maxParts` is S3's
+   * 10,000; tests lower it.
    */
   partSize?: number;
   queueSize?: number;
@@ -65,7 +65,7 @@ export class S3Storage implements Storage {
     this.plan = {
       partSize,
       growEvery: options.partGrowEvery ?? DEFAULT_PART_PLAN.growEvery,
-      queueBytes: partSize * (options.queueSize ?? 4),
+      queueBytes: partSize * (options.queueSize ?? 2),
       maxParts: options.maxParts ?? DEFAULT_PART_PLAN.maxParts,
     };
     this.pageSize = options.pageSize;
