@@ -200,6 +200,14 @@ function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
     });
   }
 
+  async function schemaExists(target: DumpTarget, database: string, ctx: EngineContext) {
+    const hex = Buffer.from(database, 'utf8').toString('hex');
+    const sql =
+      'SELECT COUNT(*) FROM information_schema.SCHEMATA ' +
+      `WHERE SCHEMA_NAME = CONVERT(X'${hex}' USING utf8mb4);\n`;
+    return (await query(target, sql, ctx)).trim() !== '0';
+  }
+
   const engine: Engine = {
     type,
     defaultPort: 3306,
@@ -265,18 +273,18 @@ function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
       return { count: Number(count ?? 0), names: names.slice(0, 6) };
     },
 
+    // No transaction holds DDL here: only a database the restore creates
+    // (and drops on failure) is left as it was.
+    async restoreIsAtomic(target, database, ctx) {
+      return database !== '*' && !(await schemaExists(target, database, ctx));
+    },
+
     async restore(target: DumpTarget, database: string, input: Readable, ctx: RestoreContext) {
       const name = quoteIdentifier(database);
       await restoreCreating(
         database,
         {
-          exists: async () => {
-            const hex = Buffer.from(database, 'utf8').toString('hex');
-            const sql =
-              'SELECT COUNT(*) FROM information_schema.SCHEMATA ' +
-              `WHERE SCHEMA_NAME = CONVERT(X'${hex}' USING utf8mb4);\n`;
-            return (await query(target, sql, ctx)).trim() !== '0';
-          },
+          exists: () => schemaExists(target, database, ctx),
           create: () => query(target, `CREATE DATABASE ${name};\n`, ctx),
           drop: (signal) => query(target, `DROP DATABASE IF EXISTS ${name};\n`, { ...ctx, signal }),
         },

@@ -115,7 +115,14 @@ export function pgRestoreCommand(
   if (format === 'custom' || format === 'tar') {
     return {
       file: bin('pg_restore', target.clientVersion),
-      args: [...connectionArgs(target), '--exit-on-error', '--dbname', database],
+      // One transaction, like psql's below: a failed or interrupted restore leaves nothing.
+      args: [
+        ...connectionArgs(target),
+        '--exit-on-error',
+        '--single-transaction',
+        '--dbname',
+        database,
+      ],
       env: connectionEnv(target, database),
     };
   }
@@ -209,6 +216,12 @@ export const postgresql: Engine = {
       count: Number(rows[0]?.split('|')[1] ?? 0),
       names: rows.map((r) => r.slice(0, r.lastIndexOf('|'))),
     };
+  },
+
+  // psql --single-transaction / pg_restore --single-transaction; pg_dumpall's
+  // CREATE DATABASE / CREATE ROLE cannot run in one.
+  async restoreIsAtomic(_target, database) {
+    return database !== '*';
   },
 
   async restore(target: DumpTarget, database: string, input: Readable, ctx: RestoreContext) {

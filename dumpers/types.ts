@@ -124,6 +124,16 @@ export interface Engine {
   ): Promise<{ count: number; names: string[] }>;
 
   /**
+   * True when a restore into `database` that fails or is interrupted leaves
+   * the target as it was: it runs in one transaction, or into a database it
+   * creates (and drops again on failure). Then `restore --to` checks the
+   * sha256 while streaming and fails the input on a mismatch, which rolls
+   * the restore back; otherwise it checks the whole object first. Absent:
+   * false.
+   */
+  restoreIsAtomic?(target: DumpTarget, database: string, ctx: EngineContext): Promise<boolean>;
+
+  /**
    * Restores a plain (decompressed, decrypted) dump into `database` on the
    * target, creating the database when it does not exist (for `'*'`: into
    * the server, the dump creates its databases), and dropping it again when

@@ -18,6 +18,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM ${NODE_IMAGE}
 ARG ELASTICDUMP_VERSION=6.125.1
 RUN set -eux; \
+    apt-get update; \
+    apt-get install -y --no-install-recommends zstd; \
+    rm -rf /var/lib/apt/lists/*; \
+    zstd --version; \
     npm install --global --no-audit --no-fund "elasticdump@${ELASTICDUMP_VERSION}"; \
     npm cache clean --force; \
     elasticdump --version

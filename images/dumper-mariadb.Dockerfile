@@ -18,9 +18,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM ${NODE_IMAGE}
 RUN set -eux; \
     apt-get update; \
-    apt-get install -y --no-install-recommends ca-certificates mariadb-client; \
+    apt-get install -y --no-install-recommends ca-certificates mariadb-client zstd; \
     rm -rf /var/lib/apt/lists/*; \
-    mariadb-dump --version
+    mariadb-dump --version; \
+    zstd --version
 ENV NODE_ENV=production HOME=/tmp
 WORKDIR /app
 COPY --from=build /src/package.json ./

@@ -21,10 +21,11 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM ${MYSQL_IMAGE}
 RUN set -eux; \
     microdnf -y module enable nodejs:22; \
-    microdnf -y install nodejs; \
+    microdnf -y install nodejs zstd; \
     microdnf clean all; \
     node --version; \
-    mysqldump --version
+    mysqldump --version; \
+    zstd --version
 ENV NODE_ENV=production HOME=/tmp
 WORKDIR /app
 COPY --from=build /src/package.json ./

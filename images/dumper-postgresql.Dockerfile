@@ -26,7 +26,7 @@ ARG PG_MAJORS=18
 ARG PG_APT_SOURCE=pgdg
 RUN set -eux; \
     apt-get update; \
-    apt-get install -y --no-install-recommends ca-certificates postgresql-common; \
+    apt-get install -y --no-install-recommends ca-certificates postgresql-common zstd; \
     case "${PG_APT_SOURCE}" in \
       pgdg) /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y ;; \
       debian) ;; \
@@ -37,7 +37,8 @@ RUN set -eux; \
     rm -rf /var/lib/apt/lists/*; \
     newest=$(echo ${PG_MAJORS} | cut -d' ' -f1); \
     ln -s /usr/lib/postgresql/$newest/bin /usr/local/lib/pg-bin; \
-    /usr/local/lib/pg-bin/pg_dump --version
+    /usr/local/lib/pg-bin/pg_dump --version; \
+    zstd --version
 ENV PATH=/usr/local/lib/pg-bin:$PATH NODE_ENV=production HOME=/tmp
 WORKDIR /app
 COPY --from=build /src/package.json ./

@@ -1,6 +1,7 @@
 import { run } from './cli.js';
 import { defaultContext } from './cli/context.js';
 import { InterruptedError, OperationError, OutputClosedError, describeError } from './errors.js';
+import { availableCores } from './pipeline/cores.js';
 
 // The only place that exits. Whatever must stop a running command aborts one
 // signal, so the command can undo what it started (abort an upload, drop the
@@ -12,6 +13,11 @@ import { InterruptedError, OperationError, OutputClosedError, describeError } fr
 // a user of snapkeeper can act on. This is the SDK's own switch for exactly
 // that warning; every other warning still shows.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+// gzip compresses blocks on libuv's thread pool (src/pipeline/gzip.ts): one
+// thread per core, plus one for the pool's other users (files, DNS). Read
+// when the pool first starts, which nothing has done yet at this point.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableCores() + 1));
 
 const controller = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -41,10 +41,15 @@ export const manifestSchema = z.object({
         sha256: z.string().regex(/^[0-9a-f]{64}$/),
         /** `sql` (plain SQL), `custom` (pg_dump -Fc), `tar` (Elasticsearch archive). */
         format: z.string(),
+        /** How the object is compressed; absent (manifests before zstd): gzip. */
+        compression: z.enum(['gzip', 'zstd']).optional(),
+        /** The compression level it was written with (informative). */
+        compressionLevel: z.number().int().positive().optional(),
       }),
     )
     .min(1),
-  compression: z.literal('gzip'),
+  /** The run's compression; each object's own `compression` is what readers use. */
+  compression: z.enum(['gzip', 'zstd']),
   encryption: z.union([
     z.object({ type: z.literal('age'), recipients: z.array(z.string()).min(1) }),
     z.null(),
@@ -53,3 +58,8 @@ export const manifestSchema = z.object({
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
+
+/** How one object of a manifest is compressed: its own field, else gzip (older manifests). */
+export function objectCompression(obj: Manifest['objects'][number]): 'gzip' | 'zstd' {
+  return obj.compression ?? 'gzip';
+}

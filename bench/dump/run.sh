@@ -3,13 +3,16 @@
 # (it reuses the test environment's PostgreSQL and S3 servers), runs it, and
 # puts its report into bench/RESULTS.md between the dump markers.
 #
-#   bench/dump/run.sh                 # ~0.7 GB of dump
-#   BENCH_ROWS=200000 bench/dump/run.sh   # a quick run
+#   bench/dump/run.sh                          # ~0.7 GB of dump, 2 rounds
+#   BENCH_ROWS=15000000 bench/dump/run.sh      # ~3 GB of dump
+#   BENCH_ROWS=200000 BENCH_ROUNDS=1 bench/dump/run.sh   # a quick run
 #
-# Needs GNU time (/usr/bin/time, Debian package `time`) and `make testenv`.
+# Needs GNU time (/usr/bin/time, Debian package `time`), zstd and `make
+# testenv`; pigz, when installed, is one more baseline.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install time" >&2; exit 1; }
+command -v zstd > /dev/null || { echo "zstd is missing: apt-get install zstd" >&2; exit 1; }
 npm run --silent build
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

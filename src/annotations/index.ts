@@ -10,6 +10,11 @@
  */
 import { z } from 'zod';
 import { isAgeRecipient, isAgeSecret } from '../crypto/age.js';
+import {
+  COMPRESSION_ACCEPTED,
+  parseCompression,
+  type Compression,
+} from '../pipeline/compression.js';
 import { ANNOTATION_PREFIX, KSNAPSHOT_PREFIX } from '../labels.js';
 import { engineTypes, type EngineType } from '../manifest.js';
 import { parseResources, RESOURCES_ACCEPTED, type DumperResources } from './resources.js';
@@ -38,10 +43,13 @@ export interface BackupSpec {
   esLimit?: number;
   suspend: boolean;
   resources?: DumperResources;
+  /** Absent: the dumper's default, gzip:6. */
+  compression?: Compression;
 }
 
 export interface AnnotationDefaults {
   retention?: string;
+  compression?: Compression;
   recipients: string[];
   encryption: boolean;
   resources?: DumperResources;
@@ -71,6 +79,7 @@ const known = {
   'elasticsearch-limit': 'elasticsearch-limit',
   suspend: undefined,
   resources: undefined,
+  compression: undefined,
 } as const satisfies Record<string, string | undefined>;
 type Name = keyof typeof known;
 
@@ -317,6 +326,15 @@ function parse(
     else bad(resourcesAt, `is not a resource list (${r.reason})`, RESOURCES_ACCEPTED);
   }
 
+  // compression
+  let compression = ctx.defaults.compression;
+  const compressionAt = get('compression');
+  if (compressionAt) {
+    const r = parseCompression(compressionAt.value);
+    if (r.ok) compression = r.compression;
+    else bad(compressionAt, `is not a compression (${r.reason})`, COMPRESSION_ACCEPTED);
+  }
+
   if (errors.length > 0 || type === undefined || schedule === undefined) {
     return { ok: false, errors, warnings };
   }
@@ -333,6 +351,7 @@ function parse(
   if (retention !== undefined) spec.retention = retention;
   if (type === 'elasticsearch') spec.esLimit = esLimit ?? ES_LIMIT_DEFAULT;
   if (resources !== undefined) spec.resources = resources;
+  if (compression !== undefined) spec.compression = compression;
   return { ok: true, spec, warnings };
 }
 

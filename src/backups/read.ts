@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { decryptStream } from '../crypto/age.js';
 import { OperationError, UserError, describeError } from '../errors.js';
-import type { Manifest } from '../manifest.js';
+import { objectCompression, type Manifest } from '../manifest.js';
+import { ProgramStreamError, decompressStream } from '../pipeline/compression.js';
 import type { Storage } from '../storage/types.js';
 
 export type StoredObject = Manifest['objects'][number];
@@ -60,10 +60,11 @@ export function checkIdentities(manifest: Manifest, identities: readonly string[
 }
 
 /**
- * The stages after the download: sha256 check → [age decrypt] → gunzip.
+ * The stages after the download: sha256 check → [age decrypt] → gunzip or
+ * zstd -d (the object's own compression, gzip for older manifests).
  * Order matters: the checksum sees the stored bytes; age authenticates each
- * 64 KiB chunk, so a tampered or truncated file fails early; gunzip's CRC
- * covers the plain dump.
+ * 64 KiB chunk, so a tampered or truncated file fails early; gzip's CRC and
+ * zstd's frame checksum cover the plain dump.
  */
 export function plainStages(
   manifest: Manifest,
@@ -74,7 +75,7 @@ export function plainStages(
   const tap = checksumTap(obj);
   const stages: NodeJS.ReadWriteStream[] = [tap];
   if (manifest.encryption) stages.push(decryptStream(identities));
-  stages.push(createGunzip());
+  stages.push(decompressStream(objectCompression(obj)));
   return { stages, tap };
 }
 
@@ -100,13 +101,31 @@ export async function streamPlain(
       done(null, chunk);
     },
   });
-  const source = await storage.get(obj.key, signal);
+  const source = await openObject(storage, obj, stages, signal);
   try {
     await pipeline([source, ...stages, count, sink] as unknown as [Readable, Writable], { signal });
   } catch (err) {
     throw explainReadError(err, obj.key);
   }
   return { storedBytes: tap.bytes(), plainBytes };
+}
+
+/**
+ * The object's download. When it cannot be opened, the stages made for it
+ * are destroyed (a decompressor may be a running program).
+ */
+export async function openObject(
+  storage: Storage,
+  obj: StoredObject,
+  stages: readonly NodeJS.ReadWriteStream[],
+  signal?: AbortSignal,
+): Promise<Readable> {
+  try {
+    return await storage.get(obj.key, signal);
+  } catch (err) {
+    for (const s of stages) (s as unknown as Writable).destroy();
+    throw err;
+  }
 }
 
 /** Downloads the object and checks its sha256 and size, keeping nothing. */
@@ -137,6 +156,8 @@ export function explainReadError(err: unknown, key: string): Error {
   const e = err as { code?: string; name?: string; message?: string };
   const msg = describeError(err);
   if (e.name === 'AbortError') return new OperationError(`${key}: aborted`, { cause: err });
+  if (err instanceof ProgramStreamError)
+    return new OperationError(`${key}: not a valid zstd stream (${msg})`, { cause: err });
   if (typeof e.code === 'string' && e.code.startsWith('Z_'))
     return new OperationError(`${key}: not a valid gzip stream (${msg})`, { cause: err });
   if (/no identity matched|incorrect|decrypt|header|age/i.test(msg))

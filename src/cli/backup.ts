@@ -12,6 +12,7 @@ import { formatResult } from '../dump/result.js';
 import { runBackup } from '../dump/run.js';
 import { UserError, describeError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
+import { COMPRESSION_ACCEPTED, parseCompression } from '../pipeline/compression.js';
 import { parseRetention } from '../retention/policy.js';
 import { openStorage } from '../storage/open.js';
 import { progressOf, type CliContext } from './context.js';
@@ -30,6 +31,7 @@ export interface BackupFlags {
   dumpOption: string[];
   clientVersion?: string;
   keyTemplate: string;
+  compression: string;
   output: 'table' | 'json';
 }
 
@@ -60,6 +62,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--dump-option <arg>', 'extra argument for the dump tool (repeatable)', collect, [])
     .option('--client-version <major>', 'dump client major version')
     .option('--key-template <template>', 'storage key layout', DEFAULT_KEY_TEMPLATE)
+    .option(
+      '--compression <how>',
+      'gzip, gzip:<1-9>, zstd or zstd:<1-19> (zstd needs the zstd program)',
+      'gzip:6',
+    )
     .option('-o, --output <format>', 'table or json', 'table')
     .action((url: string, flags: BackupFlags) => backup(url, flags, ctx));
 }
@@ -103,6 +110,11 @@ export async function backup(url: string, flags: BackupFlags, ctx: CliContext): 
     throw new UserError(`--output ${JSON.stringify(flags.output)}: expected table or json`);
   }
   const keyTemplate = validateKeyTemplate(flags.keyTemplate);
+  const compression = parseCompression(flags.compression);
+  if (!compression.ok)
+    throw new UserError(
+      `--compression ${JSON.stringify(flags.compression)}: ${compression.reason}; accepted: ${COMPRESSION_ACCEPTED}`,
+    );
   const engine = getEngine(type);
   engine.output(target);
   const storage = openStorage(flags.to, {
@@ -118,6 +130,7 @@ export async function backup(url: string, flags: BackupFlags, ctx: CliContext): 
     target,
     storage,
     recipients,
+    compression: compression.compression,
     keyTemplate,
     workload: { namespace: m[1]!, kind: 'Local', name: m[2]! },
     log: ctx.log,

@@ -1,7 +1,8 @@
 /**
  * `snapkeeper decrypt -i key.txt <file> [-o out]`: what `age -d -i key.txt`
  * does, for when the age binary is not at hand. The output of a
- * `.sql.gz.age` file is the `.sql.gz`; gunzip it as usual.
+ * `.sql.gz.age` file is the `.sql.gz` (gunzip it as usual), of a
+ * `.sql.zst.age` file the `.sql.zst` (zstd -d or unzstd).
  */
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';

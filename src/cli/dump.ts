@@ -39,6 +39,7 @@ export async function dump(ctx: CliContext): Promise<void> {
       target: config.target,
       storage,
       recipients: config.recipients,
+      compression: config.compression,
       keyTemplate: config.keyTemplate,
       workload: config.workload,
       log: ctx.log,

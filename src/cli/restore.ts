@@ -1,13 +1,18 @@
 /**
  * `snapkeeper restore`: one backup back into a database (`--to <url>`) or to
- * standard output (`--stdout`), streamed: download → sha256 → [age] → gunzip.
+ * standard output (`--stdout`), streamed: download → sha256 → [age] →
+ * gunzip or zstd -d.
  *
- * With `--to`, each object is first downloaded once and its sha256 checked,
- * and only then downloaded again and restored: a restore tool executes what
- * it reads as it reads it, so a damaged object found at its end would
- * already have been half-applied. With `--stdout` the check runs while
- * streaming (nothing is kept to read twice); a mismatch fails the command
- * (exit 1) after the bytes went out.
+ * With `--to`, the sha256 is checked while streaming wherever the engine
+ * can undo a restore (Engine.restoreIsAtomic: one transaction, or a
+ * database the restore creates): a mismatch found at the end fails the
+ * tool's input before its end-of-file, so the tool is stopped and the
+ * restore rolled back (the created database dropped). Elsewhere (MySQL into
+ * an existing database, all-databases dumps, Elasticsearch) a restore tool
+ * applies what it reads as it reads it, so each object is first downloaded
+ * once and checked, and only then downloaded again and restored. With
+ * `--stdout` the check runs while streaming (nothing is kept to read
+ * twice); a mismatch fails the command (exit 1) after the bytes went out.
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
@@ -20,9 +25,11 @@ import { chooseBackup, onlyWorkload, parseAtChoice, type Choice } from '../backu
 import { listBackups, type BackupEntry } from '../backups/list.js';
 import { locateBackup, readBackupAt } from '../backups/locate.js';
 import {
+  ChecksumError,
   checkIdentities,
   checkObject,
   explainReadError,
+  openObject,
   plainStages,
   type StoredObject,
 } from '../backups/read.js';
@@ -311,20 +318,27 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
     const into = urlDb ?? obj.database;
     const olog = log.child({ key: obj.key, database: into });
     const which = objects.length > 1 ? ` (database ${i + 1} of ${objects.length})` : '';
-    olog.info('checking sha256 before restoring', { bytes: obj.bytes });
-    const checked = { bytes: 0 };
-    const stopCheck = progress.start({
-      label: `1/2 checking sha256 of ${obj.database}${which}`,
-      message: 'sha256 check in progress',
-      main: { name: 'read', bytes: () => checked.bytes },
-      total: obj.bytes,
-    });
-    try {
-      await checkObject(countingStorage(storage, checked), obj, ctx.signal);
-    } finally {
-      stopCheck();
+    const atomic =
+      (await engine.restoreIsAtomic?.(db.target, into, { signal: ctx.signal, log: olog })) ?? false;
+    if (!atomic) {
+      olog.info('checking sha256 before restoring', { bytes: obj.bytes });
+      const checked = { bytes: 0 };
+      const stopCheck = progress.start({
+        label: `1/2 checking sha256 of ${obj.database}${which}`,
+        message: 'sha256 check in progress',
+        main: { name: 'read', bytes: () => checked.bytes },
+        total: obj.bytes,
+      });
+      try {
+        await checkObject(countingStorage(storage, checked), obj, ctx.signal);
+      } finally {
+        stopCheck();
+      }
     }
-    olog.info('restoring', { to: redactUrl(flags.to!) });
+    olog.info('restoring', {
+      to: redactUrl(flags.to!),
+      sha256: atomic ? 'checked while streaming; rolled back on a mismatch' : 'checked',
+    });
     const started = Date.now();
     const read = { bytes: 0 };
     let plain = 0;
@@ -342,13 +356,14 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
     // Whichever side fails first has the real reason; the other side fails
     // because of it (a dead tool stops reading, a broken download ends its input).
     let first: unknown;
+    let streamFailedFirst = false;
     const note = (err: unknown): never => {
       first ??= err;
       input.destroy(err instanceof Error ? err : new Error(String(err)));
       throw err;
     };
     const stopRestore = progress.start({
-      label: `2/2 restoring into ${into}${which}`,
+      label: atomic ? `restoring into ${into}${which}` : `2/2 restoring into ${into}${which}`,
       message: 'restore in progress',
       main: { name: 'read', bytes: () => read.bytes },
       second: { name: 'plain', bytes: () => plain },
@@ -363,7 +378,10 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
           identities,
           input,
           ctx.signal,
-        ).catch(note),
+        ).catch((err: unknown) => {
+          if (first === undefined) streamFailedFirst = true;
+          return note(err);
+        }),
         engine
           .restore(db.target, into, input, { signal: ctx.signal, log: olog, format: obj.format })
           .catch(note),
@@ -371,7 +389,16 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
     } finally {
       stopRestore();
     }
-    if (first !== undefined) throw first;
+    if (first !== undefined) {
+      // Checked while streaming, the object's damage may show first as an age
+      // or decompression error: the sha256 names the cause (the restore is
+      // rolled back either way).
+      if (atomic && streamFailedFirst && !(first instanceof ChecksumError) && !ctx.signal.aborted)
+        await checkObject(storage, obj, ctx.signal).catch((err: unknown) => {
+          if (err instanceof ChecksumError) first = err;
+        });
+      throw first;
+    }
     olog.info('restored', {
       rawBytes: formatBytes(obj.rawBytes),
       seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -410,7 +437,7 @@ function compatible(url: EngineType, dump: EngineType): boolean {
   return family(url) === family(dump);
 }
 
-/** Download → sha256 → [age] → gunzip → sink. */
+/** Download → sha256 → [age] → gunzip or zstd -d → sink. */
 export async function streamObject(
   storage: Storage,
   backup: BackupEntry,
@@ -420,7 +447,7 @@ export async function streamObject(
   signal?: AbortSignal,
 ): Promise<void> {
   const { stages } = plainStages(backup.manifest, obj, identities);
-  const source = await storage.get(obj.key, signal);
+  const source = await openObject(storage, obj, stages, signal);
   try {
     await pipeline([source, ...stages, sink] as unknown as [Readable, Writable], { signal });
   } catch (err) {

@@ -18,6 +18,11 @@ import {
 import { RETENTION_ACCEPTED, retentionProblem } from '../annotations/retention.js';
 import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from '../dump/key.js';
 import { VERSION } from '../version.js';
+import {
+  COMPRESSION_ACCEPTED,
+  parseCompression,
+  type Compression,
+} from '../pipeline/compression.js';
 
 /** The one definition, shared with the dumper (src/dump/key.ts). */
 export { DEFAULT_KEY_TEMPLATE };
@@ -45,6 +50,8 @@ export interface OperatorConfig {
   s3CredentialsSecret?: string;
   keyTemplate: string;
   defaultRetention?: string;
+  /** Where a pod sets no `snapkeeper.io/compression`; absent: the dumper's gzip:6. */
+  defaultCompression?: Compression;
   defaultRecipients: string[];
   defaultEncryption: boolean;
   defaultResources: DumperResources;
@@ -188,6 +195,16 @@ const schema = z.object({
       )
       .optional(),
   ),
+  SNAPKEEPER_DEFAULT_COMPRESSION: optional.transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    const parsed = parseCompression(s);
+    if (parsed.ok) return parsed.compression;
+    ctx.addIssue({
+      code: 'custom',
+      message: `${parsed.reason}; accepted: ${COMPRESSION_ACCEPTED}`,
+    });
+    return z.NEVER;
+  }),
   SNAPKEEPER_DEFAULT_RECIPIENTS: optional.pipe(
     z
       .string()
@@ -301,6 +318,8 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
     config.s3CredentialsSecret = v.SNAPKEEPER_S3_CREDENTIALS_SECRET;
   if (v.SNAPKEEPER_OWNER_CONFIGMAP) config.ownerConfigMap = v.SNAPKEEPER_OWNER_CONFIGMAP;
   if (v.SNAPKEEPER_DEFAULT_RETENTION) config.defaultRetention = v.SNAPKEEPER_DEFAULT_RETENTION;
+  if (v.SNAPKEEPER_DEFAULT_COMPRESSION)
+    config.defaultCompression = v.SNAPKEEPER_DEFAULT_COMPRESSION;
   return config;
 }
 

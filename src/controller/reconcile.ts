@@ -184,6 +184,7 @@ export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<
     encryption: config.defaultEncryption,
     resources: config.defaultResources,
     ...(config.defaultRetention ? { retention: config.defaultRetention } : {}),
+    ...(config.defaultCompression ? { compression: config.defaultCompression } : {}),
   };
   const parsed = logic.parseAnnotations(pod.metadata?.annotations ?? {}, {
     workloadKey: key,

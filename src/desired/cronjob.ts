@@ -19,6 +19,7 @@ import type { OperatorConfig } from '../config/operator.js';
 import type { WorkloadRef } from '../discovery/owner.js';
 import { SPEC_HASH_ANNOTATION } from '../labels.js';
 import type { EngineType } from '../manifest.js';
+import { DEFAULT_COMPRESSION, formatCompression } from '../pipeline/compression.js';
 import { specHash } from './hash.js';
 import { ownedAnnotations, ownedLabels, ownerReferences, SOURCE_POD_ANNOTATION } from './labels.js';
 import { objectName } from './names.js';
@@ -165,6 +166,13 @@ function dumperEnv(input: DesiredCronJobInput, secretName: string): V1EnvVar[] {
   if (spec.type === 'elasticsearch' && spec.esLimit !== undefined) {
     env.push(literal('SNAPKEEPER_ES_LIMIT', String(spec.esLimit)));
   }
+  // Only when it is not the dumper's default: CronJobs of workloads that
+  // choose nothing keep the spec (and spec-hash) they had before.
+  if (
+    spec.compression !== undefined &&
+    formatCompression(spec.compression) !== formatCompression(DEFAULT_COMPRESSION)
+  )
+    env.push(literal('SNAPKEEPER_COMPRESSION', formatCompression(spec.compression)));
   env.push(literal('SNAPKEEPER_RECIPIENTS', spec.recipients.join(',')));
   env.push(literal('SNAPKEEPER_RETENTION', spec.retention ?? ''));
   env.push(literal('SNAPKEEPER_STORAGE', config.storage));

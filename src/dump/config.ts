@@ -8,6 +8,12 @@ import type { DumpTarget } from '../../dumpers/types.js';
 import { isAgeRecipient, showNotRecipient } from '../crypto/age.js';
 import { DEFAULT_PORTS, parseDatabaseList } from '../dburl.js';
 import { ConfigError, UserError } from '../errors.js';
+import {
+  COMPRESSION_ACCEPTED,
+  DEFAULT_COMPRESSION,
+  parseCompression,
+  type Compression,
+} from '../pipeline/compression.js';
 import { engineTypes, type EngineType } from '../manifest.js';
 import { parseRetention } from '../retention/policy.js';
 import { DEFAULT_STALE_UPLOAD_AGE_MS, parseAge } from '../retention/stale.js';
@@ -78,6 +84,14 @@ const envSchema = z.object({
       return [...new Set(list)];
     }),
   ),
+  SNAPKEEPER_COMPRESSION: optional(
+    z.string().transform((s, ctx) => {
+      const c = parseCompression(s);
+      if (c.ok) return c.compression;
+      ctx.addIssue({ code: 'custom', message: `${c.reason}; accepted: ${COMPRESSION_ACCEPTED}` });
+      return z.NEVER;
+    }),
+  ),
   SNAPKEEPER_RETENTION: optional(
     z.string().superRefine((s, ctx) => {
       const r = parseRetention(s);
@@ -117,6 +131,7 @@ export interface DumpConfig {
   engine: EngineType;
   target: DumpTarget;
   recipients: string[];
+  compression: Compression;
   /** Retention policy string; '' keeps everything. */
   retention: string;
   /** Incomplete uploads under the workload's prefix older than this are aborted after a backup. */
@@ -169,6 +184,7 @@ export function loadDumpConfig(env: NodeJS.ProcessEnv = process.env): DumpConfig
     engine: e.SNAPKEEPER_TYPE,
     target,
     recipients: e.SNAPKEEPER_RECIPIENTS ?? [],
+    compression: e.SNAPKEEPER_COMPRESSION ?? DEFAULT_COMPRESSION,
     retention: e.SNAPKEEPER_RETENTION ?? '',
     staleUploadAgeMs: e.SNAPKEEPER_ABORT_UPLOADS_OLDER_THAN ?? DEFAULT_STALE_UPLOAD_AGE_MS,
     storage: e.SNAPKEEPER_STORAGE,

@@ -16,6 +16,13 @@ import {
 } from '../manifest.js';
 import { storeDump, type StoredDump } from '../pipeline/store.js';
 import { formatBytes, type Progress } from '../pipeline/progress.js';
+import {
+  DEFAULT_COMPRESSION,
+  compressionExtension,
+  formatCompression,
+  zstdProgram,
+  type Compression,
+} from '../pipeline/compression.js';
 import type { Storage } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { applyRetention } from '../retention/apply.js';
@@ -36,6 +43,10 @@ export interface BackupRequest {
   storage: Storage;
   /** age recipients, already validated; empty: no encryption. */
   recipients: string[];
+  /** Default gzip:6. */
+  compression?: Compression;
+  /** Cores the compressor may use; default: the cores this process is given. */
+  threads?: number;
   keyTemplate: string;
   workload: Workload;
   log: Logger;
@@ -74,7 +85,10 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
   const suffix = (req.randomSuffix ?? randomSuffix)();
   const databases = databasesOf(req.target);
   const output = req.engine.output(req.target);
-  const ext = `${output.extension}.gz${req.recipients.length > 0 ? '.age' : ''}`;
+  const compression = req.compression ?? DEFAULT_COMPRESSION;
+  // Before anything is dumped: a missing zstd program fails now, not after the dump.
+  if (compression.type === 'zstd') zstdProgram();
+  const ext = `${output.extension}.${compressionExtension(compression.type)}${req.recipients.length > 0 ? '.age' : ''}`;
   const ctx: EngineContext = { signal: req.signal, log: req.log };
   if (req.spawn) ctx.spawn = req.spawn;
   const log = req.log.child({
@@ -89,6 +103,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
     client: `${client.tool} ${client.version}`,
     databases: databases.join(','),
     encrypted: req.recipients.length > 0,
+    compression: formatCompression(compression),
     storage: req.storage.description,
   });
 
@@ -114,6 +129,8 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         storage: req.storage,
         key,
         recipients: req.recipients,
+        compression,
+        ...(req.threads !== undefined ? { threads: req.threads } : {}),
         log: log.child({ database }),
         signal: req.signal,
         progressIntervalMs: req.progressIntervalMs,
@@ -149,8 +166,10 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         bytes: s.bytes,
         sha256: s.sha256,
         format: output.format,
+        compression: compression.type,
+        compressionLevel: compression.level,
       })),
-      compression: 'gzip',
+      compression: compression.type,
       encryption: req.recipients.length > 0 ? { type: 'age', recipients: req.recipients } : null,
       snapkeeperVersion: VERSION,
     } satisfies Manifest);

@@ -1,5 +1,5 @@
 /**
- * The stream: dump tool stdout → gzip → [age] → sha256 + byte counters →
+ * The stream: dump tool stdout → gzip or zstd → [age] → sha256 + byte counters →
  * storage.upload, one pipeline with backpressure and no temporary file.
  *
  * The upload must never complete for a dump that failed. A tool killed
@@ -10,12 +10,18 @@
  */
 import { Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import type { DumpHandle } from '../../dumpers/types.js';
 import { encryptStream } from '../crypto/age.js';
 import { OperationError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Storage } from '../storage/types.js';
+import {
+  DEFAULT_COMPRESSION,
+  compressStream,
+  compressionContentType,
+  type Compression,
+} from './compression.js';
+import { availableCores } from './cores.js';
 import { Counter } from './counter.js';
 import { logProgress, type Progress } from './progress.js';
 
@@ -29,7 +35,10 @@ export interface StoreDumpOptions {
   recipients: readonly string[];
   log: Logger;
   signal?: AbortSignal;
-  gzipLevel?: number;
+  /** Default gzip:6. */
+  compression?: Compression;
+  /** Cores the compressor may use; default: the cores this process is given. */
+  threads?: number;
   progressIntervalMs?: number;
   /** Where progress goes (a terminal line, log lines); default: log lines every progressIntervalMs. */
   progress?: Progress;
@@ -84,6 +93,7 @@ function gate(
 }
 
 export async function storeDump(o: StoreDumpOptions): Promise<StoredDump> {
+  const compression = o.compression ?? DEFAULT_COMPRESSION;
   const raw = new Counter();
   const stored = new Counter({ sha256: true });
   // The gate's verdict is the cause of any failure that follows it.
@@ -91,7 +101,7 @@ export async function storeDump(o: StoreDumpOptions): Promise<StoredDump> {
   const stages: Duplex[] = [
     raw,
     gate(o.dump, raw, o.tool, (err) => (gateError = err)),
-    createGzip({ level: o.gzipLevel ?? 6 }),
+    compressStream(compression, o.threads ?? availableCores()),
   ];
   if (o.recipients.length > 0) stages.push(encryptStream(o.recipients));
   stages.push(stored);
@@ -117,7 +127,10 @@ export async function storeDump(o: StoreDumpOptions): Promise<StoredDump> {
     signal: o.signal,
     // A backup's objects are new keys: never replace one (another run's).
     exclusive: true,
-    contentType: o.recipients.length > 0 ? 'application/octet-stream' : 'application/gzip',
+    contentType:
+      o.recipients.length > 0
+        ? 'application/octet-stream'
+        : compressionContentType(compression.type),
   });
   const streaming = pipeline([o.dump.stdout, ...stages], { signal: o.signal });
   try {

@@ -9,12 +9,12 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OperationError, describeError } from '../errors.js';
 import { trace } from '../log.js';
 import { AlreadyExistsError, NotFoundError, checkKey } from './errors.js';
+import { DEFAULT_PART_PLAN, uploadGrowing, type PartPlan } from './multipart.js';
 import type { IncompleteUpload, ObjectInfo, PutOptions, Storage, UploadOptions } from './types.js';
 
 const debug = trace('storage:s3');
@@ -32,12 +32,15 @@ export interface S3StorageOptions {
   /** Absent: the SDK's default chain (IRSA / Workload Identity, profiles, IMDS). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /**
-   * Multipart part size and parts in flight: memory is bounded by about
-   * (queueSize + 1) × partSize. 16 MiB × 4 keeps a dumper under ~100 MiB and
-   * allows objects up to 10 000 parts × 16 MiB ≈ 156 GiB.
+   * Multipart parts (./multipart.ts): the first part size (16 MiB), doubled
+   * after every `partGrowEvery` parts (1,000); parts in flight share a
+   * budget of `queueSize` first parts (2 × 16 MiB). `maxParts` is S3's
+   * 10,000; tests lower it.
    */
   partSize?: number;
   queueSize?: number;
+  partGrowEvery?: number;
+  maxParts?: number;
   /** ListObjectsV2 page size (MaxKeys); the server's default (1000) when absent. */
   pageSize?: number;
   /** Tests pass their own client (e.g. with a short retry policy). */
@@ -50,8 +53,7 @@ export class S3Storage implements Storage {
   private readonly bucket: string;
   private readonly root: string;
   private readonly endpoint: string;
-  private readonly partSize: number;
-  private readonly queueSize: number;
+  private readonly plan: PartPlan;
   private readonly pageSize: number | undefined;
 
   constructor(options: S3StorageOptions) {
@@ -59,8 +61,13 @@ export class S3Storage implements Storage {
     this.root = options.prefix ? options.prefix.replace(/^\/+|\/+$/g, '') + '/' : '';
     this.endpoint = options.endpoint ?? `the AWS S3 endpoint of ${options.region}`;
     this.description = `s3://${this.bucket}/${this.root}`;
-    this.partSize = options.partSize ?? 16 * 1024 * 1024;
-    this.queueSize = options.queueSize ?? 4;
+    const partSize = options.partSize ?? DEFAULT_PART_PLAN.partSize;
+    this.plan = {
+      partSize,
+      growEvery: options.partGrowEvery ?? DEFAULT_PART_PLAN.growEvery,
+      queueBytes: partSize * (options.queueSize ?? 2),
+      maxParts: options.maxParts ?? DEFAULT_PART_PLAN.maxParts,
+    };
     this.pageSize = options.pageSize;
     const config: S3ClientConfig = {
       region: options.region,
@@ -83,13 +90,9 @@ export class S3Storage implements Storage {
   }
 
   /**
-   * Multipart upload through lib-storage. On any failure the multipart upload
-   * is aborted before this rejects: lib-storage aborts it itself
-   * (`leavePartsOnError: false`), and we send AbortMultipartUpload again for
-   * the UploadId it created, because its own abort runs in the background
-   * after `done()` has already rejected when the abort signal fires.
-   * The caller's signal is therefore not handed to lib-storage: it destroys
-   * the body, which fails the upload through its normal error path.
+   * Multipart upload with growing parts (./multipart.ts). On any failure the
+   * multipart upload is aborted before this rejects. The caller's signal
+   * destroys the body, which fails the upload through its normal error path.
    * Exclusive: `If-None-Match: *` goes on the PutObject (small bodies) or the
    * CompleteMultipartUpload, so the server refuses to replace an object.
    */
@@ -116,26 +119,25 @@ export class S3Storage implements Storage {
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key,
-        Body: counted,
-        ContentType: options.contentType,
-        ...(options.exclusive ? { IfNoneMatch: '*' } : {}),
-      },
-      partSize: this.partSize,
-      queueSize: this.queueSize,
-      leavePartsOnError: false,
-    });
+    let uploadId: string | undefined;
     try {
-      await upload.done();
+      const { parts } = await uploadGrowing(
+        {
+          client: this.client,
+          bucket: this.bucket,
+          key: Key,
+          contentType: options.contentType,
+          exclusive: options.exclusive,
+          onUploadId: (id) => (uploadId = id),
+        },
+        counted,
+        this.plan,
+      );
       if (options.signal?.aborted) throw new Error('upload aborted');
-      debug('uploaded %s (%d bytes)', Key, bytes);
+      debug('uploaded %s (%d bytes, %d parts)', Key, bytes, parts.length);
       return { bytes };
     } catch (err) {
-      await this.abortMultipart(Key, upload.uploadId);
+      await this.abortMultipart(Key, uploadId);
       // An object may exist if the failure came after completion (the
       // signal fired too late): remove it so nothing remains at the key.
       if (options.signal?.aborted) await this.delete([key]).catch(() => undefined);
@@ -157,7 +159,7 @@ export class S3Storage implements Storage {
       );
       debug('aborted multipart upload %s of %s', UploadId, Key);
     } catch (err) {
-      // NoSuchUpload: lib-storage got there first. Anything else is worth a trace.
+      // NoSuchUpload: already gone. Anything else is worth a trace.
       if ((err as Error).name !== 'NoSuchUpload')
         debug('abort %s: %s', UploadId, describeError(err));
     }

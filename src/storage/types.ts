@@ -34,7 +34,7 @@ export type PutOptions = Omit<UploadOptions, 'signal'>;
 
 /**
  * Where backups live. Two implementations: a local directory (the default,
- * `./backups`) and S3-compatible storage (multipart via lib-storage).
+ * `./backups`) and S3-compatible storage (multipart, src/storage/multipart.ts).
  *
  * Keys are `/`-separated and relative to the root; the root's own prefix
  * (`s3://bucket/<prefix>`) is applied by the implementation.

@@ -94,6 +94,7 @@ export const binaries = {
   age: () => systemBinary('age'),
   ageKeygen: () => systemBinary('age-keygen'),
   rclone: () => systemBinary('rclone'),
+  zstd: () => systemBinary('zstd'),
   openssl: () => systemBinary('openssl'),
   mariadbd: () => systemBinary('mariadbd'),
   mariadbInstallDb: () => systemBinary('mariadb-install-db'),

@@ -1,8 +1,8 @@
 // `snapkeeper restore --to` round trips: a database is backed up (encrypted,
 // to the S3 server) with the real `backup` command, found with `list`,
 // checked with `verify`, restored with `restore --to` into a fresh database,
-// and both databases dump identically. A damaged object is refused before
-// the target database is touched.
+// and both databases dump identically. A damaged object fails the restore,
+// which leaves no target database behind.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -121,8 +121,9 @@ describe('restore --to, PostgreSQL', () => {
     await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: data }));
     client.destroy();
 
-    // Not created beforehand: restore creates its target, so if the restore
-    // had started (instead of checking first) the database would exist.
+    // Not created beforehand: restore creates its target and, when the
+    // sha256 fails (here age notices the damage first; the command then
+    // names the mismatch), drops it again: nothing remains.
     const target = uniqueName('rdst');
     const r = await restoreFrom(from, identityFile, [
       '--key',

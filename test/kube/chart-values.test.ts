@@ -273,6 +273,14 @@ const cases: { name: string; values: Values; check: (objects: Manifest[]) => voi
     },
   },
   {
+    name: 'a default compression',
+    values: { ...minimalValues(), compression: 'zstd:5' },
+    check: (objects) => {
+      expect(operatorEnv(objects)).toMatchObject({ SNAPKEEPER_DEFAULT_COMPRESSION: 'zstd:5' });
+      expect(operatorConfig(objects).defaultCompression).toEqual({ type: 'zstd', level: 5 });
+    },
+  },
+  {
     name: 'backup Job limits',
     values: {
       ...minimalValues(),
@@ -394,6 +402,11 @@ const rejections: { name: string; values: Values; messages: RegExp[] }[] = [
     name: 'a malformed default retention',
     values: { ...ok, retention: 'keep-forever' },
     messages: [/at '\/retention': 'keep-forever' does not match pattern/],
+  },
+  {
+    name: 'a malformed default compression',
+    values: { ...ok, compression: 'zstd:20' },
+    messages: [/at '\/compression': 'zstd:20' does not match pattern/],
   },
   {
     name: 'backup Job limits the operator would refuse',

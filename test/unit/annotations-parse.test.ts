@@ -150,6 +150,38 @@ describe('parseAnnotations: defaults and encryption', () => {
   });
 });
 
+describe('parseAnnotations: compression', () => {
+  it.each([
+    ['gzip', { type: 'gzip', level: 6 }],
+    ['gzip:1', { type: 'gzip', level: 1 }],
+    [' ZSTD ', { type: 'zstd', level: 3 }],
+    ['zstd:19', { type: 'zstd', level: 19 }],
+  ])('given %j, when parsed, then the spec carries %j', (value, expected) => {
+    expect(ok({ ...base, [`${S}compression`]: value }).spec.compression).toEqual(expected);
+  });
+
+  it('given a chart default, when the pod sets none, then it applies; when the pod sets one, it wins', () => {
+    const defaults = { compression: { type: 'zstd' as const, level: 3 } };
+    expect(ok(base).spec.compression).toBeUndefined();
+    expect(ok(base, defaults).spec.compression).toEqual({ type: 'zstd', level: 3 });
+    expect(ok({ ...base, [`${S}compression`]: 'gzip:9' }, defaults).spec.compression).toEqual({
+      type: 'gzip',
+      level: 9,
+    });
+  });
+
+  it('given a bad value, when parsed, then the error names the annotation, the value and what is accepted', () => {
+    expect(errors({ ...base, [`${S}compression`]: 'gzip:0' })).toEqual([
+      `${S}compression: "gzip:0" is not a compression (gzip levels are 1 to 9); ` +
+        'accepted: gzip, gzip:<1-9>, zstd or zstd:<1-19>',
+    ]);
+  });
+
+  it('given the annotation, when parsed, then it is a known key (no typo warning)', () => {
+    expect(ok({ ...base, [`${S}compression`]: 'zstd' }).warnings).toEqual([]);
+  });
+});
+
 describe('parseAnnotations: ksnapshot compatibility', () => {
   const ks = {
     [`${K}enabled`]: 'true',
@@ -308,6 +340,16 @@ describe('parseAnnotations: errors', () => {
       'resources name',
       { [`${S}resources`]: 'gpu=1' },
       `${S}resources: "gpu=1" is not a resource list`,
+    ],
+    [
+      'compression',
+      { [`${S}compression`]: 'brotli' },
+      `${S}compression: "brotli" is not a compression`,
+    ],
+    [
+      'compression level',
+      { [`${S}compression`]: 'zstd:22' },
+      `${S}compression: "zstd:22" is not a compression (zstd levels are 1 to 19)`,
     ],
   ])(
     'given a bad %s, when parsed, then one error names the annotation and the value',

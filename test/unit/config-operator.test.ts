@@ -59,6 +59,7 @@ describe('loadOperatorConfig', () => {
       SNAPKEEPER_S3_FORCE_PATH_STYLE: 'true',
       SNAPKEEPER_S3_CREDENTIALS_SECRET: 's3-creds',
       SNAPKEEPER_DEFAULT_RETENTION: 'keep-last=7,keep-daily=14',
+      SNAPKEEPER_DEFAULT_COMPRESSION: 'zstd:5',
       SNAPKEEPER_DEFAULT_RECIPIENTS: `${recipient}`,
       SNAPKEEPER_DEFAULT_ENCRYPTION: 'true',
       SNAPKEEPER_DEFAULT_RESOURCES: 'cpu=1,memory=1Gi,limits.cpu=2',
@@ -76,6 +77,7 @@ describe('loadOperatorConfig', () => {
     expect(c.s3ForcePathStyle).toBe(true);
     expect(c.s3CredentialsSecret).toBe('s3-creds');
     expect(c.defaultRetention).toBe('keep-last=7,keep-daily=14');
+    expect(c.defaultCompression).toEqual({ type: 'zstd', level: 5 });
     expect(c.defaultRecipients).toEqual([recipient]);
     expect(c.defaultEncryption).toBe(true);
     expect(c.defaultResources).toEqual({
@@ -123,6 +125,11 @@ describe('loadOperatorConfig', () => {
       'a bad retention',
       { SNAPKEEPER_DEFAULT_RETENTION: 'keep=3' },
       'SNAPKEEPER_DEFAULT_RETENTION: ',
+    ],
+    [
+      'a bad compression',
+      { SNAPKEEPER_DEFAULT_COMPRESSION: 'zstd:0' },
+      'SNAPKEEPER_DEFAULT_COMPRESSION: zstd levels are 1 to 19; accepted: ',
     ],
     [
       'a bad recipient',

@@ -192,6 +192,26 @@ describe('desiredCronJob', () => {
       'SNAPKEEPER_CLIENT_VERSION',
       '15',
     ],
+    [
+      'zstd compression',
+      { spec: { ...spec, compression: { type: 'zstd' as const, level: 3 } } },
+      'SNAPKEEPER_COMPRESSION',
+      'zstd:3',
+    ],
+    [
+      'gzip at level 9',
+      { spec: { ...spec, compression: { type: 'gzip' as const, level: 9 } } },
+      'SNAPKEEPER_COMPRESSION',
+      'gzip:9',
+    ],
+    [
+      // The default is not spelled out: CronJobs of workloads that choose nothing keep their spec-hash.
+      'the default compression',
+      { spec: { ...spec, compression: { type: 'gzip' as const, level: 6 } } },
+      'SNAPKEEPER_COMPRESSION',
+      undefined,
+    ],
+    ['no compression chosen', {}, 'SNAPKEEPER_COMPRESSION', undefined],
   ])('given %s, when built, then %s is as expected', (_n, override, name, expected) => {
     expect(envOf(desiredCronJob({ ...input, ...override }))[name]).toEqual(expected);
   });

@@ -63,6 +63,21 @@ describe('dump environment', () => {
     expect(c.retention).toBe('');
   });
 
+  it('given SNAPKEEPER_COMPRESSION, then it is read; unset, gzip:6; a bad one is named with what is accepted', () => {
+    expect(loadDumpConfig(valid).compression).toEqual({ type: 'gzip', level: 6 });
+    expect(loadDumpConfig({ ...valid, SNAPKEEPER_COMPRESSION: '' }).compression).toEqual({
+      type: 'gzip',
+      level: 6,
+    });
+    expect(loadDumpConfig({ ...valid, SNAPKEEPER_COMPRESSION: 'zstd:7' }).compression).toEqual({
+      type: 'zstd',
+      level: 7,
+    });
+    expect(problems({ ...valid, SNAPKEEPER_COMPRESSION: 'xz' })).toEqual([
+      'SNAPKEEPER_COMPRESSION: not a compression; accepted: gzip, gzip:<1-9>, zstd or zstd:<1-19>',
+    ]);
+  });
+
   it('given mysql and *, then the default port is 3306 and all databases are dumped', () => {
     const c = loadDumpConfig({ ...valid, SNAPKEEPER_TYPE: 'mysql', SNAPKEEPER_DATABASES: '*' });
     expect(c.target.port).toBe(3306);

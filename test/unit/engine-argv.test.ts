@@ -113,6 +113,8 @@ describe('PostgreSQL commands', () => {
     const custom = pgRestoreCommand(target(), 'copy', 'custom', bin);
     expect(custom.file).toBe('/bin/pg_restore');
     expect(custom.args).toEqual(expect.arrayContaining(['--exit-on-error', '--dbname', 'copy']));
+    // One transaction, like psql: a restore stopped by a late sha256 mismatch leaves nothing.
+    expect(custom.args).toContain('--single-transaction');
   });
 });
 

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_PART_PLAN,
+  MAX_PART_BYTES,
+  partSizeAt,
+  partsInFlight,
+  planCapacity,
+} from '../../src/storage/multipart.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const TiB = 1024 * GiB;
+
+describe('growing multipart parts', () => {
+  it.each([
+    [0, 16 * MiB],
+    [999, 16 * MiB],
+    [1000, 32 * MiB],
+    [2999, 64 * MiB],
+    [3000, 128 * MiB],
+    [6000, 1 * GiB],
+    [9999, MAX_PART_BYTES],
+  ])('given the default plan, part %i is %i bytes', (index, size) => {
+    expect(partSizeAt(DEFAULT_PART_PLAN, index)).toBe(size);
+  });
+
+  it("given the default plan, then 10,000 parts hold S3's largest object (5 TiB); fixed 16 MiB parts held 156 GiB", () => {
+    expect(planCapacity(DEFAULT_PART_PLAN)).toBeGreaterThanOrEqual(5 * TiB);
+    expect(planCapacity({ ...DEFAULT_PART_PLAN, growEvery: Infinity })).toBe(10_000 * 16 * MiB);
+  });
+
+  it.each([
+    [16 * MiB, 2],
+    [32 * MiB, 1],
+    [64 * MiB, 1],
+    [1 * GiB, 1],
+  ])('given parts of %i bytes, then %i in flight at once', (size, n) => {
+    expect(partsInFlight(DEFAULT_PART_PLAN, size)).toBe(n);
+  });
+
+  it('given the default plan, then part buffers stay within 48 MiB up to 15 GiB of dump and 64 MiB up to 46 GiB', () => {
+    let total = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const size = partSizeAt(DEFAULT_PART_PLAN, i);
+      // the part being filled, and those in flight
+      const buffers = (partsInFlight(DEFAULT_PART_PLAN, size) + 1) * size;
+      if (total < 15 * GiB) expect(buffers).toBeLessThanOrEqual(48 * MiB);
+      else if (total < 46 * GiB) expect(buffers).toBeLessThanOrEqual(64 * MiB);
+      else break;
+      total += size;
+    }
+    expect(total).toBeGreaterThanOrEqual(46 * GiB);
+  });
+});
