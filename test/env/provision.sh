@@ -55,7 +55,7 @@ timed() {
 }
 
 # --- Debian packages -------------------------------------------------------
-apt_packages=(postgresql mariadb-server mariadb-client age rclone openssl ca-certificates zstd)
+apt_packages=(postgresql mariadb-server mariadb-client age rclone openssl ca-certificates zstd tmux zsh fish)
 # install_missing PACKAGE...: apt-get install of those not installed yet.
 install_missing() {
   local missing=() p
