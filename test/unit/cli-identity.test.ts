@@ -1,6 +1,7 @@
 // A wrong --identity is found from the manifest's recipients before any
-// download: the objects of these backups are not even there, so a download
-// would fail otherwise (exit 1, "not found"), not with this one line, exit 2.
+// download: a download would fail otherwise in age's decryption (exit 1,
+// another message), not with this one line, exit 2. (The objects must be
+// there: a backup with missing objects is incomplete and never chosen.)
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,9 +25,10 @@ beforeAll(async () => {
   wrongRecipient = await identityToRecipient(wrong);
   wrongFile = join(dir, 'wrong.txt');
   await writeFile(wrongFile, `# created: today\n# public key: ${wrongRecipient}\n${wrong}\n`);
-  // The manifest only: no object to download.
   const b = fakeBackup('shop/pg', new Date('2026-11-20T03:00:00Z'), { encrypted: [recipient] });
-  await new LocalStorage(join(dir, 'store')).put(b.manifestKey, JSON.stringify(b.manifest));
+  const storage = new LocalStorage(join(dir, 'store'));
+  for (const o of b.objects) await storage.put(o.key, o.data);
+  await storage.put(b.manifestKey, JSON.stringify(b.manifest));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
