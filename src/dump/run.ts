@@ -14,6 +14,8 @@ import {
   manifestSchema,
   type Manifest,
 } from '../manifest.js';
+import { ContentsCounter, countedDump } from '../contents/stage.js';
+import type { DatabaseContents } from '../contents/types.js';
 import { storeDump, type StoredDump } from '../pipeline/store.js';
 import { formatBytes } from '../pipeline/progress.js';
 import type { Storage } from '../storage/types.js';
@@ -87,6 +89,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
   });
 
   const stored: (StoredDump & { database: string })[] = [];
+  const contents: DatabaseContents[] = [];
   let result: SuccessResult;
   try {
     for (const database of databases) {
@@ -100,7 +103,8 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         database,
         ext,
       });
-      const dump = req.engine.dump(req.target, database, ctx);
+      const counter = new ContentsCounter(req.engine.type, output.format, database);
+      const dump = countedDump(req.engine.dump(req.target, database, ctx), counter);
       const result = await storeDump({
         dump,
         tool: client.tool,
@@ -112,12 +116,15 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         progressIntervalMs: req.progressIntervalMs,
       });
       stored.push({ ...result, database });
+      const held = counter.contents(key, database);
+      contents.push(...held);
       log.info('database stored', {
         database,
         key,
         read: formatBytes(result.rawBytes),
         stored: formatBytes(result.bytes),
         sha256: result.sha256,
+        ...summarize(held),
       });
     }
 
@@ -143,6 +150,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
       compression: 'gzip',
       encryption: req.recipients.length > 0 ? { type: 'age', recipients: req.recipients } : null,
       snapkeeperVersion: VERSION,
+      contents,
     } satisfies Manifest);
     // Never over another run's manifest: the loser of a race fails here,
     // loudly, and removes only the objects it created itself (exclusively).
@@ -185,6 +193,14 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
     durationSeconds: result.durationSeconds,
   });
   return result;
+}
+
+/** Tables and rows counted in a database's dump, for the log line; why not, when not counted. */
+function summarize(held: DatabaseContents[]): Record<string, unknown> {
+  const uncounted = held.find((h) => h.uncounted !== undefined)?.uncounted;
+  if (uncounted !== undefined) return { uncounted };
+  const tables = held.flatMap((h) => h.tables ?? []);
+  return { tables: tables.length, rows: tables.reduce((n, t) => n + t.rows, 0) };
 }
 
 /**
