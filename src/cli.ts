@@ -16,6 +16,10 @@ import * as trigger from './cli/trigger.js';
 
 const commands = [operator, dump, backup, list, restore, decrypt, verify, prune, status, trigger];
 
+// Proving and looking at backups (issue 11).
+import * as restoreTest from './cli/restore-test.js';
+const backupInsight = [restoreTest];
+
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('snapkeeper')
     .description(
@@ -44,7 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
     .hook('preAction', (_, action) => {
       ctx.log = configuredLog(action.optsWithGlobals(), ctx);
     });
-  for (const c of commands) c.register(program, ctx);
+  for (const c of [...commands, ...backupInsight]) c.register(program, ctx);
   for (const sub of program.commands) {
     sub
       .exitOverride()

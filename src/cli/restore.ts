@@ -29,7 +29,7 @@ import {
 import { parseIdentityFile } from '../crypto/age.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OutputClosedError, UserError, describeError } from '../errors.js';
-import { redactUrl } from '../log.js';
+import { redactUrl, type Logger } from '../log.js';
 import type { EngineType } from '../manifest.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { openStorage } from '../storage/open.js';
@@ -256,37 +256,67 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   // Every target is checked before anything is downloaded or created.
   for (const obj of objects) await refuseNonEmpty(engine, db.target, urlDb ?? obj.database, ctx);
   for (const obj of objects) {
-    const into = urlDb ?? obj.database;
-    const olog = log.child({ key: obj.key, database: into });
-    olog.info('checking sha256 before restoring', { bytes: obj.bytes });
-    await checkObject(storage, obj, ctx.signal);
-    olog.info('restoring', { to: redactUrl(flags.to!) });
-    const started = Date.now();
-    const input = new PassThrough();
-    // Its error is the one recorded in `first`; without this listener, a
-    // restore tool that fails while the download is still being opened would
-    // destroy `input` before anything listens to it (an uncaught exception).
-    input.on('error', () => undefined);
-    // Whichever side fails first has the real reason; the other side fails
-    // because of it (a dead tool stops reading, a broken download ends its input).
-    let first: unknown;
-    const note = (err: unknown): never => {
-      first ??= err;
-      input.destroy(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    };
-    await Promise.allSettled([
-      streamObject(storage, backup, obj, identities, input, ctx.signal).catch(note),
-      engine
-        .restore(db.target, into, input, { signal: ctx.signal, log: olog, format: obj.format })
-        .catch(note),
-    ]);
-    if (first !== undefined) throw first;
-    olog.info('restored', {
-      rawBytes: formatBytes(obj.rawBytes),
-      seconds: Math.round((Date.now() - started) / 100) / 10,
-    });
+    await restoreObject(
+      storage,
+      backup,
+      obj,
+      identities,
+      engine,
+      db.target,
+      urlDb ?? obj.database,
+      {
+        signal: ctx.signal,
+        log,
+        to: redactUrl(flags.to!),
+      },
+    );
   }
+}
+
+/**
+ * One object of a backup into `into` on `target`: its sha256 checked first
+ * (a whole download), then streamed into the engine's restore. Shared by
+ * `restore --to` and `restore-test`.
+ */
+export async function restoreObject(
+  storage: Storage,
+  backup: BackupEntry,
+  obj: StoredObject,
+  identities: readonly string[],
+  engine: Engine,
+  target: DumpTarget,
+  into: string,
+  o: { signal: AbortSignal; log: Logger; to: string },
+): Promise<void> {
+  const olog = o.log.child({ key: obj.key, database: into });
+  olog.info('checking sha256 before restoring', { bytes: obj.bytes });
+  await checkObject(storage, obj, o.signal);
+  olog.info('restoring', { to: o.to });
+  const started = Date.now();
+  const input = new PassThrough();
+  // Its error is the one recorded in `first`; without this listener, a
+  // restore tool that fails while the download is still being opened would
+  // destroy `input` before anything listens to it (an uncaught exception).
+  input.on('error', () => undefined);
+  // Whichever side fails first has the real reason; the other side fails
+  // because of it (a dead tool stops reading, a broken download ends its input).
+  let first: unknown;
+  const note = (err: unknown): never => {
+    first ??= err;
+    input.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  };
+  await Promise.allSettled([
+    streamObject(storage, backup, obj, identities, input, o.signal).catch(note),
+    engine
+      .restore(target, into, input, { signal: o.signal, log: olog, format: obj.format })
+      .catch(note),
+  ]);
+  if (first !== undefined) throw first;
+  olog.info('restored', {
+    rawBytes: formatBytes(obj.rawBytes),
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  });
 }
 
 /**
@@ -294,11 +324,11 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
  * … already exists`) or silently replaces them (MySQL / MariaDB dumps drop
  * each table first): either way, a non-empty target is refused up front.
  */
-async function refuseNonEmpty(
+export async function refuseNonEmpty(
   engine: Engine,
   target: DumpTarget,
   database: string,
-  ctx: CliContext,
+  ctx: { signal: AbortSignal; log: Logger },
 ): Promise<void> {
   const found = await engine.restoreConflicts?.(target, database, {
     signal: ctx.signal,

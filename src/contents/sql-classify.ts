@@ -14,7 +14,9 @@ export type SqlDialect = 'postgresql' | 'mysql';
 export type StatementAction =
   | { op: 'create' | 'drop'; kind: ObjectKind; key: string }
   | { op: 'copy'; table: string }
-  | { op: 'use'; database: string };
+  | { op: 'use'; database: string }
+  /** A role the statement refers to (owner, grantee), or one it creates. */
+  | { op: 'role' | 'createRole'; name: string };
 
 type Token = { t: 'word'; v: string } | { t: 'ident'; v: string } | { t: 'punct'; v: string };
 
@@ -173,10 +175,58 @@ export function classifyStatement(text: string, dialect: SqlDialect): StatementA
     const name = nameAt(head, 1);
     return name ? [{ op: 'use', database: name.parts[0]! }] : [];
   }
-  if (verb === 'CREATE') return classifyCreate(text, head, dialect);
+  const roles = dialect === 'postgresql' ? pgRoles(verb, text, head) : [];
+  if (verb === 'CREATE') return [...roles, ...classifyCreate(text, head, dialect)];
   if (verb === 'DROP') return classifyDrop(head);
-  if (verb === 'ALTER' && dialect === 'postgresql') return classifyAlter(head);
-  return [];
+  if (verb === 'ALTER' && dialect === 'postgresql') return [...roles, ...classifyAlter(head)];
+  return roles;
+}
+
+const NOT_ROLES = new Set(['PUBLIC', 'CURRENT_USER', 'SESSION_USER', 'CURRENT_ROLE', 'GROUP']);
+
+/**
+ * The roles a PostgreSQL statement names: `OWNER TO r`, `OWNER = r`,
+ * `GRANT … TO r, s`, `REVOKE … FROM r`, `FOR ROLE r`, `AUTHORIZATION r`;
+ * and `CREATE ROLE r`. A restore into a fresh server needs them to exist.
+ */
+function pgRoles(verb: string, text: string, head: Token[]): StatementAction[] {
+  if (verb === 'CREATE' && isWord(head[1], 'ROLE', 'USER', 'GROUP') && head[2]?.t !== 'punct')
+    return head[2] ? [{ op: 'createRole', name: head[2].v }] : [];
+  if (!['ALTER', 'GRANT', 'REVOKE', 'CREATE'].includes(verb)) return [];
+  const tokens = verb === 'CREATE' ? head : tokenize(text, 'postgresql', 400);
+  const out: StatementAction[] = [];
+  const take = (k: number) => {
+    const tok = tokens[k];
+    if (tok && tok.t !== 'punct' && !(tok.t === 'word' && NOT_ROLES.has(tok.v.toUpperCase())))
+      out.push({ op: 'role', name: tok.v });
+  };
+  const list = (k: number) => {
+    for (let j = k; j < tokens.length; j++) {
+      if (isWord(tokens[j], 'GROUP')) continue;
+      take(j);
+      if (!(tokens[j + 1]?.t === 'punct' && tokens[j + 1]!.v === ',')) break;
+      j++;
+    }
+  };
+  for (let k = 0; k < tokens.length; k++) {
+    const tok = tokens[k]!;
+    if (isWord(tok, 'OWNER')) {
+      if (isWord(tokens[k + 1], 'TO')) take(k + 2);
+      else if (tokens[k + 1]?.t === 'punct' && tokens[k + 1]!.v === '=') take(k + 2);
+    } else if (isWord(tok, 'AUTHORIZATION') && verb === 'CREATE') take(k + 1);
+    else if (isWord(tok, 'FOR') && isWord(tokens[k + 1], 'ROLE', 'USER')) list(k + 2);
+    else if (verb === 'GRANT' && isWord(tok, 'TO')) list(k + 1);
+    else if (verb === 'REVOKE' && isWord(tok, 'FROM')) list(k + 1);
+    else if (verb === 'ALTER' && isWord(tok, 'GRANT')) {
+      // ALTER DEFAULT PRIVILEGES … GRANT … TO r
+      const to = tokens.findIndex((t, j) => j > k && isWord(t, 'TO'));
+      if (to > 0) list(to + 1);
+    } else if (verb === 'ALTER' && isWord(tok, 'REVOKE')) {
+      const from = tokens.findIndex((t, j) => j > k && isWord(t, 'FROM'));
+      if (from > 0) list(from + 1);
+    }
+  }
+  return out;
 }
 
 function classifyCreate(text: string, head: Token[], dialect: SqlDialect): StatementAction[] {

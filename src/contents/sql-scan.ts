@@ -133,6 +133,8 @@ export class SqlScanner {
   private current: TableCount | undefined;
 
   private readonly databases: DatabaseState[] = [];
+  private readonly roles = new Set<string>();
+  private readonly createdRoles = new Set<string>();
   private db: DatabaseState;
 
   constructor(
@@ -167,11 +169,14 @@ export class SqlScanner {
       .map((d) => {
         const objects = emptyObjects(this.dialect);
         for (const [kind, keys] of d.objects) objects[kind] = keys.size;
-        return {
+        const counts: DatabaseCounts = {
           database: d.name,
           tables: [...d.tables.values()].map((t) => ({ name: t.name, rows: t.rows })),
           objects,
         };
+        if (this.dialect === 'postgresql')
+          counts.roles = [...this.roles].filter((r) => !this.createdRoles.has(r)).sort();
+        return counts;
       });
   }
 
@@ -288,7 +293,11 @@ export class SqlScanner {
         }
       } else if (a.op === 'use') {
         this.switchTo(a.database);
-      } else {
+      } else if (a.op === 'role') {
+        this.roles.add(a.name);
+      } else if (a.op === 'createRole') {
+        this.createdRoles.add(a.name);
+      } else if (a.op === 'create' || a.op === 'drop') {
         let keys = this.db.objects.get(a.kind);
         if (!keys) this.db.objects.set(a.kind, (keys = new Set()));
         if (a.op === 'create') keys.add(a.key);

@@ -71,6 +71,11 @@ export const databaseContentsSchema = z.object({
   tables: z.array(tableCountSchema).optional(),
   objects: z.record(z.string(), z.number().int().nonnegative()).optional(),
   uncounted: z.string().optional(),
+  /**
+   * PostgreSQL: the roles the dump names (owners, grantees) and does not
+   * create itself; a restore into a fresh server creates them first.
+   */
+  roles: z.array(z.string()).optional(),
 });
 
 export type TableCount = z.infer<typeof tableCountSchema>;
@@ -81,4 +86,5 @@ export interface DatabaseCounts {
   database: string;
   tables: TableCount[];
   objects: Partial<Record<ObjectKind, number>>;
+  roles?: string[];
 }

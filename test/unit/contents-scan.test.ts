@@ -205,6 +205,28 @@ CREATE EVENT TRIGGER ev ON ddl_command_start EXECUTE FUNCTION public.bump();
     });
   });
 
+  it('given owners and grants, then the roles a fresh server needs are named (not those the dump creates)', () => {
+    const dump = [
+      'CREATE ROLE made;',
+      'ALTER SCHEMA s OWNER TO "App Owner";',
+      'ALTER TABLE public.t OWNER TO made;',
+      'GRANT SELECT ON TABLE public.t TO reader, GROUP "we""ird", PUBLIC;',
+      'REVOKE ALL ON SCHEMA public FROM old_role;',
+      'ALTER DEFAULT PRIVILEGES FOR ROLE deployer IN SCHEMA public GRANT SELECT ON TABLES TO reporting;',
+      "COMMENT ON TABLE public.t IS 'OWNER TO nobody';",
+      '',
+    ].join('\n');
+    const [db] = scan('postgresql', dump);
+    expect(db!.roles).toEqual([
+      'App Owner',
+      'deployer',
+      'old_role',
+      'reader',
+      'reporting',
+      'we"ird',
+    ]);
+  });
+
   it('given pg_dumpall output, then each database after its \\connect counts apart', () => {
     const dump = [
       'CREATE ROLE x;',
