@@ -18,7 +18,9 @@ const commands = [operator, dump, backup, list, restore, decrypt, verify, prune,
 
 // Proving and looking at backups (issue 11).
 import * as restoreTest from './cli/restore-test.js';
-const backupInsight = [restoreTest];
+import * as describe from './cli/describe.js';
+import * as diff from './cli/diff.js';
+const backupInsight = [restoreTest, describe, diff];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('snapkeeper')
