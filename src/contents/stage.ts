@@ -19,8 +19,9 @@ interface Scanner {
 
 /** Why a format is not counted at backup time (shown by describe and restore-test). */
 export const CUSTOM_FORMAT_UNCOUNTED =
-  'pg_dump custom/tar archive: its data blocks are compressed by pg_dump, so rows and ' +
-  'schema objects are not counted at backup time; restore-test reports what it restored';
+  'pg_dump custom/tar archive: pg_dump compresses its data blocks, so rows and schema ' +
+  'objects are not counted at backup time; restore-test counts them from the archive ' +
+  '(pg_restore) and compares them with what it restored';
 
 export class ContentsCounter extends Transform {
   private scanner: Scanner | undefined;

@@ -20,6 +20,7 @@ import type { Logger } from '../log.js';
 import type { Storage } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import { compareDatabase, type DatabaseComparison } from './compare.js';
+import { countArchive } from './archive-sql.js';
 import { createPgRoles, inspectDatabase, runCheck } from './inspect.js';
 import { RESTORE_TEST_SCHEMA_VERSION, type RestoreTestResult } from './result.js';
 import { startScratchServer, type ScratchServer } from './scratch.js';
@@ -78,12 +79,27 @@ export async function runRestoreTest(req: RestoreTestRequest): Promise<RestoreTe
     const databases: DatabaseComparison[] = [];
     const mismatches: string[] = [];
     let firstDatabase: string | undefined;
+    const archiveNotes: string[] = [];
     for (const obj of req.objects) {
       const into = req.to?.database ?? obj.database;
+      // What the backup holds: counted at backup time, or (a pg_dump
+      // custom/tar archive, whose data pg_dump compressed) from the archive now.
+      let expected: DatabaseContents[] = (m.contents ?? []).filter((c) => c.key === obj.key);
+      const archive = m.engine === 'postgresql' && obj.format !== 'sql';
+      if (archive) {
+        const counts = await countArchive(req.storage, m, obj, req.identities, req.signal);
+        expected = counts.map((c) => ({ key: obj.key, ...c }));
+        archiveNotes.push(
+          `${obj.key}: a pg_dump ${obj.format} archive is not counted at backup time; ` +
+            'its counts were read from the archive by pg_restore now',
+        );
+      }
       if (scratch && m.engine === 'postgresql') {
         // A fresh server has only its superuser; the dump's ALTER … OWNER TO
         // and GRANTs need the roles they name.
-        const roles = await rolesNamed(req, obj);
+        const roles = archive
+          ? [...new Set(expected.flatMap((c) => c.roles ?? []))]
+          : await rolesNamed(req, obj);
         await createPgRoles(target, roles, { signal: req.signal, log: req.log });
       }
       await restoreObject(req.storage, req.backup, obj, req.identities, engine, target, into, {
@@ -93,7 +109,6 @@ export async function runRestoreTest(req: RestoreTestRequest): Promise<RestoreTe
       });
       // What to count: the databases the manifest names for this object
       // (all of them for an all-databases dump), or the object's own.
-      const expected = (m.contents ?? []).filter((c) => c.key === obj.key);
       const names = obj.database === '*' ? expected.map((c) => c.database) : [obj.database];
       for (const name of names) {
         const restoredAs = obj.database === '*' ? name : into;
@@ -124,7 +139,10 @@ export async function runRestoreTest(req: RestoreTestRequest): Promise<RestoreTe
       checks.push({ sql, ...r });
       if (!r.ok) mismatches.push(`check failed: ${sql} returned ${r.value}`);
     }
-    const notes = databases.flatMap((d) => (d.note ? [`${d.database}: ${d.note}`] : []));
+    const notes = [
+      ...archiveNotes,
+      ...databases.flatMap((d) => (d.note ? [`${d.database}: ${d.note}`] : [])),
+    ];
     return {
       ...base,
       finishedAt: now().toISOString(),
