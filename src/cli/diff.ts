@@ -5,6 +5,8 @@
  */
 import type { Command } from 'commander';
 import { diffBackups, type BackupDiff } from '../contents/diff.js';
+import { parseThreshold, shrinkage } from '../contents/shrink.js';
+import { UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import type { CliContext } from './context.js';
 import { findNamed } from './describe.js';
@@ -13,6 +15,7 @@ import { addFromFlags, checkOutput, formatTable, type FromFlags } from './storag
 export interface DiffFlags extends FromFlags {
   workload?: string;
   output: string;
+  shrinkThreshold: string;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -26,20 +29,38 @@ export function register(program: Command, ctx: CliContext): void {
       .argument('<b>', 'the later backup'),
   )
     .option('--workload <namespace/name>', 'whose backups, when the location holds several')
+    .option(
+      '--shrink-threshold <fraction>',
+      'warn (BackupShrank) when the second backup lost more than this of the rows or bytes',
+      '50%',
+    )
     .option('-o, --output <format>', 'table or json', 'table')
     .action((a: string, b: string, flags: DiffFlags) => diff(a, b, flags, ctx));
 }
 
 export async function diff(a: string, b: string, flags: DiffFlags, ctx: CliContext): Promise<void> {
   const output = checkOutput(flags.output);
+  const threshold = parseThreshold(flags.shrinkThreshold);
+  if (threshold === undefined)
+    throw new UserError(
+      `--shrink-threshold ${JSON.stringify(flags.shrinkThreshold)}: expected a fraction (0.5) or a percentage (50%)`,
+    );
   const first = await findNamed(a, flags, ctx);
   const second = await findNamed(b, flags, ctx);
   const d = diffBackups(first.backup.manifest, second.backup.manifest);
+  const shrank = shrinkage(first.backup.manifest, second.backup.manifest, threshold);
   if (output === 'json')
     ctx.stdout.write(
-      JSON.stringify({ a: first.backup.manifestKey, b: second.backup.manifestKey, ...d }) + '\n',
+      JSON.stringify({
+        a: first.backup.manifestKey,
+        b: second.backup.manifestKey,
+        ...d,
+        shrank: shrank?.message ?? null,
+      }) + '\n',
     );
   else ctx.stdout.write(formatDiff(first.backup.manifestKey, second.backup.manifestKey, d));
+  // A warning, not a failure: the exit status stays 0.
+  if (shrank) ctx.stderr.write(`warning: BackupShrank: ${shrank.message}\n`);
 }
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));

@@ -9,6 +9,7 @@ import { isAgeRecipient } from '../crypto/age.js';
 import { DEFAULT_PORTS, parseDatabaseList } from '../dburl.js';
 import { ConfigError, UserError } from '../errors.js';
 import { engineTypes, type EngineType } from '../manifest.js';
+import { DEFAULT_SHRINK_THRESHOLD, parseThreshold } from '../contents/shrink.js';
 import { parseRetention } from '../retention/policy.js';
 import { DEFAULT_STALE_UPLOAD_AGE_MS, parseAge } from '../retention/stale.js';
 import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from './key.js';
@@ -92,6 +93,14 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   ),
+  SNAPKEEPER_SHRINK_THRESHOLD: optional(
+    z.string().transform((s, ctx) => {
+      const v = parseThreshold(s);
+      if (v !== undefined) return v;
+      ctx.addIssue({ code: 'custom', message: 'expected a fraction (0.5) or a percentage (50%)' });
+      return z.NEVER;
+    }),
+  ),
   SNAPKEEPER_STORAGE: z.string().trim().min(1, 'required: s3://bucket/prefix or a directory'),
   // The same check as the operator's (src/config/operator.ts), on the same
   // trimmed value: what the operator accepts, the dumper runs with.
@@ -121,6 +130,8 @@ export interface DumpConfig {
   retention: string;
   /** Incomplete uploads under the workload's prefix older than this are aborted after a backup. */
   staleUploadAgeMs: number;
+  /** BackupShrank: lost more than this fraction of rows or bytes (SNAPKEEPER_SHRINK_THRESHOLD). */
+  shrinkThreshold: number;
   storage: string;
   keyTemplate: string;
   workload: { namespace: string; kind: string; name: string };
@@ -171,6 +182,7 @@ export function loadDumpConfig(env: NodeJS.ProcessEnv = process.env): DumpConfig
     recipients: e.SNAPKEEPER_RECIPIENTS ?? [],
     retention: e.SNAPKEEPER_RETENTION ?? '',
     staleUploadAgeMs: e.SNAPKEEPER_ABORT_UPLOADS_OLDER_THAN ?? DEFAULT_STALE_UPLOAD_AGE_MS,
+    shrinkThreshold: e.SNAPKEEPER_SHRINK_THRESHOLD ?? DEFAULT_SHRINK_THRESHOLD,
     storage: e.SNAPKEEPER_STORAGE,
     keyTemplate: e.SNAPKEEPER_KEY_TEMPLATE ?? DEFAULT_KEY_TEMPLATE,
     workload: {

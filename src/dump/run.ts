@@ -14,6 +14,8 @@ import {
   manifestSchema,
   type Manifest,
 } from '../manifest.js';
+import { listBackups } from '../backups/list.js';
+import { shrinkage } from '../contents/shrink.js';
 import { ContentsCounter, countedDump } from '../contents/stage.js';
 import type { DatabaseContents } from '../contents/types.js';
 import { storeDump, type StoredDump } from '../pipeline/store.js';
@@ -49,6 +51,8 @@ export interface BackupRequest {
   progressIntervalMs?: number;
   /** Retention policy applied to the workload's prefix after success; '' or absent keeps everything. */
   retention?: string;
+  /** BackupShrank: warn when rows or bytes fell by more than this fraction (default 0.5). */
+  shrinkThreshold?: number;
   /** After success, incomplete uploads under the workload's prefix older than this are aborted (default 24 h). */
   staleUploadAgeMs?: number;
 }
@@ -182,7 +186,9 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
     }
     throw err;
   }
-  // After the manifest: the backup exists now, whatever retention does.
+  // After the manifest: the backup exists now, whatever the checks below find.
+  const shrank = await compareWithPrevious(req, result.manifestKey, started, log);
+  if (shrank) result.shrank = shrank;
   if (req.retention && req.retention.trim() !== '') {
     result.retention = await retain(req, result.manifestKey, new Date(result.finishedAt), log);
   }
@@ -201,6 +207,47 @@ function summarize(held: DatabaseContents[]): Record<string, unknown> {
   if (uncounted !== undefined) return { uncounted };
   const tables = held.flatMap((h) => h.tables ?? []);
   return { tables: tables.length, rows: tables.reduce((n, t) => n + t.rows, 0) };
+}
+
+/**
+ * BackupShrank: compares the backup just stored with the workload's
+ * previous one. Never fails the backup: it is logged (a warning) and
+ * reported in the result, and the backup stays.
+ */
+async function compareWithPrevious(
+  req: BackupRequest,
+  manifestKey: string,
+  started: Date,
+  log: Logger,
+): Promise<string | undefined> {
+  const prefix = workloadPrefix(req.keyTemplate, {
+    namespace: req.workload.namespace,
+    workload: req.workload.name,
+    kind: req.workload.kind,
+    type: req.engine.type,
+  });
+  if (prefix === '') return undefined;
+  try {
+    const all = await listBackups(req.storage, {
+      prefix,
+      workload: `${req.workload.namespace}/${req.workload.name}`,
+    });
+    const current = all.find((b) => b.manifestKey === manifestKey);
+    const previous = all.find((b) => b.manifestKey !== manifestKey && b.time <= started);
+    if (!current || !previous) return undefined;
+    const s = shrinkage(previous.manifest, current.manifest, req.shrinkThreshold);
+    if (!s) return undefined;
+    log.warn('BackupShrank: the backup holds far less than the one before; it was stored', {
+      reason: s.message,
+      previous: previous.manifestKey,
+    });
+    return s.message;
+  } catch (err) {
+    log.warn('could not compare with the previous backup; the backup itself succeeded', {
+      error: describeError(err),
+    });
+    return undefined;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // changed (rows deleted, a table and a view added), backed up again; the
 // first one restore-tested. describe shows what each holds and the test
 // result; diff shows what changed, largest row change first.
+import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BackupDiff } from '../../src/contents/diff.js';
 import type { Description } from '../../src/cli/describe.js';
@@ -14,6 +15,9 @@ const pg = inject('postgres');
 let dir: string;
 let first: string;
 let second: string;
+/** The log lines of the last backup. */
+let logs: string[] = [];
+let secondLogs: string[] = [];
 
 beforeAll(async () => {
   const db = await createPgDatabase(pg, uniqueName('dsrc'));
@@ -22,9 +26,11 @@ beforeAll(async () => {
   const backup = async () => {
     const b = await snapkeeper(['backup', pgUrl(pg, db), '--to', dir, '--name', 'shop/pg']);
     expect(b.code).toBe(0);
+    logs = b.logs;
     return /manifest: (.*)$/m.exec(b.stdout)![1]!.trim();
   };
   first = await backup();
+  expect(logs.join('\n')).not.toContain('BackupShrank');
   await psql(
     pg,
     db,
@@ -33,6 +39,7 @@ beforeAll(async () => {
      CREATE VIEW added_view AS SELECT x FROM added;`,
   );
   second = await backup();
+  secondLogs = logs;
   const t = await snapkeeper(['restore-test', '--key', first]);
   expect(t.code).toBe(0);
 });
@@ -71,10 +78,24 @@ describe('describe', () => {
   });
 });
 
+describe('BackupShrank', () => {
+  it('given a backup with two thirds of the rows gone, when it ran, then it was stored, exit 0, with a warning saying so', () => {
+    const warning = secondLogs
+      .map((l) => JSON.parse(l) as { level?: string; msg?: string; reason?: string })
+      .find((l) => l.msg?.startsWith('BackupShrank'));
+    expect(warning?.level).toBe('warn');
+    // (the dump's bytes may have shrunk past the threshold too: said after the rows)
+    expect(warning?.reason).toMatch(/^the backup shrank: 2000 rows fewer \(3002 → 1002, -67%\)/);
+    expect(existsSync(second)).toBe(true);
+  });
+});
+
 describe('diff', () => {
   it('given the two backups, then the added table and view and the deleted rows are shown, largest first', async () => {
     const r = await snapkeeper(['diff', first, second]);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toMatch(
+      /^warning: BackupShrank: the backup shrank: 2000 rows fewer \(3002 → 1002, -67%\)[^\n]*\n$/,
+    );
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines).toContainEqual(

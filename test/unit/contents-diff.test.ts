@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { selectionFor } from '../../src/cli/describe.js';
 import { diffBackups } from '../../src/contents/diff.js';
+import { parseThreshold, shrinkage } from '../../src/contents/shrink.js';
 import type { DatabaseContents } from '../../src/contents/types.js';
 import type { Manifest } from '../../src/manifest.js';
 import { compareDatabase } from '../../src/restoretest/compare.js';
@@ -136,5 +137,47 @@ describe('compareDatabase', () => {
     expect(r.mismatches).toEqual([]);
     expect(r.comparison.note).toMatch(/no counts/);
     expect(r.comparison.tables).toEqual([{ name: 't', backup: null, restored: 1 }]);
+  });
+});
+
+describe('shrinkage (BackupShrank)', () => {
+  it('given more than half of the rows gone (a table dropped), then it is a warning naming the table', () => {
+    const s = shrinkage(
+      manifest([db({ 'public.orders': 1000, 'public.users': 10 })], 100),
+      manifest([db({ 'public.users': 10 })], 90),
+    );
+    expect(s?.rows).toEqual([1010, 10]);
+    expect(s?.tablesRemoved).toEqual(['app: public.orders']);
+    expect(s?.message).toBe(
+      'the backup shrank: 1000 rows fewer (1010 → 10, -99%); tables gone: app: public.orders',
+    );
+  });
+
+  it.each([
+    ['half of the rows exactly', { 'public.t': 50 }, 100, undefined],
+    ['a little fewer rows', { 'public.t': 90 }, 100, undefined],
+    ['far fewer bytes, same rows', { 'public.t': 100 }, 10, 'bytes fewer'],
+  ])('given %s, then %s', (_what, after, bytes, expected) => {
+    const s = shrinkage(manifest([db({ 'public.t': 100 })], 100), manifest([db(after)], bytes));
+    if (expected === undefined) expect(s).toBeUndefined();
+    else expect(s?.message).toContain(expected);
+  });
+
+  it('given a stricter threshold, then a smaller loss is a warning', () => {
+    const before = manifest([db({ 'public.t': 100 })]);
+    const after = manifest([db({ 'public.t': 85 })]);
+    expect(shrinkage(before, after)).toBeUndefined();
+    expect(shrinkage(before, after, 0.1)?.rows).toEqual([100, 85]);
+  });
+
+  it.each([
+    ['0.5', 0.5],
+    ['50%', 0.5],
+    ['10 %', 0.1],
+    ['1', undefined],
+    ['0', undefined],
+    ['half', undefined],
+  ])('given the threshold %s, then %s', (s, v) => {
+    expect(parseThreshold(s)).toBe(v);
   });
 });
