@@ -598,11 +598,19 @@ export class SqlScanner {
       if (b === QUOTE || b === DQUOTE || (b === BACKTICK && !pg)) {
         const escapes =
           b === BACKTICK ? false : pg ? b === QUOTE && this.eStringBefore(buf, i) : true;
+        // The closing quote: the next one not preceded by an odd run of backslashes.
         let k = i + 1;
-        for (; k < len; k++) {
-          const c = buf[k]!;
-          if (c === b) break;
-          if (c === BACKSLASH && escapes) k++;
+        for (;;) {
+          k = buf.indexOf(b, k);
+          if (k < 0) {
+            k = len;
+            break;
+          }
+          if (!escapes || buf[k - 1] !== BACKSLASH) break;
+          let n = 1;
+          while (k - n - 1 > i && buf[k - n - 1] === BACKSLASH) n++;
+          if (n % 2 === 0) break;
+          k++;
         }
         if (k < len) {
           i = k + 1;
