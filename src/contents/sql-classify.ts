@@ -12,7 +12,7 @@ import type { ObjectKind } from './types.js';
 export type SqlDialect = 'postgresql' | 'mysql';
 
 export type StatementAction =
-  | { op: 'create' | 'drop'; kind: ObjectKind; key: string }
+  | { op: 'create' | 'drop'; kind: ObjectKind; key: string; table?: string }
   | { op: 'copy'; table: string }
   | { op: 'use'; database: string }
   /** A role the statement refers to (owner, grantee), or one it creates. */
@@ -177,7 +177,7 @@ export function classifyStatement(text: string, dialect: SqlDialect): StatementA
   }
   const roles = dialect === 'postgresql' ? pgRoles(verb, text, head) : [];
   if (verb === 'CREATE') return [...roles, ...classifyCreate(text, head, dialect)];
-  if (verb === 'DROP') return classifyDrop(head);
+  if (verb === 'DROP') return classifyDrop(head, dialect);
   if (verb === 'ALTER' && dialect === 'postgresql') return [...roles, ...classifyAlter(head)];
   return roles;
 }
@@ -272,6 +272,8 @@ function classifyCreate(text: string, head: Token[], dialect: SqlDialect): State
   }
   if (!name) return [];
   const out: StatementAction[] = [{ op: 'create', kind, key: objectKey }];
+  if (kind === 'tables')
+    out[0] = { ...out[0]!, table: renderTableName(name.parts, dialect) } as StatementAction;
   if (kind === 'tables' && dialect === 'mysql') out.push(...mysqlTableIndexes(text, name.parts));
   return out;
 }
@@ -309,7 +311,7 @@ function mysqlTableIndexes(text: string, table: readonly string[]): StatementAct
   return out;
 }
 
-function classifyDrop(head: Token[]): StatementAction[] {
+function classifyDrop(head: Token[], dialect: SqlDialect): StatementAction[] {
   let i = 1;
   let kind: ObjectKind | undefined;
   if (isWord(head[i], 'MATERIALIZED') && isWord(head[i + 1], 'VIEW')) {
@@ -323,7 +325,12 @@ function classifyDrop(head: Token[]): StatementAction[] {
   for (;;) {
     const name = nameAt(head, i);
     if (!name) break;
-    out.push({ op: 'drop', kind, key: key(name.parts) });
+    out.push({
+      op: 'drop',
+      kind,
+      key: key(name.parts),
+      ...(kind === 'tables' ? { table: renderTableName(name.parts, dialect) } : {}),
+    });
     i = name.next;
     if (head[i]?.t === 'punct' && head[i]!.v === ',') i++;
     else break;

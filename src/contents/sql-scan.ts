@@ -302,6 +302,12 @@ export class SqlScanner {
         if (!keys) this.db.objects.set(a.kind, (keys = new Set()));
         if (a.op === 'create') keys.add(a.key);
         else keys.delete(a.key);
+        // mysqldump writes no INSERT for an empty table: its CREATE says it holds 0 rows.
+        // (pg_dump writes a COPY for every table that holds rows, empty ones included.)
+        if (a.table && this.dialect === 'mysql') {
+          if (a.op === 'create') this.table(a.table);
+          else if (this.db.tables.get(a.table)?.rows === 0) this.db.tables.delete(a.table);
+        }
       }
     }
   }
