@@ -4,7 +4,7 @@
  * and, at the end, says what the database held. It never fails the backup:
  * a scanner that throws stops counting, and the manifest says why.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, pipeline, type TransformCallback } from 'node:stream';
 import type { DumpHandle } from '../../dumpers/types.js';
 import { describeError } from '../errors.js';
 import type { EngineType } from '../manifest.js';
@@ -69,8 +69,14 @@ export class ContentsCounter extends Transform {
   }
 }
 
-/** The dump handle whose stdout has passed through `counter`. */
+/**
+ * The dump handle whose stdout has passed through `counter`. Joined with
+ * pipeline(), not pipe(): when the backup stream stops (an interrupt, a
+ * failed upload) and destroys the counter, the dump's own stdout is
+ * destroyed too, as it was before the counter sat between them, so the
+ * dump's `done` settles instead of waiting on a stream nobody reads.
+ */
 export function countedDump(dump: DumpHandle, counter: ContentsCounter): DumpHandle {
-  dump.stdout.on('error', (err) => counter.destroy(err));
-  return { stdout: dump.stdout.pipe(counter), done: dump.done, kill: (s) => dump.kill(s) };
+  pipeline(dump.stdout, counter, () => undefined);
+  return { stdout: counter, done: dump.done, kill: (s) => dump.kill(s) };
 }
