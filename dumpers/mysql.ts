@@ -99,12 +99,15 @@ export function optionFileText(password: string | undefined): string {
 
 function connectionArgs(target: DumpTarget, defaultsFile: string): string[] {
   // --defaults-file must come first, and reads nothing but that file.
-  const args = [
-    `--defaults-file=${defaultsFile}`,
-    '--protocol=TCP',
-    `--host=${target.host}`,
-    `--port=${target.port}`,
-  ];
+  const args = target.host.startsWith('/')
+    ? // A Unix socket (restore-test's scratch server, which has no TCP listener).
+      [`--defaults-file=${defaultsFile}`, '--protocol=SOCKET', `--socket=${target.host}`]
+    : [
+        `--defaults-file=${defaultsFile}`,
+        '--protocol=TCP',
+        `--host=${target.host}`,
+        `--port=${target.port}`,
+      ];
   if (target.username) args.push(`--user=${target.username}`);
   return args;
 }
@@ -301,6 +304,37 @@ function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
     },
   };
   return engine;
+}
+
+/**
+ * Runs SQL in `database` ('' for none) with the engine's client, batch mode
+ * without column names: one line per row, tab-separated.
+ */
+export function mysqlQuery(
+  type: Extract<EngineType, 'mysql' | 'mariadb'>,
+  target: DumpTarget,
+  database: string,
+  sql: string,
+  ctx: EngineContext,
+): Promise<string> {
+  const file = findExecutable(TOOLS[type].client) ?? TOOLS[type].client[0]!;
+  return withOptionFile(target, (defaults) =>
+    runTool(
+      {
+        file,
+        args: [
+          ...connectionArgs(target, defaults),
+          '--batch',
+          '--skip-column-names',
+          '--default-character-set=utf8mb4',
+          ...(database ? [database] : []),
+        ],
+        env: {},
+      },
+      ctx,
+      sql,
+    ),
+  );
 }
 
 export const mysql = makeEngine('mysql');

@@ -22,6 +22,12 @@ import * as completion from './cli/completion.js';
 const commands = [operator, dump, backup, list, restore, decrypt, verify, prune, status, trigger];
 commands.push(del, keep, completion); // cli-manage
 
+// Proving and looking at backups (issue 11).
+import * as restoreTest from './cli/restore-test.js';
+import * as describe from './cli/describe.js';
+import * as diff from './cli/diff.js';
+const backupInsight = [restoreTest, describe, diff];
+
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('snapkeeper')
     .description(
@@ -55,7 +61,7 @@ export function buildProgram(ctx: CliContext): Command {
         stream: ctx.stderr,
       });
     });
-  for (const c of commands) c.register(program, ctx);
+  for (const c of [...commands, ...backupInsight]) c.register(program, ctx);
   for (const sub of program.commands) {
     sub
       .exitOverride()

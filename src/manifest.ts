@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { databaseContentsSchema } from './contents/types.js';
 
 /**
  * manifest.json, written beside each dump and last: a backup without its
@@ -55,6 +56,11 @@ export const manifestSchema = z.object({
     z.null(),
   ]),
   snapkeeperVersion: z.string(),
+  /**
+   * What each database holds, counted while the dump streamed (src/contents):
+   * tables with rows, schema objects. Optional: older manifests have none.
+   */
+  contents: z.array(databaseContentsSchema).optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

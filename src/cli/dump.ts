@@ -46,6 +46,7 @@ export async function dump(ctx: CliContext): Promise<void> {
       signal: ctx.signal,
       retention: config.retention,
       staleUploadAgeMs: config.staleUploadAgeMs,
+      shrinkThreshold: config.shrinkThreshold,
     });
     await report(result);
   } catch (err) {

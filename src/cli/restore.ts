@@ -36,9 +36,9 @@ import {
 import { identitiesMatch, parseIdentityFile } from '../crypto/age.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OutputClosedError, UserError, describeError } from '../errors.js';
-import { redactUrl } from '../log.js';
+import { redactUrl, type Logger } from '../log.js';
 import type { EngineType } from '../manifest.js';
-import { countingStorage, formatBytes } from '../pipeline/progress.js';
+import { countingStorage, formatBytes, noProgress, type Progress } from '../pipeline/progress.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import { progressOf, type CliContext } from './context.js';
@@ -315,95 +315,125 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   for (const obj of objects) await refuseNonEmpty(engine, db.target, urlDb ?? obj.database, ctx);
   const progress = progressOf(ctx);
   for (const [i, obj] of objects.entries()) {
-    const into = urlDb ?? obj.database;
-    const olog = log.child({ key: obj.key, database: into });
-    const which = objects.length > 1 ? ` (database ${i + 1} of ${objects.length})` : '';
-    const atomic =
-      (await engine.restoreIsAtomic?.(db.target, into, { signal: ctx.signal, log: olog })) ?? false;
-    if (!atomic) {
-      olog.info('checking sha256 before restoring', { bytes: obj.bytes });
-      const checked = { bytes: 0 };
-      const stopCheck = progress.start({
-        label: `1/2 checking sha256 of ${obj.database}${which}`,
-        message: 'sha256 check in progress',
-        main: { name: 'read', bytes: () => checked.bytes },
-        total: obj.bytes,
-      });
-      try {
-        await checkObject(countingStorage(storage, checked), obj, ctx.signal);
-      } finally {
-        stopCheck();
-      }
-    }
-    olog.info('restoring', {
-      to: redactUrl(flags.to!),
-      sha256: atomic ? 'checked while streaming; rolled back on a mismatch' : 'checked',
-    });
-    const started = Date.now();
-    const read = { bytes: 0 };
-    let plain = 0;
-    // What the restore tool reads, counted as it goes.
-    const input = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        plain += chunk.length;
-        done(null, chunk);
+    await restoreObject(
+      storage,
+      backup,
+      obj,
+      identities,
+      engine,
+      db.target,
+      urlDb ?? obj.database,
+      {
+        signal: ctx.signal,
+        log,
+        to: redactUrl(flags.to!),
+        progress,
+        which: objects.length > 1 ? ` (database ${i + 1} of ${objects.length})` : '',
       },
-    });
-    // Its error is the one recorded in `first`; without this listener, a
-    // restore tool that fails while the download is still being opened would
-    // destroy `input` before anything listens to it (an uncaught exception).
-    input.on('error', () => undefined);
-    // Whichever side fails first has the real reason; the other side fails
-    // because of it (a dead tool stops reading, a broken download ends its input).
-    let first: unknown;
-    let streamFailedFirst = false;
-    const note = (err: unknown): never => {
-      first ??= err;
-      input.destroy(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    };
-    const stopRestore = progress.start({
-      label: atomic ? `restoring into ${into}${which}` : `2/2 restoring into ${into}${which}`,
-      message: 'restore in progress',
-      main: { name: 'read', bytes: () => read.bytes },
-      second: { name: 'plain', bytes: () => plain },
+    );
+  }
+}
+
+/**
+ * One object of a backup into `into` on `target`: its sha256 checked first
+ * (a whole download), then streamed into the engine's restore. Shared by
+ * `restore --to` and `restore-test`.
+ */
+export async function restoreObject(
+  storage: Storage,
+  backup: BackupEntry,
+  obj: StoredObject,
+  identities: readonly string[],
+  engine: Engine,
+  target: DumpTarget,
+  into: string,
+  o: { signal: AbortSignal; log: Logger; to: string; progress?: Progress; which?: string },
+): Promise<void> {
+  const olog = o.log.child({ key: obj.key, database: into });
+  const progress = o.progress ?? noProgress;
+  const which = o.which ?? '';
+  // Where the restore can be rolled back, the sha256 is checked while the
+  // object streams; elsewhere it is checked first, in a pass of its own.
+  const atomic =
+    (await engine.restoreIsAtomic?.(target, into, { signal: o.signal, log: olog })) ?? false;
+  if (!atomic) {
+    olog.info('checking sha256 before restoring', { bytes: obj.bytes });
+    const checked = { bytes: 0 };
+    const stopCheck = progress.start({
+      label: `1/2 checking sha256 of ${obj.database}${which}`,
+      message: 'sha256 check in progress',
+      main: { name: 'read', bytes: () => checked.bytes },
       total: obj.bytes,
     });
     try {
-      await Promise.allSettled([
-        streamObject(
-          countingStorage(storage, read),
-          backup,
-          obj,
-          identities,
-          input,
-          ctx.signal,
-        ).catch((err: unknown) => {
+      await checkObject(countingStorage(storage, checked), obj, o.signal);
+    } finally {
+      stopCheck();
+    }
+  }
+  olog.info('restoring', {
+    to: o.to,
+    sha256: atomic ? 'checked while streaming; rolled back on a mismatch' : 'checked',
+  });
+  const started = Date.now();
+  const read = { bytes: 0 };
+  let plain = 0;
+  // What the restore tool reads, counted as it goes.
+  const input = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      plain += chunk.length;
+      done(null, chunk);
+    },
+  });
+  // Its error is the one recorded in `first`; without this listener, a
+  // restore tool that fails while the download is still being opened would
+  // destroy `input` before anything listens to it (an uncaught exception).
+  input.on('error', () => undefined);
+  // Whichever side fails first has the real reason; the other side fails
+  // because of it (a dead tool stops reading, a broken download ends its input).
+  let first: unknown;
+  let streamFailedFirst = false;
+  const note = (err: unknown): never => {
+    first ??= err;
+    input.destroy(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  };
+  const stopRestore = progress.start({
+    label: atomic ? `restoring into ${into}${which}` : `2/2 restoring into ${into}${which}`,
+    message: 'restore in progress',
+    main: { name: 'read', bytes: () => read.bytes },
+    second: { name: 'plain', bytes: () => plain },
+    total: obj.bytes,
+  });
+  try {
+    await Promise.allSettled([
+      streamObject(countingStorage(storage, read), backup, obj, identities, input, o.signal).catch(
+        (err: unknown) => {
           if (first === undefined) streamFailedFirst = true;
           return note(err);
-        }),
-        engine
-          .restore(db.target, into, input, { signal: ctx.signal, log: olog, format: obj.format })
-          .catch(note),
-      ]);
-    } finally {
-      stopRestore();
-    }
-    if (first !== undefined) {
-      // Checked while streaming, the object's damage may show first as an age
-      // or decompression error: the sha256 names the cause (the restore is
-      // rolled back either way).
-      if (atomic && streamFailedFirst && !(first instanceof ChecksumError) && !ctx.signal.aborted)
-        await checkObject(storage, obj, ctx.signal).catch((err: unknown) => {
-          if (err instanceof ChecksumError) first = err;
-        });
-      throw first;
-    }
-    olog.info('restored', {
-      rawBytes: formatBytes(obj.rawBytes),
-      seconds: Math.round((Date.now() - started) / 100) / 10,
-    });
+        },
+      ),
+      engine
+        .restore(target, into, input, { signal: o.signal, log: olog, format: obj.format })
+        .catch(note),
+    ]);
+  } finally {
+    stopRestore();
   }
+  if (first !== undefined) {
+    // Checked while streaming, the object's damage may show first as an age
+    // or decompression error: the sha256 names the cause (the restore is
+    // rolled back either way).
+    if (atomic && streamFailedFirst && !(first instanceof ChecksumError) && !o.signal.aborted)
+      await checkObject(storage, obj, o.signal).catch((err: unknown) => {
+        if (err instanceof ChecksumError) first = err;
+      });
+    throw first;
+  }
+  olog.info('restored', {
+    rawBytes: formatBytes(obj.rawBytes),
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  });
 }
 
 /**
@@ -411,11 +441,11 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
  * … already exists`) or silently replaces them (MySQL / MariaDB dumps drop
  * each table first): either way, a non-empty target is refused up front.
  */
-async function refuseNonEmpty(
+export async function refuseNonEmpty(
   engine: Engine,
   target: DumpTarget,
   database: string,
-  ctx: CliContext,
+  ctx: { signal: AbortSignal; log: Logger },
 ): Promise<void> {
   const found = await engine.restoreConflicts?.(target, database, {
     signal: ctx.signal,

@@ -15,6 +15,7 @@ import {
   type Compression,
 } from '../pipeline/compression.js';
 import { engineTypes, type EngineType } from '../manifest.js';
+import { DEFAULT_SHRINK_THRESHOLD, parseThreshold } from '../contents/shrink.js';
 import { parseRetention } from '../retention/policy.js';
 import { DEFAULT_STALE_UPLOAD_AGE_MS, parseAge } from '../retention/stale.js';
 import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from './key.js';
@@ -106,6 +107,14 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   ),
+  SNAPKEEPER_SHRINK_THRESHOLD: optional(
+    z.string().transform((s, ctx) => {
+      const v = parseThreshold(s);
+      if (v !== undefined) return v;
+      ctx.addIssue({ code: 'custom', message: 'expected a fraction (0.5) or a percentage (50%)' });
+      return z.NEVER;
+    }),
+  ),
   SNAPKEEPER_STORAGE: z.string().trim().min(1, 'required: s3://bucket/prefix or a directory'),
   // The same check as the operator's (src/config/operator.ts), on the same
   // trimmed value: what the operator accepts, the dumper runs with.
@@ -136,6 +145,8 @@ export interface DumpConfig {
   retention: string;
   /** Incomplete uploads under the workload's prefix older than this are aborted after a backup. */
   staleUploadAgeMs: number;
+  /** BackupShrank: lost more than this fraction of rows or bytes (SNAPKEEPER_SHRINK_THRESHOLD). */
+  shrinkThreshold: number;
   storage: string;
   keyTemplate: string;
   workload: { namespace: string; kind: string; name: string };
@@ -187,6 +198,7 @@ export function loadDumpConfig(env: NodeJS.ProcessEnv = process.env): DumpConfig
     compression: e.SNAPKEEPER_COMPRESSION ?? DEFAULT_COMPRESSION,
     retention: e.SNAPKEEPER_RETENTION ?? '',
     staleUploadAgeMs: e.SNAPKEEPER_ABORT_UPLOADS_OLDER_THAN ?? DEFAULT_STALE_UPLOAD_AGE_MS,
+    shrinkThreshold: e.SNAPKEEPER_SHRINK_THRESHOLD ?? DEFAULT_SHRINK_THRESHOLD,
     storage: e.SNAPKEEPER_STORAGE,
     keyTemplate: e.SNAPKEEPER_KEY_TEMPLATE ?? DEFAULT_KEY_TEMPLATE,
     workload: {

@@ -16,6 +16,8 @@ export interface SuccessResult {
   serverVersion: string;
   startedAt: string;
   finishedAt: string;
+  /** BackupShrank: why this backup holds far less than the one before (absent: it does not). */
+  shrank?: string;
   /** What retention did after the backup (absent: no policy). */
   retention?: { kept: number; removed: number } | { error: string };
 }

@@ -14,6 +14,10 @@ import {
   manifestSchema,
   type Manifest,
 } from '../manifest.js';
+import { listBackups } from '../backups/list.js';
+import { shrinkage } from '../contents/shrink.js';
+import { ContentsCounter, countedDump } from '../contents/stage.js';
+import type { DatabaseContents } from '../contents/types.js';
 import { storeDump, type StoredDump } from '../pipeline/store.js';
 import { formatBytes, type Progress } from '../pipeline/progress.js';
 import {
@@ -64,6 +68,8 @@ export interface BackupRequest {
   progress?: Progress;
   /** Retention policy applied to the workload's prefix after success; '' or absent keeps everything. */
   retention?: string;
+  /** BackupShrank: warn when rows or bytes fell by more than this fraction (default 0.5). */
+  shrinkThreshold?: number;
   /** After success, incomplete uploads under the workload's prefix older than this are aborted (default 24 h). */
   staleUploadAgeMs?: number;
 }
@@ -108,6 +114,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
   });
 
   const stored: (StoredDump & { database: string })[] = [];
+  const contents: DatabaseContents[] = [];
   let result: SuccessResult;
   try {
     for (const database of databases) {
@@ -122,7 +129,8 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         ext,
       });
       const estimatedBytes = req.progress ? await estimateSize(req, database, ctx, log) : undefined;
-      const dump = req.engine.dump(req.target, database, ctx);
+      const counter = new ContentsCounter(req.engine.type, output.format, database);
+      const dump = countedDump(req.engine.dump(req.target, database, ctx), counter);
       const result = await storeDump({
         dump,
         tool: client.tool,
@@ -139,12 +147,15 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
         estimatedBytes,
       });
       stored.push({ ...result, database });
+      const held = counter.contents(key, database);
+      contents.push(...held);
       log.info('database stored', {
         database,
         key,
         read: formatBytes(result.rawBytes),
         stored: formatBytes(result.bytes),
         sha256: result.sha256,
+        ...summarize(held),
       });
     }
 
@@ -172,6 +183,7 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
       compression: compression.type,
       encryption: req.recipients.length > 0 ? { type: 'age', recipients: req.recipients } : null,
       snapkeeperVersion: VERSION,
+      contents,
     } satisfies Manifest);
     // Never over another run's manifest: the loser of a race fails here,
     // loudly, and removes only the objects it created itself (exclusively).
@@ -203,7 +215,9 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
     }
     throw err;
   }
-  // After the manifest: the backup exists now, whatever retention does.
+  // After the manifest: the backup exists now, whatever the checks below find.
+  const shrank = await compareWithPrevious(req, result.manifestKey, started, log);
+  if (shrank) result.shrank = shrank;
   if (req.retention && req.retention.trim() !== '') {
     result.retention = await retain(req, result.manifestKey, new Date(result.finishedAt), log);
   }
@@ -229,6 +243,55 @@ async function estimateSize(
     return n > 0 ? n : undefined;
   } catch (err) {
     log.debug('no size estimate', { database, error: describeError(err) });
+    return undefined;
+  }
+}
+
+/** Tables and rows counted in a database's dump, for the log line; why not, when not counted. */
+function summarize(held: DatabaseContents[]): Record<string, unknown> {
+  const uncounted = held.find((h) => h.uncounted !== undefined)?.uncounted;
+  if (uncounted !== undefined) return { uncounted };
+  const tables = held.flatMap((h) => h.tables ?? []);
+  return { tables: tables.length, rows: tables.reduce((n, t) => n + t.rows, 0) };
+}
+
+/**
+ * BackupShrank: compares the backup just stored with the workload's
+ * previous one. Never fails the backup: it is logged (a warning) and
+ * reported in the result, and the backup stays.
+ */
+async function compareWithPrevious(
+  req: BackupRequest,
+  manifestKey: string,
+  started: Date,
+  log: Logger,
+): Promise<string | undefined> {
+  const prefix = workloadPrefix(req.keyTemplate, {
+    namespace: req.workload.namespace,
+    workload: req.workload.name,
+    kind: req.workload.kind,
+    type: req.engine.type,
+  });
+  if (prefix === '') return undefined;
+  try {
+    const all = await listBackups(req.storage, {
+      prefix,
+      workload: `${req.workload.namespace}/${req.workload.name}`,
+    });
+    const current = all.find((b) => b.manifestKey === manifestKey);
+    const previous = all.find((b) => b.manifestKey !== manifestKey && b.time <= started);
+    if (!current || !previous) return undefined;
+    const s = shrinkage(previous.manifest, current.manifest, req.shrinkThreshold);
+    if (!s) return undefined;
+    log.warn('BackupShrank: the backup holds far less than the one before; it was stored', {
+      reason: s.message,
+      previous: previous.manifestKey,
+    });
+    return s.message;
+  } catch (err) {
+    log.warn('could not compare with the previous backup; the backup itself succeeded', {
+      error: describeError(err),
+    });
     return undefined;
   }
 }
