@@ -15,7 +15,7 @@ import { redactUrl } from '../log.js';
 import type { EngineType } from '../manifest.js';
 import { restoreTestKeyFor, type RestoreTestResult } from '../restoretest/result.js';
 import { runRestoreTest } from '../restoretest/run.js';
-import type { CliContext } from './context.js';
+import { progressOf, type CliContext } from './context.js';
 import {
   addSelectFlags,
   openSelected,
@@ -111,6 +111,7 @@ export async function restoreTest(flags: RestoreTestFlags, ctx: CliContext): Pro
     checkDatabase: urlDb ?? flags.database,
     log,
     signal: ctx.signal,
+    progress: progressOf(ctx),
   });
 
   if (flags.store) {

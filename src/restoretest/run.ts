@@ -6,6 +6,7 @@
  * An Elasticsearch backup without `--to` gets the archive checks: read to
  * its end, decrypted, decompressed, its documents counted and compared.
  */
+import type { Progress } from '../pipeline/progress.js';
 import { Writable } from 'node:stream';
 import { getEngine } from '../../dumpers/index.js';
 import type { DumpTarget } from '../../dumpers/types.js';
@@ -37,6 +38,8 @@ export interface RestoreTestRequest {
   checkDatabase?: string;
   log: Logger;
   signal: AbortSignal;
+  /** Where the restore's progress goes (the CLI's terminal line); default none. */
+  progress?: Progress;
   now?: () => Date;
   /** Called once the scratch server runs (tests: interrupt it there). */
   onScratch?: (server: ScratchServer) => void;
@@ -106,6 +109,7 @@ export async function runRestoreTest(req: RestoreTestRequest): Promise<RestoreTe
         signal: req.signal,
         log: req.log,
         to: server,
+        progress: req.progress,
       });
       // What to count: the databases the manifest names for this object
       // (all of them for an all-databases dump), or the object's own.
