@@ -3,6 +3,7 @@ import { UserError, describeError } from '../errors.js';
 import { MANIFEST_NAME, manifestSchema, type Manifest } from '../manifest.js';
 import { checkKey } from '../storage/errors.js';
 import { KEEP_NAME } from './keep.js';
+import { RESTORE_TEST_NAME } from '../restoretest/result.js';
 import type { Storage } from '../storage/types.js';
 
 /** One complete backup: a valid manifest and the objects it names. */
@@ -17,6 +18,8 @@ export interface BackupEntry {
   bytes: number;
   /** A `keep.json` marker beside the manifest: retention never deletes it (src/backups/keep.ts). */
   kept?: boolean;
+  /** A `restore-test.json` beside the manifest: `restore-test --store` tested it (src/restoretest/result.ts). */
+  tested?: boolean;
   /**
    * Objects the manifest names that the listing did not find: a delete that
    * did not finish (objects go first, the manifest last). Such a backup is
@@ -82,6 +85,7 @@ export async function listBackups(
       entries.push(
         toEntry(key, m, {
           kept: present.has(dir + KEEP_NAME),
+          tested: present.has(dir + RESTORE_TEST_NAME),
           // Only what the listing covers can be known to be missing.
           missing: m.objects
             .map((o) => o.key)
@@ -97,7 +101,7 @@ export async function listBackups(
 export function toEntry(
   manifestKey: string,
   manifest: Manifest,
-  found: { kept: boolean; missing: string[] } = { kept: false, missing: [] },
+  found: { kept: boolean; tested?: boolean; missing: string[] } = { kept: false, missing: [] },
 ): BackupEntry {
   return {
     manifestKey,
@@ -106,6 +110,7 @@ export function toEntry(
     workload: `${manifest.workload.namespace}/${manifest.workload.name}`,
     bytes: manifest.objects.reduce((n, o) => n + o.bytes, 0),
     kept: found.kept,
+    tested: found.tested ?? false,
     missing: found.missing,
   };
 }

@@ -10,6 +10,7 @@ import { isIncomplete, listBackups, type BackupEntry } from '../backups/list.js'
 import { OperationError, UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { LocalStorage } from '../storage/local.js';
+import { readRestoreTest } from '../restoretest/result.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
 import { addFromFlags, formatTable, openFrom, type FromFlags } from './storage-flags.js';
@@ -47,8 +48,11 @@ export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {
   );
   if (backups.length === 0 && flags.workload !== undefined)
     await checkWorkload(storage, flags.workload);
+  const tests = await restoreTests(storage, backups, ctx.signal);
   if (output === 'json') {
-    ctx.stdout.write(JSON.stringify(backups.map(toJson)) + '\n');
+    ctx.stdout.write(
+      JSON.stringify(backups.map((b) => toJson(b, tests.get(b.manifestKey)))) + '\n',
+    );
     return;
   }
   if (backups.length === 0) {
@@ -58,7 +62,9 @@ export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {
     return;
   }
   const incomplete = backups.filter(isIncomplete).length;
-  ctx.stdout.write(output === 'wide' ? wideTable(backups, incomplete > 0) : table(backups));
+  ctx.stdout.write(
+    output === 'wide' ? wideTable(backups, incomplete > 0, tests) : table(backups, tests),
+  );
   if (incomplete > 0)
     ctx.stderr.write(
       `${incomplete} incomplete backup(s): a delete that did not finish (objects missing); ` +
@@ -67,9 +73,18 @@ export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {
 }
 
 /** One row per backup: what a person chooses a backup by. */
-export function table(backups: readonly BackupEntry[]): string {
+export function table(backups: readonly BackupEntry[], tests: Tests = new Map()): string {
   const incomplete = backups.some(isIncomplete);
-  const header = ['TIME', 'WORKLOAD', 'DATABASES', 'SIZE', 'DURATION', 'ENCRYPTED', 'KEPT'];
+  const header = [
+    'TIME',
+    'WORKLOAD',
+    'DATABASES',
+    'SIZE',
+    'DURATION',
+    'ENCRYPTED',
+    'KEPT',
+    'TESTED',
+  ];
   const rows = backups.map((b) => [
     // To the millisecond: two backups can start in one second, and a TIME
     // typed back into --at (or delete, keep) must select its own row.
@@ -80,13 +95,18 @@ export function table(backups: readonly BackupEntry[]): string {
     formatDuration(b),
     b.manifest.encryption ? 'age' : 'no',
     b.kept ? 'keep' : '',
+    tested(tests.get(b.manifestKey)),
     ...(incomplete ? [state(b)] : []),
   ]);
   return formatTable(incomplete ? [...header, 'STATE'] : header, rows);
 }
 
 /** One row per object, with everything: its key last, so it can be cut out. */
-export function wideTable(backups: readonly BackupEntry[], withState: boolean): string {
+export function wideTable(
+  backups: readonly BackupEntry[],
+  withState: boolean,
+  tests: Tests = new Map(),
+): string {
   const header = [
     'TIME',
     'WORKLOAD',
@@ -96,6 +116,7 @@ export function wideTable(backups: readonly BackupEntry[], withState: boolean): 
     'DURATION',
     'ENCRYPTED',
     'KEPT',
+    'TESTED',
     ...(withState ? ['STATE'] : []),
     'SHA256',
     'KEY',
@@ -110,6 +131,7 @@ export function wideTable(backups: readonly BackupEntry[], withState: boolean): 
       formatDuration(b),
       b.manifest.encryption ? 'age' : 'no',
       b.kept ? 'keep' : '',
+      tested(tests.get(b.manifestKey)),
       ...(withState ? [b.missing?.includes(o.key) ? 'missing' : state(b)] : []),
       o.sha256.slice(0, 12),
       o.key,
@@ -206,7 +228,35 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-function toJson(b: BackupEntry) {
+type Tests = ReadonlyMap<string, Awaited<ReturnType<typeof readRestoreTest>>>;
+
+/**
+ * The stored restore-test results of the backups that have one (the listing
+ * already says which: a read only for those), a few at a time.
+ */
+async function restoreTests(
+  storage: Storage,
+  backups: readonly BackupEntry[],
+  signal: AbortSignal,
+): Promise<Tests> {
+  const todo = backups.filter((b) => b.tested);
+  const out = new Map<string, Awaited<ReturnType<typeof readRestoreTest>>>();
+  const worker = async () => {
+    for (let b = todo.shift(); b; b = todo.shift())
+      out.set(b.manifestKey, await readRestoreTest(storage, b.manifestKey, signal));
+  };
+  await Promise.all(Array.from({ length: Math.min(8, todo.length) }, worker));
+  return out;
+}
+
+/** TESTED: `ok <day>` or `FAILED <day>` from the last restore test; `?` unreadable; empty never. */
+export function tested(r: Awaited<ReturnType<typeof readRestoreTest>>): string {
+  if (r === undefined) return '';
+  if ('invalid' in r) return '?';
+  return `${r.ok ? 'ok' : 'FAILED'} ${r.finishedAt.slice(0, 10)}`;
+}
+
+function toJson(b: BackupEntry, test?: Awaited<ReturnType<typeof readRestoreTest>>) {
   return {
     time: b.time.toISOString(),
     workload: b.workload,
@@ -217,6 +267,10 @@ function toJson(b: BackupEntry) {
     encrypted: b.manifest.encryption !== null,
     kept: b.kept ?? false,
     incomplete: isIncomplete(b),
+    restoreTest:
+      test === undefined || 'invalid' in test
+        ? null
+        : { ok: test.ok, finishedAt: test.finishedAt, mismatches: test.mismatches },
     objects: b.manifest.objects,
   };
 }

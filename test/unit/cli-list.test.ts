@@ -17,6 +17,7 @@ let dir: string;
 let storage: LocalStorage;
 let pg1: FakeBackup;
 let pg2: FakeBackup;
+let billing: FakeBackup;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'snapkeeper-list-'));
   storage = new LocalStorage(dir);
@@ -28,7 +29,8 @@ beforeEach(async () => {
   });
   await store(storage, pg1);
   await store(storage, pg2);
-  await store(storage, fakeBackup('billing/mariadb', new Date('2026-11-18T03:00:00Z')));
+  billing = fakeBackup('billing/mariadb', new Date('2026-11-18T03:00:00Z'));
+  await store(storage, billing);
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -68,6 +70,7 @@ describe('list, the default table', () => {
       'DURATION',
       'ENCRYPTED',
       'KEPT',
+      'TESTED',
     ]);
     expect(lines).toHaveLength(4);
     expect(cells(lines[1]!)).toEqual([
@@ -107,6 +110,53 @@ describe('list, the default table', () => {
   });
 });
 
+describe('list, the TESTED column', () => {
+  const result = (backup: string, ok: boolean) => ({
+    schemaVersion: 1,
+    backup,
+    startedAt: '2026-11-21T04:00:00.000Z',
+    finishedAt: '2026-11-21T04:02:00.000Z',
+    ok,
+    target: 'scratch',
+    server: 'PostgreSQL 15.18',
+    databases: [],
+    checks: [],
+    mismatches: ok ? [] : ['orders: 120000 rows in the backup, 119412 restored'],
+    notes: [],
+    snapkeeperVersion: '0.1.0',
+  });
+  const beside = (manifestKey: string) =>
+    manifestKey.replace(/manifest\.json$/, 'restore-test.json');
+
+  it('given stored restore-test results, then TESTED says ok or FAILED with the day, ? when unreadable, and -o json carries them', async () => {
+    await storage.put(beside(pg2.manifestKey), JSON.stringify(result(pg2.manifestKey, true)));
+    await storage.put(beside(pg1.manifestKey), JSON.stringify(result(pg1.manifestKey, false)));
+    await storage.put(beside(billing.manifestKey), '{"schemaVersion": 99}');
+    const r = await cli(['list', '--from', dir]);
+    expect(r.code).toBe(0);
+    const rows = r.out.trimEnd().split('\n').slice(1).map(cells);
+    expect(rows.map((c) => [c[1], c.at(-1)])).toEqual([
+      ['shop/postgres', 'ok 2026-11-21'],
+      ['shop/postgres', 'FAILED 2026-11-21'],
+      ['billing/mariadb', '?'],
+    ]);
+    const json = JSON.parse((await cli(['list', '--from', dir, '-o', 'json'])).out) as {
+      workload: string;
+      restoreTest: { ok: boolean; finishedAt: string; mismatches: string[] } | null;
+    }[];
+    expect(json.map((b) => b.restoreTest?.ok ?? null)).toEqual([true, false, null]);
+    expect(json[1]!.restoreTest!.mismatches).toEqual([
+      'orders: 120000 rows in the backup, 119412 restored',
+    ]);
+  });
+
+  it('given no restore test, then TESTED is empty and restoreTest is null', async () => {
+    const r = await cli(['list', '--from', dir, '-o', 'json']);
+    const json = JSON.parse(r.out) as { restoreTest: unknown }[];
+    expect(json.map((b) => b.restoreTest)).toEqual([null, null, null]);
+  });
+});
+
 describe('list -o wide', () => {
   it('given backups, then one row per object with engine, sha256 and key last', async () => {
     const r = await cli(['list', '--from', dir, '--workload', 'shop/postgres', '-o', 'wide']);
@@ -121,6 +171,7 @@ describe('list -o wide', () => {
       'DURATION',
       'ENCRYPTED',
       'KEPT',
+      'TESTED',
       'SHA256',
       'KEY',
     ]);
