@@ -8,14 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli.js';
-import { createLogger } from '../../src/log.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { exec } from '../env/helpers.js';
 import { buildCli } from '../integration/cli-process.js';
 import { fakeBackup, store } from './backups-fixture.js';
+import { runCli as cli } from './cli-run.js';
 
 const has = (shell: string) => {
   try {
@@ -25,26 +23,6 @@ const has = (shell: string) => {
     return false;
   }
 };
-
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const w = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await run(argv, {
-    stdout: w((s) => (out += s)),
-    stderr: w((s) => (err += s)),
-    env: {},
-    log: createLogger({ level: 'error', write: () => {} }),
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
 
 let dir: string;
 let bin: string;

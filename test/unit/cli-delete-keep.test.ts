@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli.js';
 import { del } from '../../src/cli/delete.js';
 import { isKept, keepKeyFor } from '../../src/backups/keep.js';
 import { listBackups } from '../../src/backups/list.js';
@@ -16,6 +15,7 @@ import { createLogger } from '../../src/log.js';
 import { applyRetention } from '../../src/retention/apply.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { fakeBackup, store, type FakeBackup } from './backups-fixture.js';
+import { runCli as cli } from './cli-run.js';
 
 let dir: string;
 let storage: LocalStorage;
@@ -33,26 +33,6 @@ beforeEach(async () => {
   for (const b of [b1, b2, b3]) await store(storage, b);
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
-
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const w = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await run(argv, {
-    stdout: w((s) => (out += s)),
-    stderr: w((s) => (err += s)),
-    env: {},
-    log: createLogger({ level: 'error', write: () => {} }),
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
 
 const files = async (sub: string) => readdir(join(dir, sub)).catch(() => [] as string[]);
 const dirOf = (b: FakeBackup) => b.manifestKey.slice(0, b.manifestKey.lastIndexOf('/'));

@@ -5,13 +5,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli.js';
-import { createLogger } from '../../src/log.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { fakeBackup } from './backups-fixture.js';
+import { runCli as cli } from './cli-run.js';
 
 let dir: string;
 let wrongFile: string;
@@ -31,26 +29,6 @@ beforeAll(async () => {
   await storage.put(b.manifestKey, JSON.stringify(b.manifest));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await run(argv, {
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-    env: {},
-    log: createLogger({ level: 'warn', format: 'json', write: () => undefined }),
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
 
 const from = () => ['--from', join(dir, 'store')];
 

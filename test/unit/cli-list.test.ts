@@ -5,13 +5,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli.js';
 import { editDistance, formatDuration } from '../../src/cli/list.js';
-import { createLogger } from '../../src/log.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { fakeBackup, store, type FakeBackup } from './backups-fixture.js';
+import { runCli as cli } from './cli-run.js';
 
 let dir: string;
 let storage: LocalStorage;
@@ -33,26 +31,6 @@ beforeEach(async () => {
   await store(storage, billing);
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
-
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const w = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await run(argv, {
-    stdout: w((s) => (out += s)),
-    stderr: w((s) => (err += s)),
-    env: {},
-    log: createLogger({ level: 'error', write: () => {} }),
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
 
 const cells = (line: string) => line.split(/\s{2,}/);
 

@@ -4,37 +4,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { run } from '../../src/cli.js';
-import { createLogger } from '../../src/log.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { fakeBackup, store } from './backups-fixture.js';
+import { runCli as cli } from './cli-run.js';
 
 let dir: string;
 beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'snapkeeper-only-'))));
 afterEach(() => rm(dir, { recursive: true, force: true }));
-
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const w = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await run(argv, {
-    stdout: w((s) => (out += s)),
-    stderr: w((s) => (err += s)),
-    env: {},
-    log: createLogger({ level: 'error', write: () => {} }),
-    signal: new AbortController().signal,
-  });
-  return { code, out, err };
-}
 
 it('given backups of one workload, then restore and verify need no --workload', async () => {
   const older = fakeBackup('shop/pg', new Date('2026-11-19T03:00:00Z'));
