@@ -57,7 +57,9 @@ it('given backups, then the default table has one row per backup and no key', as
   const r = await snapkeeper(['list', '--from', from, ...s3Flags], env);
   expect(r.code).toBe(0);
   const lines = r.stdout.trimEnd().split('\n');
-  expect(lines[0]).toMatch(/^TIME\s+WORKLOAD\s+DATABASES\s+SIZE\s+DURATION\s+ENCRYPTED\s+KEPT$/);
+  expect(lines[0]).toMatch(
+    /^TIME\s+WORKLOAD\s+DATABASES\s+SIZE\s+DURATION\s+ENCRYPTED\s+KEPT\s+TESTED$/,
+  );
   expect(lines.slice(1).map((l) => l.split(/\s{2,}/)[1])).toEqual([
     'billing/mariadb',
     'shop/postgres',
