@@ -3,19 +3,19 @@
  * same artefacts (dumps + manifest) as the CronJob writes.
  */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { getEngine } from '../../dumpers/index.js';
-import { parseRecipients, parseRecipientsFile } from '../crypto/age.js';
+import { parseRecipients } from '../crypto/age.js';
 import { parseDatabaseList, parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { DEFAULT_KEY_TEMPLATE, validateKeyTemplate } from '../dump/key.js';
 import { formatResult } from '../dump/result.js';
 import { runBackup } from '../dump/run.js';
-import { UserError, describeError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { COMPRESSION_ACCEPTED, parseCompression } from '../pipeline/compression.js';
 import { parseRetention } from '../retention/policy.js';
 import { openStorage } from '../storage/open.js';
 import { progressOf, type CliContext } from './context.js';
+import { readRecipientsFiles } from './key-files.js';
 import { askPasswordIfNeeded } from './password.js';
 
 export interface BackupFlags {
@@ -69,22 +69,6 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('-o, --output <format>', 'table or json', 'table')
     .action((url: string, flags: BackupFlags) => backup(url, flags, ctx));
-}
-
-async function readRecipientsFiles(files: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const f of files) {
-    let text: string;
-    try {
-      text = await readFile(f, 'utf8');
-    } catch (err) {
-      throw new UserError(
-        `cannot read recipients file ${f}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
-      );
-    }
-    out.push(...parseRecipientsFile(text, f));
-  }
-  return out;
 }
 
 export async function backup(url: string, flags: BackupFlags, ctx: CliContext): Promise<void> {

@@ -15,7 +15,6 @@
  * twice); a mismatch fails the command (exit 1) after the bytes went out.
  */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,15 +32,16 @@ import {
   plainStages,
   type StoredObject,
 } from '../backups/read.js';
-import { identitiesMatch, parseIdentityFile } from '../crypto/age.js';
+import { identitiesMatch } from '../crypto/age.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
-import { OutputClosedError, UserError, describeError } from '../errors.js';
+import { OutputClosedError, UserError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import type { EngineType } from '../manifest.js';
 import { countingStorage, formatBytes, noProgress, type Progress } from '../pipeline/progress.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import { progressOf, type CliContext } from './context.js';
+import { readIdentities } from './key-files.js';
 import { forwardTo } from './output.js';
 import { askPasswordIfNeeded } from './password.js';
 import { addFromFlags, collect, openFrom, type FromFlags } from './storage-flags.js';
@@ -105,21 +105,7 @@ export function parseSelect(flags: SelectFlags): Choice {
   return { key: flags.key };
 }
 
-export async function readIdentities(files: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const f of files) {
-    let text: string;
-    try {
-      text = await readFile(f, 'utf8');
-    } catch (err) {
-      throw new UserError(
-        `cannot read identity file ${f}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`,
-      );
-    }
-    out.push(...parseIdentityFile(text, f));
-  }
-  return out;
-}
+export { readIdentities };
 
 /**
  * Identities that cannot open the backup, told from the manifest's
