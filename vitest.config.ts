@@ -1,9 +1,16 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Five projects. `unit` needs nothing; the others start real servers in their
 // global setup (test/env/setup-*.ts) from binaries that `make testenv` built.
 export default defineConfig({
   test: {
+    // Most of a test file's time is spent waiting on servers (the
+    // kube-apiserver, the CronJob controller, PostgreSQL, S3), not on the CPU,
+    // so files run at least three at a time even on a 2-core machine (vitest's
+    // default there is one). The e2e project runs its files one at a time,
+    // after the others, on the machine to itself.
+    maxWorkers: Math.max(3, availableParallelism()),
     projects: [
       {
         test: {

@@ -150,13 +150,19 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
   private watchOnce(): Promise<unknown> {
     return new Promise((resolve) => {
       let settled = false;
+      const signal = this.abort.signal;
       const finish = (err: unknown) => {
         if (settled) return;
         settled = true;
+        signal.removeEventListener('abort', onAbort);
         this.cancelWatch?.();
         this.cancelWatch = undefined;
         resolve(err ?? null);
       };
+      // stop() may come while the watch request is still being answered (no
+      // cancel function yet): finish now; the watch is cancelled when it
+      // arrives (below). Waiting for it would wait for the server's timeout.
+      const onAbort = () => finish(null);
       const onEvent = (event: WatchEvent<T>) => {
         if (settled) return;
         if (event.type === 'ERROR') {
@@ -181,7 +187,8 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
           else this.cancelWatch = cancel;
         })
         .catch(finish);
-      if (this.abort.signal.aborted) finish(null);
+      if (signal.aborted) finish(null);
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

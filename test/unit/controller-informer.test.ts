@@ -89,3 +89,36 @@ describe('Informer', () => {
     ).toEqual(['a', 'c']);
   });
 });
+
+describe('Informer stop', () => {
+  it('given stop while the watch request is still being answered, then stop returns at once and the watch is cancelled when it arrives', async () => {
+    let answer!: () => void;
+    let cancelled = false;
+    const source: ListWatchSource<V1Pod> = {
+      description: 'pods ns',
+      list: async () => ({ items: [], resourceVersion: '1' }),
+      // The response headers come late (a loaded apiserver); once open, the
+      // stream ends only when cancelled.
+      watch: (_rv, _onEvent, onDone) =>
+        new Promise((resolve) => {
+          answer = () =>
+            resolve(() => {
+              cancelled = true;
+              onDone(null);
+            });
+        }),
+    };
+    const inf = new Informer(source, { log: createLogger({ write: () => {} }) });
+    inf.start();
+    await inf.synced;
+    await new Promise((r) => setTimeout(r, 10)); // the watch request is on its way
+
+    const stopped = inf.stop().then(() => 'stopped');
+    const waited = new Promise((r) => setTimeout(() => r('still waiting'), 1000));
+    expect(await Promise.race([stopped, waited])).toBe('stopped');
+
+    answer();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(cancelled).toBe(true);
+  });
+});
