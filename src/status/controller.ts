@@ -6,6 +6,7 @@ import type { ListWatchSource } from '../kube/api.js';
 import { Informer, type DelayFn } from '../kube/informer.js';
 import { WorkQueue, type ReconcileOutcome, type Schedule } from '../controller/queue.js';
 import { isConflict } from '../kube/errors.js';
+import { isRestoreTestObject } from '../labels.js';
 import { isRecorded, readStatus, statusAnnotations } from './annotations.js';
 import { jobOutcome, jobResult, type BackupResult } from './result.js';
 import { missedSince } from './schedule.js';
@@ -145,7 +146,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   /** From the annotations: restores the metrics after a restart, follows other writers. */
   function restoreMetrics(cj: V1CronJob): void {
     const w = workloadOf(cj);
-    if (!w || !isManaged(cj)) return;
+    if (!w || !isManaged(cj) || isRestoreTestObject(cj)) return;
     void setMetrics(w, cj);
     // A new or changed CronJob (schedule, suspend) is judged at once, not at the next tick.
     if (firstPassDone) void checkOne(cj, now());
@@ -157,6 +158,8 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     update: (_old, cj) => restoreMetrics(cj),
     delete: (cj) => {
       latest.delete(cj.metadata?.name ?? '');
+      // A restore-test CronJob going must not take the backup series with it.
+      if (isRestoreTestObject(cj)) return;
       const w = workloadOf(cj);
       if (w) metricsChain = metricsChain.then(() => removeStatusMetrics(metrics, w));
     },
@@ -179,7 +182,8 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
 
   async function sync(name: string): Promise<ReconcileOutcome> {
     let cj = await api.getCronJob(namespace, name);
-    if (!cj || !isManaged(cj)) return;
+    // A restore-test CronJob's Jobs are restore tests: never counted as backups.
+    if (!cj || !isManaged(cj) || isRestoreTestObject(cj)) return;
     const w = workloadOf(cj);
     if (!w) {
       log.warn('snapkeeper CronJob without workload labels; skipped', { cronjob: name });
@@ -245,7 +249,8 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
 
   async function checkOne(cj: V1CronJob, t: Date): Promise<void> {
     const w = workloadOf(cj);
-    if (!w || !isManaged(cj)) return;
+    // Only backups can be missed; a restore test's age has its own alert.
+    if (!w || !isManaged(cj) || isRestoreTestObject(cj)) return;
     const labels = { namespace: w.namespace, workload: w.name, type: w.type };
     const status = readStatus(cj.metadata?.annotations);
     const mine = readStatus(latest.get(cj.metadata?.name ?? '')?.metadata?.annotations);

@@ -1,4 +1,5 @@
 import type { V1CronJob } from '@kubernetes/client-node';
+import { isRestoreTestObject } from '../labels.js';
 import { readStatus } from './annotations.js';
 import { formatBytes, formatDuration } from './format.js';
 import { nextRun } from './schedule.js';
@@ -31,7 +32,8 @@ export function statusRows(cronJobs: readonly V1CronJob[], now: Date): StatusRow
   const rows: StatusRow[] = [];
   for (const cj of cronJobs) {
     const w = workloadOf(cj);
-    if (!w || !isManaged(cj)) continue;
+    // One row per workload: its restore-test CronJob is not a backup.
+    if (!w || !isManaged(cj) || isRestoreTestObject(cj)) continue;
     const s = readStatus(cj.metadata?.annotations);
     const schedule = cj.spec?.schedule ?? '';
     const timezone = cj.spec?.timeZone ?? 'Etc/UTC';
