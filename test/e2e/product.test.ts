@@ -3,8 +3,9 @@
 // only), a PostgreSQL StatefulSet, a MariaDB Deployment and an Elasticsearch
 // API Deployment (OpenSearch) annotated for snapkeeper, backups run by the CronJob controller and by `snapkeeper
 // trigger --wait` in dumper pods the kubelet starts, restores that compare
-// identical, status from real Jobs, real failures, and the life events of a
-// cluster. The tests run in order and build on each other (one release).
+// identical, the scheduled restore test (a pass, and a damaged backup caught),
+// status from real Jobs, real failures, and the life events of a cluster.
+// The tests run in order and build on each other (one release).
 import { BatchV1Api, CoordinationV1Api, type V1CronJob, type V1Job } from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
