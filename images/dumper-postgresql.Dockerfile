@@ -7,6 +7,9 @@
 # Where PGDG cannot be reached (a mirror of Debian only), build with
 # --build-arg PG_APT_SOURCE=debian --build-arg PG_MAJORS=15: Debian 12's own
 # postgresql-client-15.
+# The newest major's server (initdb, postgres) is there too, for
+# `snapkeeper restore-test`: it starts a scratch server of its own under /tmp
+# as uid 65532 (no cluster is created at install; no locale but C/C.UTF-8).
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- build: the same dist/cli.js and production node_modules in every image ---
@@ -27,18 +30,24 @@ ARG PG_APT_SOURCE=pgdg
 RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends ca-certificates postgresql-common zstd; \
+    sed -ri 's/^#?(create_main_cluster) .*$/\1 = false/' /etc/postgresql-common/createcluster.conf; \
     case "${PG_APT_SOURCE}" in \
       pgdg) /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y ;; \
       debian) ;; \
       *) echo "PG_APT_SOURCE: pgdg or debian, not ${PG_APT_SOURCE}" >&2; exit 1 ;; \
     esac; \
-    pkgs=""; for m in ${PG_MAJORS}; do pkgs="$pkgs postgresql-client-$m"; done; \
+    newest=$(echo ${PG_MAJORS} | cut -d' ' -f1); \
+    pkgs="postgresql-$newest"; for m in ${PG_MAJORS}; do pkgs="$pkgs postgresql-client-$m"; done; \
     apt-get install -y --no-install-recommends $pkgs; \
     rm -rf /var/lib/apt/lists/*; \
-    newest=$(echo ${PG_MAJORS} | cut -d' ' -f1); \
+    test ! -e "/etc/postgresql/$newest/main"; \
     ln -s /usr/lib/postgresql/$newest/bin /usr/local/lib/pg-bin; \
     /usr/local/lib/pg-bin/pg_dump --version; \
-    zstd --version
+    /usr/local/lib/pg-bin/initdb --version; \
+    /usr/local/lib/pg-bin/postgres --version; \
+    zstd --version; \
+    groupadd --gid 65532 snapkeeper; \
+    useradd --uid 65532 --gid 65532 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin snapkeeper
 ENV PATH=/usr/local/lib/pg-bin:$PATH NODE_ENV=production HOME=/tmp
 WORKDIR /app
 COPY --from=build /src/package.json ./

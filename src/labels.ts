@@ -25,3 +25,19 @@ export const WORKLOAD_ANNOTATION = 'snapkeeper.io/workload';
 
 /** Hash of the desired spec, so apply writes only on a real difference. */
 export const SPEC_HASH_ANNOTATION = 'snapkeeper.io/spec-hash';
+
+/**
+ * What a snapkeeper CronJob (and the Jobs and pods it makes) runs: the label
+ * is set to RESTORE_TEST_JOB_KIND on the scheduled restore test's CronJob,
+ * its Job template and its pod template. Backup CronJobs carry no such label:
+ * absent means backup (CronJobs written before the label existed included).
+ */
+export const JOB_KIND_LABEL = 'snapkeeper.io/job-kind';
+export const RESTORE_TEST_JOB_KIND = 'restore-test';
+
+/** True for a CronJob or Job of the scheduled restore test (by its job-kind label). */
+export function isRestoreTestObject(obj: {
+  metadata?: { labels?: Record<string, string> };
+}): boolean {
+  return obj.metadata?.labels?.[JOB_KIND_LABEL] === RESTORE_TEST_JOB_KIND;
+}

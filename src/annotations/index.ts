@@ -45,6 +45,18 @@ export interface BackupSpec {
   resources?: DumperResources;
   /** Absent: the dumper's default, gzip:6. */
   compression?: Compression;
+  /** The scheduled restore test (`restore-test`); absent: none. */
+  restoreTest?: RestoreTestSpec;
+}
+
+/** The scheduled restore test of a workload (docs/operator.md, "The scheduled restore test"). */
+export interface RestoreTestSpec {
+  /** 5-field cron, H tokens resolved (seeded apart from the backup's: never the same minute). */
+  schedule: string;
+  /** The user's SQL checks, one per line of `restore-test-checks`, in order. */
+  checks: string[];
+  /** From `restore-test-resources`; absent: the chart's restoreTest.resources. */
+  resources?: DumperResources;
 }
 
 export interface AnnotationDefaults {
@@ -80,6 +92,9 @@ const known = {
   suspend: undefined,
   resources: undefined,
   compression: undefined,
+  'restore-test': undefined,
+  'restore-test-checks': undefined,
+  'restore-test-resources': undefined,
 } as const satisfies Record<string, string | undefined>;
 type Name = keyof typeof known;
 
@@ -335,6 +350,8 @@ function parse(
     else bad(compressionAt, `is not a compression (${r.reason})`, COMPRESSION_ACCEPTED);
   }
 
+  const restoreTest = parseRestoreTest(get, bad, warnings, type, ctx.workloadKey);
+
   if (errors.length > 0 || type === undefined || schedule === undefined) {
     return { ok: false, errors, warnings };
   }
@@ -352,7 +369,91 @@ function parse(
   if (type === 'elasticsearch') spec.esLimit = esLimit ?? ES_LIMIT_DEFAULT;
   if (resources !== undefined) spec.resources = resources;
   if (compression !== undefined) spec.compression = compression;
+  if (restoreTest !== undefined) spec.restoreTest = restoreTest;
   return { ok: true, spec, warnings };
+}
+
+/** The most checks one workload may ask for, and the longest one (they travel as argv). */
+export const MAX_RESTORE_TEST_CHECKS = 50;
+export const MAX_RESTORE_TEST_CHECK_LENGTH = 4096;
+export const RESTORE_TEST_CHECKS_ACCEPTED = `SQL queries whose first column must be true, one per line (blank lines ignored), at most ${MAX_RESTORE_TEST_CHECKS} of at most ${MAX_RESTORE_TEST_CHECK_LENGTH} characters, e.g. "select max(created_at) > now() - interval '2 days' from orders"`;
+
+/**
+ * The three restore-test annotations. `restore-test` is a schedule like
+ * `schedule`; its H tokens are seeded with the workload key plus
+ * "#restore-test", so `@daily` for both never starts the restore test in the
+ * very minute the backup starts. Checks and resources without a restore-test
+ * schedule are ignored, with a warning.
+ */
+function parseRestoreTest(
+  get: (name: Name) => { key: string; value: string } | undefined,
+  bad: (at: { key: string; value: string }, what: string, accepted: string) => void,
+  warnings: string[],
+  type: EngineType | undefined,
+  workloadKey: string,
+): RestoreTestSpec | undefined {
+  const scheduleAt = get('restore-test');
+  const checksAt = get('restore-test-checks');
+  const resourcesAt = get('restore-test-resources');
+  let ok = true;
+
+  let schedule: string | undefined;
+  if (scheduleAt) {
+    const r = resolveSchedule(scheduleAt.value, `${workloadKey}#restore-test`);
+    if (r.ok) schedule = r.schedule;
+    else {
+      ok = false;
+      bad(scheduleAt, `is not a schedule (${r.reason})`, SCHEDULE_ACCEPTED);
+    }
+  }
+
+  let checks: string[] = [];
+  if (checksAt) {
+    const lines = checksAt.value
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    const tooLong = lines.find((l) => l.length > MAX_RESTORE_TEST_CHECK_LENGTH);
+    if (type === 'elasticsearch') {
+      ok = false;
+      bad(
+        checksAt,
+        'is set, but checks run SQL and an elasticsearch restore test has no SQL server',
+        'no restore-test-checks for type elasticsearch (its restore test checks the archive)',
+      );
+    } else if (lines.length === 0) {
+      ok = false;
+      bad(checksAt, 'holds no check', RESTORE_TEST_CHECKS_ACCEPTED);
+    } else if (lines.length > MAX_RESTORE_TEST_CHECKS) {
+      ok = false;
+      bad(checksAt, `holds ${lines.length} checks`, RESTORE_TEST_CHECKS_ACCEPTED);
+    } else if (tooLong !== undefined) {
+      ok = false;
+      bad(checksAt, `holds a check of ${tooLong.length} characters`, RESTORE_TEST_CHECKS_ACCEPTED);
+    } else if (lines.some((l) => /[\0]/.test(l))) {
+      ok = false;
+      bad(checksAt, 'holds a NUL character', RESTORE_TEST_CHECKS_ACCEPTED);
+    } else checks = lines;
+  }
+
+  let resources: DumperResources | undefined;
+  if (resourcesAt) {
+    const r = parseResources(resourcesAt.value);
+    if (r.ok) resources = r.resources;
+    else {
+      ok = false;
+      bad(resourcesAt, `is not a resource list (${r.reason})`, RESOURCES_ACCEPTED);
+    }
+  }
+
+  if (!scheduleAt) {
+    for (const at of [checksAt, resourcesAt]) {
+      if (at) warnings.push(`${at.key}: ignored without ${ANNOTATION_PREFIX}restore-test`);
+    }
+    return undefined;
+  }
+  if (!ok || schedule === undefined) return undefined;
+  return { schedule, checks, ...(resources !== undefined ? { resources } : {}) };
 }
 
 /**

@@ -13,6 +13,7 @@ import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OperationError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
 import type { EngineType } from '../manifest.js';
+import { withTerminationReport, type TerminationReport } from '../restoretest/in-cluster.js';
 import { restoreTestKeyFor, type RestoreTestResult } from '../restoretest/result.js';
 import { runRestoreTest } from '../restoretest/run.js';
 import { progressOf, type CliContext } from './context.js';
@@ -66,10 +67,17 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--database <name>', 'test only this database of the backup (and run the checks there)')
     .option('--no-store', 'do not store the result beside the manifest (restore-test.json)')
     .option('-o, --output <format>', 'table or json', 'table')
-    .action((flags: RestoreTestFlags) => restoreTest(flags, ctx));
+    .action((flags: RestoreTestFlags) =>
+      // In the restore-test CronJob: a report on every outcome (src/restoretest/in-cluster.ts).
+      withTerminationReport(ctx, (report) => restoreTest(flags, ctx, report)),
+    );
 }
 
-export async function restoreTest(flags: RestoreTestFlags, ctx: CliContext): Promise<void> {
+export async function restoreTest(
+  flags: RestoreTestFlags,
+  ctx: CliContext,
+  report?: TerminationReport,
+): Promise<void> {
   const output = checkOutput(flags.output);
   parseSelect(flags);
   const to =
@@ -77,6 +85,7 @@ export async function restoreTest(flags: RestoreTestFlags, ctx: CliContext): Pro
   const identities = await readIdentities(flags.identity);
   const { storage, flags: selected } = await openSelected(flags, ctx);
   const backup = await selectBackup(storage, selected, ctx);
+  report?.chose(backup.manifestKey);
   const m = backup.manifest;
   checkIdentities(m, identities);
   if (m.engine === 'elasticsearch' && flags.check.length > 0)
@@ -113,6 +122,7 @@ export async function restoreTest(flags: RestoreTestFlags, ctx: CliContext): Pro
     signal: ctx.signal,
     progress: progressOf(ctx),
   });
+  await report?.finished(result);
 
   if (flags.store) {
     const key = restoreTestKeyFor(backup.manifestKey);

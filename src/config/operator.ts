@@ -27,6 +27,11 @@ import {
 /** The one definition, shared with the dumper (src/dump/key.ts). */
 export { DEFAULT_KEY_TEMPLATE };
 
+/** Requests/limits of a restore-test pod where neither the pod nor the chart says otherwise. */
+export const DEFAULT_RESTORE_TEST_RESOURCES = 'cpu=500m,memory=1Gi,ephemeral-storage=4Gi';
+/** The key of the identity Secret where the chart names none. */
+export const DEFAULT_RESTORE_TEST_IDENTITY_KEY = 'identity';
+
 /** Where the chart sets no image: the images `make images` builds, tagged with this version. */
 export function defaultImage(type: EngineType): string {
   return `ghcr.io/snapkeeper/dumper-${type}:${VERSION === '0.0.0-dev' ? 'latest' : VERSION}`;
@@ -77,6 +82,17 @@ export interface OperatorConfig {
   ownerConfigMap?: string;
   /** That ConfigMap as an owner reference, with its uid: set by startOperator. */
   ownerReference?: V1OwnerReference;
+  /** The scheduled restore test (chart values restoreTest.*). */
+  restoreTest: {
+    /** Requests/limits where a pod sets no `snapkeeper.io/restore-test-resources`. */
+    resources: DumperResources;
+    activeDeadlineSeconds: number;
+    /**
+     * A Secret in the control namespace holding an age identity file (key
+     * `key`), mounted into restore-test pods to decrypt encrypted backups.
+     */
+    identitySecret?: { name: string; key: string };
+  };
   /** Limits of the backup Jobs (see docs/architecture.md). */
   job: {
     activeDeadlineSeconds: number;
@@ -246,6 +262,25 @@ const schema = z.object({
   SNAPKEEPER_OWNER_CONFIGMAP: optional.pipe(
     z.string().regex(DNS_SUBDOMAIN, 'is not a ConfigMap name').optional(),
   ),
+  SNAPKEEPER_RESTORE_TEST_RESOURCES: optional.transform((s, ctx) => {
+    const parsed = parseResources(s ?? DEFAULT_RESTORE_TEST_RESOURCES);
+    if (parsed.ok) return parsed.resources;
+    ctx.addIssue({ code: 'custom', message: `${parsed.reason}; accepted: ${RESOURCES_ACCEPTED}` });
+    return z.NEVER;
+  }),
+  SNAPKEEPER_RESTORE_TEST_ACTIVE_DEADLINE_SECONDS: integer(3 * 3600, 60, 7 * 86_400),
+  SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET: optional.pipe(
+    z.string().regex(DNS_SUBDOMAIN, 'is not a Secret name').optional(),
+  ),
+  SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY: optional.pipe(
+    z
+      .string()
+      .regex(
+        /^[-._a-zA-Z0-9]{1,253}$/,
+        'is not a Secret key (letters, digits, "-", "_", ".", at most 253)',
+      )
+      .optional(),
+  ),
   SNAPKEEPER_JOB_ACTIVE_DEADLINE_SECONDS: integer(6 * 3600, 60, 7 * 86_400),
   SNAPKEEPER_JOB_BACKOFF_LIMIT: integer(1, 0, 10),
   SNAPKEEPER_JOB_TTL_SECONDS_AFTER_FINISHED: integer(7 * 86_400, 300, 90 * 86_400),
@@ -277,6 +312,11 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
       'SNAPKEEPER_DEFAULT_ENCRYPTION: is "true" but SNAPKEEPER_DEFAULT_RECIPIENTS is empty',
     );
   }
+  if (v.SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY && !v.SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET) {
+    problems.push(
+      'SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY: is set but SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET (the Secret it is a key of) is empty',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems, 'invalid operator configuration');
 
   const config: OperatorConfig = {
@@ -303,6 +343,18 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
     podName: v.POD_NAME ?? hostname(),
     missedBackupGraceSeconds: v.SNAPKEEPER_MISSED_BACKUP_GRACE_SECONDS,
     cleanupRunningBackups: v.SNAPKEEPER_CLEANUP_RUNNING_BACKUPS,
+    restoreTest: {
+      resources: v.SNAPKEEPER_RESTORE_TEST_RESOURCES,
+      activeDeadlineSeconds: v.SNAPKEEPER_RESTORE_TEST_ACTIVE_DEADLINE_SECONDS,
+      ...(v.SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET
+        ? {
+            identitySecret: {
+              name: v.SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET,
+              key: v.SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY ?? DEFAULT_RESTORE_TEST_IDENTITY_KEY,
+            },
+          }
+        : {}),
+    },
     job: {
       activeDeadlineSeconds: v.SNAPKEEPER_JOB_ACTIVE_DEADLINE_SECONDS,
       backoffLimit: v.SNAPKEEPER_JOB_BACKOFF_LIMIT,

@@ -16,6 +16,8 @@ export const EventReasons = {
   NoService: 'NoService',
   AmbiguousService: 'AmbiguousService',
   MissingCredentials: 'MissingCredentials',
+  RestoreTestScheduled: 'RestoreTestScheduled',
+  RestoreTestNoIdentity: 'RestoreTestNoIdentity',
 } as const;
 export type EventReason = (typeof EventReasons)[keyof typeof EventReasons];
 export type EventType = 'Normal' | 'Warning';

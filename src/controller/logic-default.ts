@@ -5,6 +5,7 @@ import { selectService } from '../discovery/service.js';
 import { desiredCronJob } from '../desired/cronjob.js';
 import { objectName } from '../desired/names.js';
 import { desiredSecret } from '../desired/secret.js';
+import { desiredRestoreTestCronJob, restoreTestObjectName } from '../desired/restore-test.js';
 import type { Logic } from './logic.js';
 
 export const defaultLogic: Logic = {
@@ -17,4 +18,6 @@ export const defaultLogic: Logic = {
   objectName,
   desiredCronJob,
   desiredSecret,
+  restoreTestObjectName,
+  desiredRestoreTestCronJob,
 };

@@ -4,6 +4,7 @@ import type * as owner from '../discovery/owner.js';
 import type * as service from '../discovery/service.js';
 import type * as cronjob from '../desired/cronjob.js';
 import type * as names from '../desired/names.js';
+import type * as restoreTest from '../desired/restore-test.js';
 import type * as secret from '../desired/secret.js';
 
 export type { WorkloadRef, OwnerLookup } from '../discovery/owner.js';
@@ -23,4 +24,6 @@ export interface Logic {
   objectName: typeof names.objectName;
   desiredCronJob: typeof cronjob.desiredCronJob;
   desiredSecret: typeof secret.desiredSecret;
+  restoreTestObjectName: typeof restoreTest.restoreTestObjectName;
+  desiredRestoreTestCronJob: typeof restoreTest.desiredRestoreTestCronJob;
 }

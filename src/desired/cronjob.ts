@@ -175,22 +175,48 @@ function dumperEnv(input: DesiredCronJobInput, secretName: string): V1EnvVar[] {
     env.push(literal('SNAPKEEPER_COMPRESSION', formatCompression(spec.compression)));
   env.push(literal('SNAPKEEPER_RECIPIENTS', spec.recipients.join(',')));
   env.push(literal('SNAPKEEPER_RETENTION', spec.retention ?? ''));
-  env.push(literal('SNAPKEEPER_STORAGE', config.storage));
-  env.push(literal('SNAPKEEPER_KEY_TEMPLATE', config.keyTemplate));
-  env.push(literal('SNAPKEEPER_WORKLOAD_NAMESPACE', workload.namespace));
-  env.push(literal('SNAPKEEPER_WORKLOAD_KIND', workload.kind));
-  env.push(literal('SNAPKEEPER_WORKLOAD_NAME', workload.name));
-  if (config.s3Endpoint !== undefined) env.push(literal('AWS_ENDPOINT_URL_S3', config.s3Endpoint));
-  if (config.s3Region !== undefined) env.push(literal('AWS_REGION', config.s3Region));
-  if (config.s3CredentialsSecret !== undefined) {
-    env.push(fromSecret('AWS_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID', config.s3CredentialsSecret));
-    env.push(
-      fromSecret('AWS_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY', config.s3CredentialsSecret),
-    );
-  }
-  if (config.s3ForcePathStyle) env.push(literal('SNAPKEEPER_S3_FORCE_PATH_STYLE', 'true'));
+  env.push(...storageEnv(workload, config));
   env.push(literal('SNAPKEEPER_TERMINATION_MESSAGE_PATH', TERMINATION_MESSAGE_PATH));
   // Tools that look for a home directory find a writable one (or none, harmlessly).
   env.push(literal('HOME', '/tmp'));
+  return env;
+}
+
+/**
+ * Where the workload's backups are and how to reach them: the same variables
+ * for the backup container and the restore-test container (S3 keys only as
+ * secretKeyRef to the configured Secret).
+ */
+export function storageEnv(
+  workload: WorkloadRef,
+  config: Pick<
+    OperatorConfig,
+    | 'storage'
+    | 'keyTemplate'
+    | 's3Endpoint'
+    | 's3Region'
+    | 's3CredentialsSecret'
+    | 's3ForcePathStyle'
+  >,
+): V1EnvVar[] {
+  const literal = (name: string, value: string): V1EnvVar => ({ name, value });
+  const fromSecret = (name: string, secret: string): V1EnvVar => ({
+    name,
+    valueFrom: { secretKeyRef: { name: secret, key: name } },
+  });
+  const env: V1EnvVar[] = [
+    literal('SNAPKEEPER_STORAGE', config.storage),
+    literal('SNAPKEEPER_KEY_TEMPLATE', config.keyTemplate),
+    literal('SNAPKEEPER_WORKLOAD_NAMESPACE', workload.namespace),
+    literal('SNAPKEEPER_WORKLOAD_KIND', workload.kind),
+    literal('SNAPKEEPER_WORKLOAD_NAME', workload.name),
+  ];
+  if (config.s3Endpoint !== undefined) env.push(literal('AWS_ENDPOINT_URL_S3', config.s3Endpoint));
+  if (config.s3Region !== undefined) env.push(literal('AWS_REGION', config.s3Region));
+  if (config.s3CredentialsSecret !== undefined) {
+    env.push(fromSecret('AWS_ACCESS_KEY_ID', config.s3CredentialsSecret));
+    env.push(fromSecret('AWS_SECRET_ACCESS_KEY', config.s3CredentialsSecret));
+  }
+  if (config.s3ForcePathStyle) env.push(literal('SNAPKEEPER_S3_FORCE_PATH_STYLE', 'true'));
   return env;
 }

@@ -44,6 +44,24 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: backupLabels,
       registers: [registry],
     }),
+    restoreTestLastSuccess: new Gauge({
+      name: 'snapkeeper_restore_test_last_success_timestamp_seconds',
+      help: 'Unix time of the last passed scheduled restore test of a workload',
+      labelNames: backupLabels,
+      registers: [registry],
+    }),
+    restoreTestLastDuration: new Gauge({
+      name: 'snapkeeper_restore_test_last_duration_seconds',
+      help: 'Duration of the last finished scheduled restore test of a workload',
+      labelNames: backupLabels,
+      registers: [registry],
+    }),
+    restoreTestFailures: new Counter({
+      name: 'snapkeeper_restore_test_failures_total',
+      help: 'Scheduled restore tests that failed (a mismatch, a failed check, or no restore at all)',
+      labelNames: backupLabels,
+      registers: [registry],
+    }),
     reconcileDuration: new Histogram({
       name: 'snapkeeper_reconcile_duration_seconds',
       help: 'Time to reconcile one workload',

@@ -6,6 +6,14 @@ import type { ListWatchSource } from '../kube/api.js';
 import { Informer, type DelayFn } from '../kube/informer.js';
 import { WorkQueue, type ReconcileOutcome, type Schedule } from '../controller/queue.js';
 import { isConflict } from '../kube/errors.js';
+import { isRestoreTestObject } from '../labels.js';
+import {
+  applyRestoreTestMetrics,
+  removeRestoreTestMetrics,
+  restoreTestEvent,
+  restoreTestJobResult,
+  type RestoreTestRunResult,
+} from './restore-test.js';
 import { isRecorded, readStatus, statusAnnotations } from './annotations.js';
 import { jobOutcome, jobResult, type BackupResult } from './result.js';
 import { missedSince } from './schedule.js';
@@ -44,7 +52,14 @@ export interface StatusControllerDeps {
   events: StatusEventSink;
   metrics: Pick<
     Metrics,
-    'backupLastSuccess' | 'backupLastDuration' | 'backupLastSize' | 'backupRuns' | 'backupMissed'
+    | 'backupLastSuccess'
+    | 'backupLastDuration'
+    | 'backupLastSize'
+    | 'backupRuns'
+    | 'backupMissed'
+    | 'restoreTestLastSuccess'
+    | 'restoreTestLastDuration'
+    | 'restoreTestFailures'
   >;
   log: Logger;
   /** A schedule with no success for its period plus this grace is missed. */
@@ -135,7 +150,11 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   function setMetrics(w: WorkloadRef, cj: V1CronJob): Promise<void> {
     const status = readStatus(cj.metadata?.annotations);
     metricsChain = metricsChain
-      .then(() => applyStatusMetrics(metrics, w, status))
+      .then(() =>
+        isRestoreTestObject(cj)
+          ? applyRestoreTestMetrics(metrics, w, status)
+          : applyStatusMetrics(metrics, w, status),
+      )
       .catch((err) =>
         log.warn('cannot set metrics', { cronjob: cj.metadata?.name, error: describeError(err) }),
       );
@@ -147,6 +166,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     const w = workloadOf(cj);
     if (!w || !isManaged(cj)) return;
     void setMetrics(w, cj);
+    if (isRestoreTestObject(cj)) return;
     // A new or changed CronJob (schedule, suspend) is judged at once, not at the next tick.
     if (firstPassDone) void checkOne(cj, now());
   }
@@ -158,7 +178,10 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     delete: (cj) => {
       latest.delete(cj.metadata?.name ?? '');
       const w = workloadOf(cj);
-      if (w) metricsChain = metricsChain.then(() => removeStatusMetrics(metrics, w));
+      if (!w) return;
+      // A restore-test CronJob going takes only the restore-test series with it.
+      const remove = isRestoreTestObject(cj) ? removeRestoreTestMetrics : removeStatusMetrics;
+      metricsChain = metricsChain.then(() => remove(metrics, w));
     },
   });
 
@@ -180,6 +203,8 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   async function sync(name: string): Promise<ReconcileOutcome> {
     let cj = await api.getCronJob(namespace, name);
     if (!cj || !isManaged(cj)) return;
+    // A restore-test CronJob's Jobs are restore tests: never counted as backups.
+    const restoreTest = isRestoreTestObject(cj);
     const w = workloadOf(cj);
     if (!w) {
       log.warn('snapkeeper CronJob without workload labels; skipped', { cronjob: name });
@@ -193,14 +218,17 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
       .sort((a, b) => finishedAt(a) - finishedAt(b));
     let pod: V1Pod | undefined | null = null;
     for (const job of pending) {
-      const result = jobResult(job, await api.listJobPods(job));
+      const pods = await api.listJobPods(job);
+      const result = restoreTest ? restoreTestJobResult(job, pods) : jobResult(job, pods);
       if (!result) continue;
       const patch = statusAnnotations(result, cj.metadata?.annotations);
       if (!patch) continue;
       // The Event first: the recorder deduplicates, so a retry after a failed
       // patch does not write it twice, and a crash between the two loses nothing.
       if (pod === null) pod = await sourcePod(cj);
-      const ev = resultEvent(w, result);
+      const ev = restoreTest
+        ? restoreTestEvent(w, result as RestoreTestRunResult)
+        : resultEvent(w, result);
       if (pod) await events.record(pod, ev.type, ev.reason, ev.message);
       else log.info('source pod not found; no Event', { cronjob: name });
       let patched: V1CronJob;
@@ -221,7 +249,8 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
       }
       cj = patched;
       latest.set(name, patched);
-      log.info(result.ok ? 'backup succeeded' : 'backup failed', {
+      const what = restoreTest ? 'restore test' : 'backup';
+      log.info(`${what} ${result.ok ? 'succeeded' : 'failed'}`, {
         workload: `${w.namespace}/${w.name}`,
         job: result.jobName,
         ...(result.ok ? { bytes: result.bytes } : { reason: result.reason }),
@@ -245,7 +274,8 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
 
   async function checkOne(cj: V1CronJob, t: Date): Promise<void> {
     const w = workloadOf(cj);
-    if (!w || !isManaged(cj)) return;
+    // Only backups can be missed; a restore test's age has its own alert.
+    if (!w || !isManaged(cj) || isRestoreTestObject(cj)) return;
     const labels = { namespace: w.namespace, workload: w.name, type: w.type };
     const status = readStatus(cj.metadata?.annotations);
     const mine = readStatus(latest.get(cj.metadata?.name ?? '')?.metadata?.annotations);

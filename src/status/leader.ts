@@ -7,6 +7,9 @@ function clearBackupMetrics(m: StatusControllerDeps['metrics']): void {
   m.backupLastDuration.reset();
   m.backupRuns.reset();
   m.backupMissed.reset();
+  m.restoreTestLastSuccess.reset();
+  m.restoreTestLastDuration.reset();
+  m.restoreTestFailures.reset();
 }
 
 /**

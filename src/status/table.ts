@@ -1,4 +1,5 @@
 import type { V1CronJob } from '@kubernetes/client-node';
+import { isRestoreTestObject } from '../labels.js';
 import { readStatus } from './annotations.js';
 import { formatBytes, formatDuration } from './format.js';
 import { nextRun } from './schedule.js';
@@ -24,14 +25,70 @@ export interface StatusRow {
   lastJob: string | null;
   runsSucceeded: number;
   runsFailed: number;
+  /** The scheduled restore test, from the workload's restore-test CronJob; null when it has none. */
+  restoreTest: RestoreTestRow | null;
+}
+
+/** The restore-test part of a status row (the record on the restore-test CronJob). */
+export interface RestoreTestRow {
+  cronJob: string;
+  schedule: string;
+  suspended: boolean;
+  nextRun: string | null;
+  /** When the newest finished test ended, and how it went. */
+  lastTest: string | null;
+  lastResult: 'success' | 'failure' | null;
+  lastSuccess: string | null;
+  lastFailure: string | null;
+  /** The first mismatch or the error of the last failed test. */
+  lastError: string | null;
+  /** The backup (manifest key) the last passed test restored. */
+  lastBackup: string | null;
+  lastDurationSeconds: number | null;
+  testsSucceeded: number;
+  testsFailed: number;
+}
+
+const workloadKeyOf = (w: { namespace: string; kind: string; name: string }) =>
+  `${w.namespace}/${w.kind}/${w.name}`;
+
+function restoreTestRow(cj: V1CronJob, now: Date): RestoreTestRow {
+  const s = readStatus(cj.metadata?.annotations);
+  const schedule = cj.spec?.schedule ?? '';
+  const suspended = cj.spec?.suspend === true;
+  const next = suspended ? undefined : nextRun(schedule, cj.spec?.timeZone ?? 'Etc/UTC', now);
+  const last = [s.lastSuccess, s.lastFailure]
+    .filter((d): d is Date => d !== undefined)
+    .sort((a, b) => b.getTime() - a.getTime())[0];
+  return {
+    cronJob: cj.metadata?.name ?? '',
+    schedule,
+    suspended,
+    nextRun: next?.toISOString() ?? null,
+    lastTest: last?.toISOString() ?? null,
+    lastResult: s.lastResult ?? null,
+    lastSuccess: s.lastSuccess?.toISOString() ?? null,
+    lastFailure: s.lastFailure?.toISOString() ?? null,
+    lastError: s.lastError ?? null,
+    lastBackup: s.lastKey ?? null,
+    lastDurationSeconds: s.lastDurationSeconds ?? null,
+    testsSucceeded: s.runsSucceeded,
+    testsFailed: s.runsFailed,
+  };
 }
 
 /** Rows for snapkeeper's CronJobs, sorted by namespace and workload. Pure. */
 export function statusRows(cronJobs: readonly V1CronJob[], now: Date): StatusRow[] {
   const rows: StatusRow[] = [];
+  const tests = new Map<string, RestoreTestRow>();
   for (const cj of cronJobs) {
     const w = workloadOf(cj);
-    if (!w || !isManaged(cj)) continue;
+    if (w && isManaged(cj) && isRestoreTestObject(cj))
+      tests.set(workloadKeyOf(w), restoreTestRow(cj, now));
+  }
+  for (const cj of cronJobs) {
+    const w = workloadOf(cj);
+    if (!w || !isManaged(cj) || isRestoreTestObject(cj)) continue;
     const s = readStatus(cj.metadata?.annotations);
     const schedule = cj.spec?.schedule ?? '';
     const timezone = cj.spec?.timeZone ?? 'Etc/UTC';
@@ -56,6 +113,7 @@ export function statusRows(cronJobs: readonly V1CronJob[], now: Date): StatusRow
       lastJob: s.lastJob ?? null,
       runsSucceeded: s.runsSucceeded,
       runsFailed: s.runsFailed,
+      restoreTest: tests.get(workloadKeyOf(w)) ?? null,
     });
   }
   return rows.sort(
@@ -89,14 +147,37 @@ const HEADERS = [
   'LAST SUCCESS',
   'LAST SIZE',
   'LAST DURATION',
+  'LAST TEST',
   'LAST ERROR',
 ] as const;
+const LAST_TEST = HEADERS.indexOf('LAST TEST');
+
+/** The LAST TEST cell: how the newest restore test went, and when. */
+function lastTestCell(t: RestoreTestRow | null, now: Date): string {
+  if (!t) return '-';
+  if (!t.lastTest) return t.suspended ? 'never (suspended)' : 'never';
+  return `${t.lastResult === 'failure' ? 'FAILED' : 'ok'} ${t.lastTest.slice(0, 16)}Z (${relative(t.lastTest, now)})`;
+}
+
+/** The LAST ERROR cell: the newest backup's error, then the newest restore test's. */
+function lastErrorCell(r: StatusRow): string {
+  const errors = [
+    r.lastResult === 'failure' && r.lastError ? r.lastError : undefined,
+    r.restoreTest?.lastResult === 'failure' && r.restoreTest.lastError
+      ? `restore test: ${r.restoreTest.lastError}`
+      : undefined,
+  ].filter(Boolean);
+  return errors.length > 0 ? errors.join('; ') : '-';
+}
 
 /**
  * The human table. The last error is shown while it is the newest result; a
- * later success clears it from the table (the JSON output keeps it).
+ * later success clears it from the table (the JSON output keeps it). The
+ * LAST TEST column appears when a workload has a scheduled restore test.
  */
 export function formatStatusTable(rows: readonly StatusRow[], now: Date): string {
+  const withTests = rows.some((r) => r.restoreTest !== null);
+  const headers = HEADERS.filter((_, i) => withTests || i !== LAST_TEST);
   const cells = rows.map((r) => [
     r.namespace,
     r.workload,
@@ -111,10 +192,11 @@ export function formatStatusTable(rows: readonly StatusRow[], now: Date): string
     r.lastSuccess ? `${r.lastSuccess.slice(0, 16)}Z (${relative(r.lastSuccess, now)})` : 'never',
     r.lastSizeBytes === null ? '-' : formatBytes(r.lastSizeBytes),
     r.lastDurationSeconds === null ? '-' : formatDuration(r.lastDurationSeconds),
-    r.lastResult === 'failure' && r.lastError ? r.lastError : '-',
+    ...(withTests ? [lastTestCell(r.restoreTest, now)] : []),
+    lastErrorCell(r),
   ]);
-  const all = [[...HEADERS], ...cells];
-  const widths = HEADERS.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  const all = [[...headers], ...cells];
+  const widths = headers.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
   return (
     all
       .map((row) =>

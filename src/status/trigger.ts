@@ -8,7 +8,12 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { OperationError, UserError } from '../errors.js';
-import { MANAGED_BY, MANAGED_BY_LABEL, WORKLOAD_NAMESPACE_LABEL } from '../labels.js';
+import {
+  isRestoreTestObject,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+  WORKLOAD_NAMESPACE_LABEL,
+} from '../labels.js';
 import { jobOutcome } from './result.js';
 import { workloadOf } from './workload.js';
 
@@ -71,7 +76,10 @@ export interface TriggerApi {
   createJob(job: V1Job): Promise<V1Job>;
 }
 
-/** Finds the workload's CronJob in the control namespace and creates a Job from it. */
+/**
+ * Finds the workload's backup CronJob in the control namespace (its
+ * restore-test CronJob aside) and creates a Job from it.
+ */
 export async function triggerBackup(
   api: TriggerApi,
   controlNamespace: string,
@@ -80,7 +88,7 @@ export async function triggerBackup(
 ): Promise<V1Job> {
   const found = (
     await api.findCronJobs(controlNamespace, workloadSelector(workload.namespace))
-  ).filter((cj) => workloadOf(cj)?.name === workload.name);
+  ).filter((cj) => workloadOf(cj)?.name === workload.name && !isRestoreTestObject(cj));
   if (found.length === 0) {
     throw new UserError(
       `no snapkeeper backup for ${workload.namespace}/${workload.name} in namespace ${controlNamespace}` +

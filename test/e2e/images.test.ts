@@ -72,8 +72,18 @@ const probe = (tool: string) => [
 ];
 
 const dumpers = [
-  { image: 'dumper-postgresql', tool: 'pg_dump --version', expect: /pg_dump \(PostgreSQL\) \d+/ },
-  { image: 'dumper-mariadb', tool: 'mariadb-dump --version', expect: /mariadb-dump.*Ver/ },
+  // the dumpers of SQL engines also carry the server restore-test starts
+  {
+    image: 'dumper-postgresql',
+    tool: 'pg_dump --version && initdb --version && postgres --version',
+    expect:
+      /pg_dump \(PostgreSQL\) (\d+).*\ninitdb \(PostgreSQL\) \1.*\npostgres \(PostgreSQL\) \1/,
+  },
+  {
+    image: 'dumper-mariadb',
+    tool: 'mariadb-dump --version && mariadbd --version && command -v mariadb-install-db',
+    expect: /mariadb-dump.*Ver.*\nmariadbd.*Ver.*\n.*\/mariadb-install-db$/m,
+  },
   { image: 'dumper-elasticsearch', tool: 'elasticdump --version', expect: /\d+\.\d+\.\d+/ },
   { image: 'operator', tool: 'node --version', expect: /^v\d+\.\d+/m },
 ];

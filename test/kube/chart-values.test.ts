@@ -312,6 +312,47 @@ const cases: { name: string; values: Values; check: (objects: Manifest[]) => voi
       });
     },
   },
+  {
+    name: 'the scheduled restore test: resources, deadline and identity Secret',
+    values: {
+      ...minimalValues(),
+      restoreTest: {
+        resources: 'cpu=1,memory=2Gi,limits.ephemeral-storage=20Gi',
+        activeDeadlineSeconds: 7200,
+        identitySecret: { name: 'restore-identity', key: 'key.txt' },
+      },
+    },
+    check: (objects) => {
+      expect(operatorEnv(objects)).toMatchObject({
+        SNAPKEEPER_RESTORE_TEST_RESOURCES: 'cpu=1,memory=2Gi,limits.ephemeral-storage=20Gi',
+        SNAPKEEPER_RESTORE_TEST_ACTIVE_DEADLINE_SECONDS: '7200',
+        SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET: 'restore-identity',
+        SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY: 'key.txt',
+      });
+      expect(operatorConfig(objects).restoreTest).toEqual({
+        resources: {
+          requests: { cpu: '1', memory: '2Gi' },
+          limits: { memory: '2Gi', 'ephemeral-storage': '20Gi' },
+        },
+        activeDeadlineSeconds: 7200,
+        identitySecret: { name: 'restore-identity', key: 'key.txt' },
+      });
+    },
+  },
+  {
+    name: 'the scheduled restore test by default: the chart defaults, no identity',
+    values: minimalValues(),
+    check: (objects) => {
+      expect(operatorEnv(objects)).not.toHaveProperty('SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET');
+      expect(operatorConfig(objects).restoreTest).toEqual({
+        resources: {
+          requests: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '4Gi' },
+          limits: { memory: '1Gi' },
+        },
+        activeDeadlineSeconds: 10_800,
+      });
+    },
+  },
 ];
 
 describe('chart: helm lint and helm template over a matrix of values', () => {
@@ -436,6 +477,23 @@ const rejections: { name: string; values: Values; messages: RegExp[] }[] = [
     messages: [
       /at '\/dumper\/job\/backoffLimit': got number, want integer/,
       /at '\/dumper\/job\/historyLimit': maximum: got 200, want 100/,
+    ],
+  },
+  {
+    name: 'restore-test values the operator would refuse',
+    values: {
+      ...ok,
+      restoreTest: {
+        resources: 'disk=4Gi',
+        activeDeadlineSeconds: 30,
+        identitySecret: { name: 'Not_A_Secret', key: 'a/b' },
+      },
+    },
+    messages: [
+      /at '\/restoreTest\/resources': 'disk=4Gi' does not match pattern/,
+      /at '\/restoreTest\/activeDeadlineSeconds': minimum: got 30, want 60/,
+      /at '\/restoreTest\/identitySecret\/name': 'Not_A_Secret' does not match pattern/,
+      /at '\/restoreTest\/identitySecret\/key': 'a\/b' does not match pattern/,
     ],
   },
   {

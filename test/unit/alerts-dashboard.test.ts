@@ -50,6 +50,21 @@ describe('the Grafana dashboard', () => {
     }
   });
 
+  it('shows per workload the scheduled restore test: last passed test age, failures, duration', async () => {
+    const d = await dashboard();
+    const all = queries(d).join('\n');
+    for (const m of [
+      'time() - max by (namespace, workload, type) (snapkeeper_restore_test_last_success_timestamp_seconds{',
+      'increase(snapkeeper_restore_test_failures_total{namespace=~"$namespace",workload=~"$workload"}[24h])',
+      'time() - snapkeeper_restore_test_last_success_timestamp_seconds',
+      'snapkeeper_restore_test_last_duration_seconds',
+    ]) {
+      expect(all).toContain(m);
+    }
+    const table = d.panels.find((p) => p.title.startsWith('Workloads:'))!;
+    expect(table.targets!.map((t) => t.expr).join('\n')).toContain('snapkeeper_restore_test_');
+  });
+
   it('uses only metrics the operator exports', async () => {
     const exported = (await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
     const used = new Set(

@@ -16,7 +16,14 @@ let groups: Array<{ name: string; rules: Array<{ alert: string; expr: string }> 
 beforeAll(async () => {
   const { objects } = await render({
     ...minimalValues(),
-    metrics: { prometheusRule: { enabled: true, noSuccessHours: 26, severity: 'critical' } },
+    metrics: {
+      prometheusRule: {
+        enabled: true,
+        noSuccessHours: 26,
+        restoreTestMaxAgeHours: 30,
+        severity: 'critical',
+      },
+    },
   });
   const rule = one(objects, 'PrometheusRule') as unknown as { spec: { groups: typeof groups } };
   groups = rule.spec.groups;
@@ -39,18 +46,34 @@ function alert(labels: Record<string, string>, annotations: Record<string, strin
 describe('the chart PrometheusRule', () => {
   it('given the rendered rule, then promtool check rules accepts it', async () => {
     const r = await exec(binaries.promtool(), ['check', 'rules', rulesFile]);
-    expect(r.stderr + r.stdout.toString()).toContain('SUCCESS: 5 rules found');
+    expect(r.stderr + r.stdout.toString()).toContain('SUCCESS: 7 rules found');
     expect(r.code).toBe(0);
   });
 
-  it('has the alerts of the design: no success, failures, missed, operator down, reconcile errors', () => {
+  it('has the alerts of the design: no success, failures, missed, restore test failed / too old, operator down, reconcile errors', () => {
     expect(groups.flatMap((g) => g.rules.map((r) => r.alert)).sort()).toEqual([
       'SnapkeeperBackupFailed',
       'SnapkeeperBackupMissed',
       'SnapkeeperBackupTooOld',
       'SnapkeeperOperatorDown',
       'SnapkeeperReconcileErrors',
+      'SnapkeeperRestoreTestFailed',
+      'SnapkeeperRestoreTestTooOld',
     ]);
+  });
+
+  it('given the default values, then a restore test is too old after 192 hours', async () => {
+    const { objects } = await render({
+      ...minimalValues(),
+      metrics: { prometheusRule: { enabled: true } },
+    });
+    const rule = one(objects, 'PrometheusRule') as unknown as { spec: { groups: typeof groups } };
+    const tooOld = rule.spec.groups
+      .flatMap((g) => g.rules)
+      .find((r) => r.alert === 'SnapkeeperRestoreTestTooOld')!;
+    expect(tooOld.expr.trim()).toBe(
+      'time() - snapkeeper_restore_test_last_success_timestamp_seconds > 192 * 3600',
+    );
   });
 
   it('given recorded series, then each alert fires exactly when it should (promtool test rules)', async () => {
@@ -192,10 +215,107 @@ describe('the chart PrometheusRule', () => {
         },
       ],
     };
+    tests.tests.push(...restoreTestCases());
     const file = join(dir, 'tests.json');
     await writeFile(file, JSON.stringify(tests));
     const r = await exec(binaries.promtool(), ['test', 'rules', file]);
     expect(r.stdout.toString() + r.stderr).toContain('SUCCESS');
     expect(r.code).toBe(0);
-  });
+  }, 120_000);
 });
+
+/**
+ * The restore-test alerts over the restore-test series as the operator
+ * exports them: failures counted from 0, the last passed test's time. A
+ * backup failure (snapkeeper_backup_runs_total) never fires them, and a
+ * restore-test failure never fires SnapkeeperBackupFailed.
+ */
+function restoreTestCases() {
+  const failed = alert(
+    { namespace: 'shop', workload: 'postgres', type: 'postgresql' },
+    {
+      summary: 'Restore test of shop/postgres failed',
+      description:
+        'A scheduled restore test of the newest postgresql backup of shop/postgres failed within the last hour: ' +
+        'the backup did not restore, or what was restored differs from what it holds. The first mismatch or the ' +
+        "error is in the RestoreTestFailed Event on the workload's pod and in `snapkeeper status`.",
+    },
+  );
+  return [
+    {
+      interval: '10m',
+      input_series: [
+        {
+          series: `snapkeeper_restore_test_failures_total{${W}}`,
+          values: '0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1',
+        },
+        { series: `snapkeeper_restore_test_failures_total{${W2}}`, values: '0x19' },
+        // A backup failure of mariadb at the same time: not a restore-test failure.
+        {
+          series: `snapkeeper_backup_runs_total{${W2},result="failure"}`,
+          values: '0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1',
+        },
+        { series: `snapkeeper_backup_runs_total{${W},result="failure"}`, values: '0x19' },
+      ],
+      alert_rule_test: [
+        { eval_time: '20m', alertname: 'SnapkeeperRestoreTestFailed', exp_alerts: [] },
+        { eval_time: '40m', alertname: 'SnapkeeperRestoreTestFailed', exp_alerts: [failed] },
+        // The restore-test failure is not a backup failure: only mariadb's backup alert fires.
+        {
+          eval_time: '40m',
+          alertname: 'SnapkeeperBackupFailed',
+          exp_alerts: [
+            alert(
+              { namespace: 'shop', workload: 'mariadb', type: 'mariadb', result: 'failure' },
+              {
+                summary: 'Backup of shop/mariadb failed',
+                description:
+                  'A mariadb backup of shop/mariadb failed within the last hour. The reason is in the ' +
+                  "BackupFailed Event on the workload's pod and in `snapkeeper status`.",
+              },
+            ),
+          ],
+        },
+        { eval_time: '3h', alertname: 'SnapkeeperRestoreTestFailed', exp_alerts: [] },
+      ],
+    },
+    {
+      // postgres passed its last test at t=0 and never again; mariadb's
+      // follows the clock. Scraped every minute.
+      interval: '1m',
+      input_series: [
+        {
+          series: `snapkeeper_restore_test_last_success_timestamp_seconds{${W}}`,
+          values: '0x1900',
+        },
+        {
+          series: `snapkeeper_restore_test_last_success_timestamp_seconds{${W2}}`,
+          values: '0+60x1900',
+        },
+        // A backup long overdue is not a restore test too old.
+        { series: `snapkeeper_backup_last_success_timestamp_seconds{${W2}}`, values: '0x1900' },
+      ],
+      alert_rule_test: [
+        { eval_time: '29h', alertname: 'SnapkeeperRestoreTestTooOld', exp_alerts: [] },
+        // 30h is the threshold here; the alert holds 10m before it fires.
+        { eval_time: '30h5m', alertname: 'SnapkeeperRestoreTestTooOld', exp_alerts: [] },
+        {
+          eval_time: '31h',
+          alertname: 'SnapkeeperRestoreTestTooOld',
+          exp_alerts: [
+            alert(
+              { namespace: 'shop', workload: 'postgres', type: 'postgresql' },
+              {
+                summary: 'No passed restore test of shop/postgres for more than 30 hours',
+                description:
+                  'The last passed restore test of shop/postgres finished 1d 7h 0m 0s ago: its backups are not ' +
+                  "proven to restore. Look at the RestoreTest* Events of the workload's pod and the LAST TEST " +
+                  'column of `snapkeeper status`.',
+              },
+            ),
+          ],
+        },
+      ],
+    },
+  ];
+}

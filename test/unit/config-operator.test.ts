@@ -178,3 +178,64 @@ describe('loadOperatorConfig', () => {
     ]);
   });
 });
+
+describe('loadOperatorConfig: the scheduled restore test', () => {
+  it('given nothing set, then the defaults: 500m / 1Gi / 4Gi, three hours, no identity', () => {
+    expect(loadOperatorConfig(minimal).restoreTest).toEqual({
+      resources: {
+        requests: { cpu: '500m', memory: '1Gi', 'ephemeral-storage': '4Gi' },
+        limits: { memory: '1Gi' },
+      },
+      activeDeadlineSeconds: 10_800,
+    });
+  });
+
+  it('given every restore-test variable, then each lands in its field', () => {
+    const c = loadOperatorConfig({
+      ...minimal,
+      SNAPKEEPER_RESTORE_TEST_RESOURCES: 'memory=4Gi,limits.ephemeral-storage=50Gi',
+      SNAPKEEPER_RESTORE_TEST_ACTIVE_DEADLINE_SECONDS: '600',
+      SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET: 'restore-identity',
+      SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY: 'key.txt',
+    });
+    expect(c.restoreTest).toEqual({
+      resources: {
+        requests: { memory: '4Gi' },
+        limits: { memory: '4Gi', 'ephemeral-storage': '50Gi' },
+      },
+      activeDeadlineSeconds: 600,
+      identitySecret: { name: 'restore-identity', key: 'key.txt' },
+    });
+  });
+
+  it('given an identity Secret without a key, then the key is "identity"', () => {
+    expect(
+      loadOperatorConfig({ ...minimal, SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET: 'id' }).restoreTest
+        .identitySecret,
+    ).toEqual({ name: 'id', key: 'identity' });
+  });
+
+  it.each([
+    ['SNAPKEEPER_RESTORE_TEST_RESOURCES', { SNAPKEEPER_RESTORE_TEST_RESOURCES: 'disk=1Gi' }],
+    [
+      'SNAPKEEPER_RESTORE_TEST_ACTIVE_DEADLINE_SECONDS',
+      { SNAPKEEPER_RESTORE_TEST_ACTIVE_DEADLINE_SECONDS: '10' },
+    ],
+    [
+      'SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET',
+      { SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET: 'Not A Name' },
+    ],
+    [
+      'SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY',
+      {
+        SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET: 'id',
+        SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY: 'a/b',
+      },
+    ],
+    ['SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY', { SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY: 'key.txt' }],
+  ])('given a bad %s, then one problem names it', (variable, env) => {
+    const found = problems({ ...minimal, ...env });
+    expect(found).toHaveLength(1);
+    expect(found[0]!.startsWith(`${variable}: `)).toBe(true);
+  });
+});

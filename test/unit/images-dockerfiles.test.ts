@@ -88,6 +88,25 @@ describe('images', () => {
     );
   });
 
+  it('the PostgreSQL and MariaDB dumpers carry the server restore-test starts, and a name for uid 65532', async () => {
+    const runOf = async (image: string) =>
+      instruction(
+        stages(await readFile(join(repoRoot, 'images', `${image}.Dockerfile`), 'utf8')).at(-1)!,
+        'RUN',
+      ).join('\n');
+    const pg = await runOf('dumper-postgresql');
+    // the newest major's server beside the clients, no cluster made at install
+    expect(pg).toMatch(/pkgs="postgresql-\$newest"/);
+    expect(pg).toMatch(/create_main_cluster\) .*= false/);
+    expect(pg).toMatch(/initdb --version/);
+    const my = await runOf('dumper-mariadb');
+    expect(my).toMatch(/--no-install-recommends [^;]*\bmariadb-server-core\b/);
+    for (const run of [pg, my]) {
+      // initdb refuses a uid without a passwd entry; USER stays numeric
+      expect(run).toMatch(/useradd --uid 65532 --gid 65532 /);
+    }
+  });
+
   it('the commands the images run exist in the CLI', async () => {
     for (const [file, command] of [
       ['operator.ts', 'operator'],

@@ -184,4 +184,20 @@ describe('trigger (pure parts)', () => {
     ).rejects.toThrow('no snapkeeper backup for shop/gamma in namespace snapkeeper');
     expect(created).toHaveLength(1);
   });
+
+  it('given a workload with a backup and a restore-test CronJob, then trigger runs the backup one', async () => {
+    const created: string[] = [];
+    const rt = cronJob('b-rt', 'beta');
+    rt.metadata!.labels!['snapkeeper.io/job-kind'] = 'restore-test';
+    const api = {
+      findCronJobs: async () => [rt, cronJob('b', 'beta')],
+      createJob: async (j: { metadata?: { name?: string } }) => (
+        created.push(j.metadata!.name!),
+        j
+      ),
+    };
+    const job = await triggerBackup(api, 'snapkeeper', { namespace: 'shop', name: 'beta' }, now);
+    expect(job.metadata!.ownerReferences![0]!.name).toBe('b');
+    expect(created).toEqual([job.metadata!.name]);
+  });
 });

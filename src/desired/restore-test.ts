@@ -1,0 +1,187 @@
+/**
+ * The desired restore-test CronJob of a workload (the scheduled restore
+ * test, DESIGN.md §2): beside the backup CronJob, in the control namespace,
+ * it runs `snapkeeper restore-test` on the workload's newest backup with the
+ * same dumper image. Built from the spec and the configuration only, like
+ * desiredCronJob, and hashed the same way, so apply writes only on a real
+ * difference.
+ *
+ * The restore test never talks to the source database: no credentials, no
+ * mirrored Secret, only the storage variables. An encrypted backup is opened
+ * with the age identity of the chart's restoreTest.identitySecret, mounted
+ * read-only; its content is never part of this object.
+ */
+import { createHash } from 'node:crypto';
+import type { V1CronJob, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { BackupSpec, DumperResources, RestoreTestSpec } from '../annotations/index.js';
+import type { OperatorConfig } from '../config/operator.js';
+import { workloadKey, type WorkloadRef } from '../discovery/owner.js';
+import { JOB_KIND_LABEL, RESTORE_TEST_JOB_KIND, SPEC_HASH_ANNOTATION } from '../labels.js';
+import { BACKUP_UID, storageEnv, TERMINATION_MESSAGE_PATH } from './cronjob.js';
+import { specHash } from './hash.js';
+import { ownedAnnotations, ownedLabels, ownerReferences, SOURCE_POD_ANNOTATION } from './labels.js';
+import { MAX_NAME_LENGTH } from './names.js';
+
+export const RESTORE_TEST_CONTAINER_NAME = 'restore-test';
+/** Where the identity Secret is mounted; the file is `<dir>/<key>`. */
+export const IDENTITY_MOUNT_PATH = '/var/run/snapkeeper/identity';
+/** PostgreSQL's shared memory: the default /dev/shm of a container (64Mi) is too small. */
+export const SHM_SIZE = '256Mi';
+/** The /tmp emptyDir where neither the pod's nor the chart's resources name ephemeral-storage. */
+export const DEFAULT_TMP_SIZE = '4Gi';
+
+const HASH_LENGTH = 6;
+const SUFFIX = '-rt-';
+
+/**
+ * `snapkeeper-<namespace>-<name>` shortened, then `-rt-<hash>`: a DNS label
+ * of at most 52 characters, stable and unique per workload (the hash is the
+ * backup CronJob's, of the full workload key), and never the backup
+ * CronJob's name (that one ends in `-<hash>` right after the readable part).
+ */
+export function restoreTestObjectName(w: WorkloadRef): string {
+  const hash = createHash('sha256').update(workloadKey(w)).digest('hex').slice(0, HASH_LENGTH);
+  const readable = `snapkeeper-${w.namespace}-${w.name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .slice(0, MAX_NAME_LENGTH - HASH_LENGTH - SUFFIX.length)
+    .replace(/-+$/, '');
+  return `${readable}${SUFFIX}${hash}`;
+}
+
+export interface DesiredRestoreTestInput {
+  workload: WorkloadRef;
+  /** The workload's spec; `restoreTest` must be set. */
+  spec: BackupSpec & { restoreTest: RestoreTestSpec };
+  config: OperatorConfig;
+  /** The pod the spec was read from, "name" or "namespace/name": Events go there. */
+  sourcePod: string;
+}
+
+/** The ephemeral-storage a restore-test pod asks for: it also sizes its /tmp. */
+function tmpSize(resources: DumperResources, fallback: DumperResources): string {
+  const of = (r: DumperResources) =>
+    r.limits['ephemeral-storage'] ?? r.requests['ephemeral-storage'];
+  return of(resources) ?? of(fallback) ?? DEFAULT_TMP_SIZE;
+}
+
+/** The restore-test container's argv (after the image's `node /app/dist/cli.js`). */
+export function restoreTestArgs(
+  w: WorkloadRef,
+  checks: readonly string[],
+  identityKey: string | undefined,
+): string[] {
+  const args = ['restore-test', '--workload', `${w.namespace}/${w.name}`, '--output', 'json'];
+  for (const sql of checks) args.push('--check', sql);
+  if (identityKey !== undefined) args.push('--identity', `${IDENTITY_MOUNT_PATH}/${identityKey}`);
+  return args;
+}
+
+export function desiredRestoreTestCronJob(input: DesiredRestoreTestInput): V1CronJob {
+  const { workload, spec, config } = input;
+  const rt = spec.restoreTest;
+  const name = restoreTestObjectName(workload);
+  const labels = { ...ownedLabels(workload, spec.type), [JOB_KIND_LABEL]: RESTORE_TEST_JOB_KIND };
+  const sourcePod = input.sourcePod.includes('/')
+    ? input.sourcePod
+    : `${workload.namespace}/${input.sourcePod}`;
+  const resources = rt.resources ?? config.restoreTest.resources;
+  const identity = config.restoreTest.identitySecret;
+
+  const volumes: V1Volume[] = [
+    { name: 'tmp', emptyDir: { sizeLimit: tmpSize(resources, config.restoreTest.resources) } },
+    { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: SHM_SIZE } },
+  ];
+  const mounts: V1VolumeMount[] = [
+    { name: 'tmp', mountPath: '/tmp' },
+    { name: 'dshm', mountPath: '/dev/shm' },
+  ];
+  if (identity !== undefined) {
+    volumes.push({
+      name: 'identity',
+      secret: {
+        secretName: identity.name,
+        items: [{ key: identity.key, path: identity.key }],
+        defaultMode: 0o400,
+      },
+    });
+    mounts.push({ name: 'identity', mountPath: IDENTITY_MOUNT_PATH, readOnly: true });
+  }
+
+  const podSpec: V1PodSpec = {
+    serviceAccountName: config.backupServiceAccount,
+    automountServiceAccountToken: false,
+    restartPolicy: 'Never',
+    enableServiceLinks: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: BACKUP_UID,
+      runAsGroup: BACKUP_UID,
+      fsGroup: BACKUP_UID,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    containers: [
+      {
+        name: RESTORE_TEST_CONTAINER_NAME,
+        image: config.images[spec.type],
+        imagePullPolicy: config.imagePullPolicy,
+        args: restoreTestArgs(workload, rt.checks, identity?.key),
+        env: [
+          ...storageEnv(workload, config),
+          { name: 'SNAPKEEPER_TERMINATION_MESSAGE_PATH', value: TERMINATION_MESSAGE_PATH },
+          { name: 'HOME', value: '/tmp' },
+          { name: 'TMPDIR', value: '/tmp' },
+        ],
+        resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
+        securityContext: {
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: ['ALL'] },
+        },
+        terminationMessagePath: TERMINATION_MESSAGE_PATH,
+        terminationMessagePolicy: 'File',
+        volumeMounts: mounts,
+      },
+    ],
+    volumes,
+  };
+
+  const cronJob: V1CronJob = {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: {
+      name,
+      namespace: config.controlNamespace,
+      labels,
+      annotations: { ...ownedAnnotations(workload), [SOURCE_POD_ANNOTATION]: sourcePod },
+      ...ownerReferences(config),
+    },
+    spec: {
+      schedule: rt.schedule,
+      timeZone: spec.timezone,
+      concurrencyPolicy: 'Forbid',
+      // A suspended workload runs nothing: neither its backup nor its restore test.
+      suspend: spec.suspend,
+      startingDeadlineSeconds: config.job.startingDeadlineSeconds,
+      successfulJobsHistoryLimit: config.job.successfulJobsHistoryLimit,
+      failedJobsHistoryLimit: config.job.failedJobsHistoryLimit,
+      jobTemplate: {
+        metadata: { labels },
+        spec: {
+          // A failed restore test is a finding, not a hiccup to retry.
+          backoffLimit: 0,
+          activeDeadlineSeconds: config.restoreTest.activeDeadlineSeconds,
+          ttlSecondsAfterFinished: config.job.ttlSecondsAfterFinished,
+          template: {
+            metadata: { labels },
+            spec: podSpec,
+          },
+        },
+      },
+    },
+  };
+  cronJob.metadata!.annotations![SPEC_HASH_ANNOTATION] = specHash(cronJob);
+  return cronJob;
+}

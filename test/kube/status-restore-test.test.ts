@@ -1,0 +1,349 @@
+// Finished restore-test Jobs → RestoreTestSucceeded / RestoreTestFailed, the
+// restore-test metrics, the record on the restore-test CronJob and the LAST
+// TEST column, against the real kube-apiserver and kube-controller-manager.
+// The CronJobs are built by the real desired builders; the job controller
+// makes the pods; the test plays the kubelet and writes the report (the
+// shared formatReport) as the container's termination message. A restore
+// test is never counted as a backup.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Registry } from 'prom-client';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  type CoreV1Event,
+  type KubeConfig,
+  type V1CronJob,
+} from '@kubernetes/client-node';
+import { run } from '../../src/cli.js';
+import { loadOperatorConfig } from '../../src/config/operator.js';
+import { desiredRestoreTestCronJob } from '../../src/desired/restore-test.js';
+import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
+import { createLogger } from '../../src/log.js';
+import { createKubeApi } from '../../src/kube/api.js';
+import { EventRecorder } from '../../src/controller/events.js';
+import { formatReport, type RestoreTestReport } from '../../src/restoretest/report.js';
+import { startStatusController, type StatusController } from '../../src/status/controller.js';
+import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import { jobFromCronJob } from '../../src/status/trigger.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import type { StatusRow } from '../../src/status/table.js';
+import {
+  captureContext,
+  createNamespace,
+  createSnapkeeperCronJob,
+  createSourcePod,
+  finishPod,
+  jobFinished,
+  jobPod,
+  kubeConfigOf,
+  parseMetrics,
+  rand,
+  waitFor,
+} from './status-fixtures.js';
+
+const kube = inject('kube');
+const log = createLogger({ level: 'warn', format: 'text' });
+
+let kc: KubeConfig;
+let batch: BatchV1Api;
+let control: string;
+let shop: string;
+let backup: V1CronJob;
+let restoreTest: V1CronJob;
+const workload = { name: 'postgres' } as { namespace: string; name: string };
+
+function report(ok: boolean, mismatches: string[] = []): RestoreTestReport {
+  const finished = new Date();
+  return {
+    kind: 'restore-test',
+    ok,
+    backup: `${shop}/postgres/20261120T030000Z/manifest.json`,
+    startedAt: new Date(finished.getTime() - 95_000).toISOString(),
+    finishedAt: finished.toISOString(),
+    durationSeconds: 95,
+    tables: 12,
+    checks: 1,
+    mismatches,
+  };
+}
+
+function startController(metrics: Metrics): StatusController {
+  const api = createKubeApi(kc);
+  return startStatusController({
+    namespace: control,
+    jobs: jobSource(kc, control),
+    cronJobs: cronJobSource(kc, control),
+    api: createStatusApi(kc),
+    events: new EventRecorder({ api: api.events, log, instance: 'status-rt-test' }),
+    metrics,
+    log,
+    missedGraceSeconds: 60,
+  });
+}
+
+async function runRestoreTest(exitCode: number, message: string | undefined) {
+  const job = await batch.createNamespacedJob({
+    namespace: control,
+    body: jobFromCronJob(restoreTest, new Date()),
+  });
+  expect(job.metadata!.labels!['snapkeeper.io/job-kind']).toBe('restore-test');
+  const pod = await jobPod(kc, job);
+  await finishPod(kc, pod, exitCode, message);
+  return jobFinished(kc, control, job.metadata!.name!);
+}
+
+async function podEvents(reason: string): Promise<CoreV1Event[]> {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: shop });
+  return list.items.filter((e) => e.reason === reason && e.involvedObject.name === 'postgres-0');
+}
+
+async function annotationsOf(cj: V1CronJob): Promise<Record<string, string>> {
+  const c = await batch.readNamespacedCronJob({ namespace: control, name: cj.metadata!.name! });
+  return c.metadata?.annotations ?? {};
+}
+
+function sample(
+  samples: ReturnType<typeof parseMetrics>,
+  name: string,
+  extra: Record<string, string> = {},
+) {
+  return samples.find(
+    (s) =>
+      s.name === name &&
+      s.labels.namespace === shop &&
+      s.labels.workload === 'postgres' &&
+      s.labels.type === 'postgresql' &&
+      Object.entries(extra).every(([k, v]) => s.labels[k] === v),
+  )?.value;
+}
+
+async function status(output: 'json' | 'table'): Promise<string> {
+  const { ctx, stdout, stderr } = captureContext();
+  const code = await run(
+    ['status', '--kubeconfig', kube.kubeconfig, '-n', control, '-o', output],
+    ctx,
+  );
+  expect(stderr()).toBe('');
+  expect(code).toBe(0);
+  return stdout();
+}
+
+/** What a restore test must never touch: the backup record, its counters and its Events. */
+async function expectBackupUntouched(metrics: Metrics) {
+  const a = await annotationsOf(backup);
+  for (const key of Object.values(A)) expect(a[key], key).toBeUndefined();
+  const s = parseMetrics(await metrics.registry.metrics());
+  expect(sample(s, 'snapkeeper_backup_runs_total', { result: 'success' })).toBe(0);
+  expect(sample(s, 'snapkeeper_backup_runs_total', { result: 'failure' })).toBe(0);
+  expect(sample(s, 'snapkeeper_backup_last_success_timestamp_seconds')).toBeUndefined();
+  expect(sample(s, 'snapkeeper_backup_last_duration_seconds')).toBeUndefined();
+  expect(sample(s, 'snapkeeper_backup_missed')).toBe(0);
+  for (const reason of ['BackupSucceeded', 'BackupFailed', 'BackupMissed']) {
+    expect(await podEvents(reason), reason).toEqual([]);
+  }
+}
+
+beforeAll(async () => {
+  kc = kubeConfigOf(kube);
+  batch = kc.makeApiClient(BatchV1Api);
+  control = `sk-strt-${rand()}`;
+  shop = `shop-${rand()}`;
+  workload.namespace = shop;
+  await createNamespace(kc, control);
+  await createNamespace(kc, shop);
+  await createSourcePod(kc, shop, 'postgres-0');
+  backup = await createSnapkeeperCronJob(kc, control, workload, 'postgres-0');
+  const config = loadOperatorConfig({
+    SNAPKEEPER_CONTROL_NAMESPACE: control,
+    SNAPKEEPER_WATCH_NAMESPACES: shop,
+    SNAPKEEPER_STORAGE: 's3://backups/cluster',
+  });
+  restoreTest = await batch.createNamespacedCronJob({
+    namespace: control,
+    body: desiredRestoreTestCronJob({
+      workload: { namespace: shop, kind: 'Deployment', name: 'postgres' },
+      spec: {
+        type: 'postgresql',
+        schedule: '17 4 29 2 *',
+        timezone: 'Etc/UTC',
+        recipients: [],
+        dumpOptions: [],
+        suspend: false,
+        // Once a year, at a time the suite never runs at: the test makes the Jobs.
+        restoreTest: { schedule: '19 4 29 2 *', checks: ['select true'] },
+      },
+      config,
+      sourcePod: 'postgres-0',
+    }),
+  });
+});
+
+describe('status controller: restore-test Jobs', () => {
+  let metrics: Metrics;
+  let ctl: StatusController | undefined;
+
+  afterAll(async () => {
+    await ctl?.stop();
+  });
+
+  it('given a passed restore test, then RestoreTestSucceeded, its record and metrics, LAST TEST in status, and nothing counted as a backup', async () => {
+    metrics = createMetrics(new Registry());
+    ctl = startController(metrics);
+    await ctl.synced;
+    // The restore-test series exist from the start (increase() sees the first failure).
+    const before = parseMetrics(await metrics.registry.metrics());
+    expect(sample(before, 'snapkeeper_restore_test_failures_total')).toBe(0);
+
+    const passed = report(true);
+    const job = await runRestoreTest(0, formatReport(passed));
+    const [event] = await waitFor('RestoreTestSucceeded', async () => {
+      const evs = await podEvents('RestoreTestSucceeded');
+      return evs.length > 0 && evs;
+    });
+    expect(event!.type).toBe('Normal');
+    expect(event!.message).toBe(
+      `restore test of ${shop}/postgres passed: 12 tables and 1 check as in the backup, in 1m35s ` +
+        `(backup ${passed.backup}, job ${job.metadata!.name})`,
+    );
+
+    const a = await waitFor('restore-test record', async () => {
+      const x = await annotationsOf(restoreTest);
+      return x[A.lastSuccess] ? x : undefined;
+    });
+    expect(a[A.lastSuccess]).toBe(passed.finishedAt);
+    expect(a[A.lastKey]).toBe(passed.backup);
+    expect(a[A.lastResult]).toBe('success');
+    expect(a[A.runsSucceeded]).toBe('1');
+    expect(a['snapkeeper.io/spec-hash']).toBe(
+      restoreTest.metadata!.annotations!['snapkeeper.io/spec-hash'],
+    );
+
+    await ctl.drained();
+    const s = await waitFor('restore-test metrics', async () => {
+      const x = parseMetrics(await metrics.registry.metrics());
+      return sample(x, 'snapkeeper_restore_test_last_duration_seconds') === 95 && x;
+    });
+    expect(sample(s, 'snapkeeper_restore_test_last_success_timestamp_seconds')).toBe(
+      Date.parse(passed.finishedAt) / 1000,
+    );
+    expect(sample(s, 'snapkeeper_restore_test_failures_total')).toBe(0);
+    await expectBackupUntouched(metrics);
+
+    const rows = JSON.parse(await status('json')) as StatusRow[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      workload: 'postgres',
+      cronJob: backup.metadata!.name,
+      lastSuccess: null,
+      restoreTest: {
+        cronJob: restoreTest.metadata!.name,
+        schedule: '19 4 29 2 *',
+        lastResult: 'success',
+        lastTest: new Date(passed.finishedAt).toISOString(),
+        lastBackup: passed.backup,
+        testsSucceeded: 1,
+        testsFailed: 0,
+      },
+    });
+    const [header, line] = (await status('table')).trimEnd().split('\n');
+    expect(line!.slice(header!.indexOf('LAST TEST'))).toMatch(/^ok \d{4}-\d\d-\d\dT\d\d:\d\dZ \(/);
+  });
+
+  it('given a failed restore test, then RestoreTestFailed with the first mismatch, the failure counted, the mismatch in status, and still no backup failure', async () => {
+    const failed = report(false, [
+      'orders: 120000 rows in the backup, 119412 restored',
+      'check failed: select true → false',
+    ]);
+    const job = await runRestoreTest(1, formatReport(failed));
+    const [event] = await waitFor('RestoreTestFailed', async () => {
+      const evs = await podEvents('RestoreTestFailed');
+      return evs.length > 0 && evs;
+    });
+    expect(event!.type).toBe('Warning');
+    expect(event!.message).toBe(
+      `restore test of ${shop}/postgres failed: orders: 120000 rows in the backup, 119412 restored (and 1 more) ` +
+        `(backup ${failed.backup}, job ${job.metadata!.name})`,
+    );
+    await waitFor(
+      'failure recorded',
+      async () => (await annotationsOf(restoreTest))[A.runsFailed] === '1',
+    );
+    await ctl!.drained();
+    const s = await waitFor('failure counted', async () => {
+      const x = parseMetrics(await metrics.registry.metrics());
+      return sample(x, 'snapkeeper_restore_test_failures_total') === 1 && x;
+    });
+    expect(sample(s, 'snapkeeper_restore_test_last_duration_seconds')).toBe(95);
+    await ctl!.checkMissed();
+    await expectBackupUntouched(metrics);
+
+    const [row] = JSON.parse(await status('json')) as StatusRow[];
+    expect(row!.restoreTest).toMatchObject({
+      lastResult: 'failure',
+      lastError: 'orders: 120000 rows in the backup, 119412 restored (and 1 more)',
+      testsSucceeded: 1,
+      testsFailed: 1,
+    });
+    const [header, line] = (await status('table')).trimEnd().split('\n');
+    expect(line!.slice(header!.indexOf('LAST TEST'))).toMatch(
+      /^FAILED \S+ \(\S+ ago\)\s+restore test: orders: 120000 rows in the backup, 119412 restored \(and 1 more\)$/,
+    );
+  });
+
+  it('given a restore-test Job that never wrote a report (deadline), then RestoreTestFailed says why', async () => {
+    await runRestoreTest(137, undefined);
+    const evs = await waitFor('second RestoreTestFailed', async () => {
+      const found = await podEvents('RestoreTestFailed');
+      return found.length > 1 && found;
+    });
+    expect(evs.map((e) => e.message)).toContainEqual(
+      expect.stringContaining('failed: restore test exited with code 137 (Error)'),
+    );
+    await waitFor(
+      'second failure recorded',
+      async () => (await annotationsOf(restoreTest))[A.runsFailed] === '2',
+    );
+  });
+
+  it('given a restart, then the restore-test metrics come back from the record, with no new Event and no double count', async () => {
+    await ctl!.stop();
+    const eventsBefore = [
+      ...(await podEvents('RestoreTestSucceeded')),
+      ...(await podEvents('RestoreTestFailed')),
+    ].map((e) => [e.metadata?.name, e.count ?? 1]);
+    metrics = createMetrics(new Registry());
+    ctl = startController(metrics);
+    await ctl.synced;
+    await ctl.drained();
+    const s = await waitFor('restored metrics', async () => {
+      const x = parseMetrics(await metrics.registry.metrics());
+      return sample(x, 'snapkeeper_restore_test_failures_total') === 2 && x;
+    });
+    expect(sample(s, 'snapkeeper_restore_test_last_success_timestamp_seconds')).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(
+      sample(
+        parseMetrics(await metrics.registry.metrics()),
+        'snapkeeper_restore_test_failures_total',
+      ),
+    ).toBe(2);
+    const eventsAfter = [
+      ...(await podEvents('RestoreTestSucceeded')),
+      ...(await podEvents('RestoreTestFailed')),
+    ].map((e) => [e.metadata?.name, e.count ?? 1]);
+    expect(eventsAfter).toEqual(eventsBefore);
+    await expectBackupUntouched(metrics);
+  });
+
+  it('given the restore-test CronJob deleted, then its series go and the backup series stay', async () => {
+    await batch.deleteNamespacedCronJob({ namespace: control, name: restoreTest.metadata!.name! });
+    await waitFor('restore-test series removed', async () => {
+      const x = parseMetrics(await metrics.registry.metrics());
+      return sample(x, 'snapkeeper_restore_test_failures_total') === undefined;
+    });
+    const s = parseMetrics(await metrics.registry.metrics());
+    expect(sample(s, 'snapkeeper_restore_test_last_success_timestamp_seconds')).toBeUndefined();
+    expect(sample(s, 'snapkeeper_backup_runs_total', { result: 'failure' })).toBe(0);
+    expect(sample(s, 'snapkeeper_backup_missed')).toBe(0);
+  });
+});
