@@ -379,6 +379,7 @@ describe('chart: helm lint and helm template over a matrix of values', () => {
         existingSecret: 's',
         keyTemplate: '{namespace}/{workload}/{timestamp}/{database}.{ext}',
       },
+      restoreTest: { identitySecret: { name: 'restore-identity', key: 'key.txt' } },
     });
     const set = [
       ...Object.keys(operatorEnv(objects)),
