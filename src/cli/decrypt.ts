@@ -15,7 +15,7 @@ import { decryptStream } from '../crypto/age.js';
 import { OperationError, OutputClosedError, UserError, describeError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { forwardTo } from './output.js';
-import { readIdentities } from './restore.js';
+import { readIdentities } from './key-files.js';
 import { collect } from './storage-flags.js';
 
 export interface DecryptFlags {

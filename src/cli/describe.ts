@@ -13,7 +13,7 @@ import { formatBytes } from '../pipeline/progress.js';
 import { readRestoreTest, type RestoreTestResult } from '../restoretest/result.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-import { openSelected, selectBackup, type SelectFlags } from './restore.js';
+import { openBackup, type SelectFlags } from './select.js';
 import { addFromFlags, checkOutput, formatTable, type FromFlags } from './storage-flags.js';
 
 export interface DescribeFlags extends FromFlags {
@@ -54,8 +54,8 @@ export async function findNamed(
   flags: SelectFlags,
   ctx: CliContext,
 ): Promise<{ storage: Storage; backup: BackupEntry }> {
-  const { storage, flags: selected } = await openSelected(selectionFor(named, flags), ctx);
-  return { storage, backup: await selectBackup(storage, selected, ctx) };
+  const { storage, backup } = await openBackup(selectionFor(named, flags), ctx);
+  return { storage, backup };
 }
 
 export interface Description {

@@ -11,13 +11,7 @@ import type { BackupEntry } from '../backups/list.js';
 import { UserError } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-import {
-  findBackups,
-  noBackupError,
-  openSelected,
-  selectBackup,
-  type SelectFlags,
-} from './restore.js';
+import { findBackups, noBackupError, openBackup, type SelectFlags } from './select.js';
 import { addFromFlags, openFrom } from './storage-flags.js';
 
 export interface NamedFlags {
@@ -79,8 +73,8 @@ export async function namedBackup(
   if (choice.key !== undefined || choice.at === undefined || /^now$/i.test(backup.trim())) {
     const select: SelectFlags =
       choice.key !== undefined ? { ...flags, key: backup } : { ...flags, at: backup };
-    const { storage, flags: selected } = await openSelected(select, ctx);
-    return { storage, backup: await selectBackup(storage, selected, ctx) };
+    const opened = await openBackup(select, ctx);
+    return { storage: opened.storage, backup: opened.backup };
   }
   const to = choice.at.getTime();
   const from = /^\s*\d{4}-\d{2}-\d{2}\s*$/.test(backup)

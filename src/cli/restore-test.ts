@@ -8,7 +8,6 @@
  * 1: a mismatch or a failed check, each named; 2: a user mistake.
  */
 import type { Command } from 'commander';
-import { checkIdentities } from '../backups/read.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OperationError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
@@ -16,14 +15,7 @@ import type { EngineType } from '../manifest.js';
 import { restoreTestKeyFor, type RestoreTestResult } from '../restoretest/result.js';
 import { runRestoreTest } from '../restoretest/run.js';
 import { progressOf, type CliContext } from './context.js';
-import {
-  addSelectFlags,
-  openSelected,
-  parseSelect,
-  readIdentities,
-  selectBackup,
-  type SelectFlags,
-} from './restore.js';
+import { addSelectFlags, openBackup, parseSelect, type SelectFlags } from './select.js';
 import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
 
 export interface RestoreTestFlags extends SelectFlags {
@@ -74,11 +66,11 @@ export async function restoreTest(flags: RestoreTestFlags, ctx: CliContext): Pro
   parseSelect(flags);
   const to =
     flags.to !== undefined ? withPasswordFromEnv(parseDbUrl(flags.to), ctx.env) : undefined;
-  const identities = await readIdentities(flags.identity);
-  const { storage, flags: selected } = await openSelected(flags, ctx);
-  const backup = await selectBackup(storage, selected, ctx);
+  const { storage, backup, identities } = await openBackup(flags, ctx, {
+    identityFiles: flags.identity,
+    requireIdentity: true,
+  });
   const m = backup.manifest;
-  checkIdentities(m, identities);
   if (m.engine === 'elasticsearch' && flags.check.length > 0)
     throw new UserError('--check runs SQL after the restore: not for an Elasticsearch backup');
   if (to && !compatible(to.engine, m.engine))

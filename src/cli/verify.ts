@@ -13,17 +13,16 @@ import { OperationError, describeError } from '../errors.js';
 import { countingStorage, formatBytes, noProgress, type Progress } from '../pipeline/progress.js';
 import type { Storage } from '../storage/types.js';
 import { progressOf, type CliContext } from './context.js';
+import { readIdentities } from './key-files.js';
 import {
   addSelectFlags,
   findBackups,
   noBackupError,
+  openBackup,
   openSelected,
-  readIdentities,
-  refuseWrongIdentity,
-  selectBackup,
   wrongIdentity,
   type SelectFlags,
-} from './restore.js';
+} from './select.js';
 import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
 
 export interface VerifyFlags extends SelectFlags {
@@ -59,11 +58,13 @@ export function register(program: Command, ctx: CliContext): void {
 
 export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void> {
   const output = checkOutput(flags.output);
-  const identities = await readIdentities(flags.identity);
-  const { storage, flags: selected } = await openSelected(flags, ctx);
   const reports: ObjectReport[] = [];
+  let storage: Storage;
+  let identities: string[];
   let backups: BackupEntry[];
   if (flags.all) {
+    identities = await readIdentities(flags.identity);
+    ({ storage } = await openSelected(flags, ctx));
     const found = await findBackups(storage, flags.workload, ctx);
     if (found.backups.length + found.unreadable.length === 0)
       throw noBackupError(storage, flags.workload, 0);
@@ -79,8 +80,9 @@ export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void>
         error: `manifest: ${u.why}`,
       });
   } else {
-    backups = [await selectBackup(storage, selected, ctx)];
-    await refuseWrongIdentity(backups[0]!, identities, flags.identity);
+    const opened = await openBackup(flags, ctx, { identityFiles: flags.identity });
+    ({ storage, identities } = opened);
+    backups = [opened.backup];
   }
   for (const b of backups) {
     // With --all, a backup the identities cannot open is a failed one, found without downloading it.
