@@ -7,7 +7,6 @@
  * manifest (restore-test.json). Exit 0: all equal and every check true;
  * 1: a mismatch or a failed check, each named; 2: a user mistake.
  */
-import type { Command } from 'commander';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OperationError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
@@ -15,8 +14,9 @@ import type { EngineType } from '../manifest.js';
 import { restoreTestKeyFor, type RestoreTestResult } from '../restoretest/result.js';
 import { runRestoreTest } from '../restoretest/run.js';
 import { progressOf, type CliContext } from './context.js';
-import { addSelectFlags, openBackup, parseSelect, type SelectFlags } from './select.js';
-import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
+import type { SelectFlags } from './flags.js';
+import { openBackup, parseSelect } from './select.js';
+import { checkOutput, formatTable } from './storage-flags.js';
 
 export interface RestoreTestFlags extends SelectFlags {
   identity: string[];
@@ -25,40 +25,6 @@ export interface RestoreTestFlags extends SelectFlags {
   database?: string;
   output: string;
   store: boolean;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addSelectFlags(
-    addFromFlags(
-      program
-        .command('restore-test')
-        .description(
-          'restore a backup into a scratch server started for the purpose (or --to), compare ' +
-            'rows and schema objects with the manifest, run --check queries; exit 1 on a difference',
-        ),
-    ),
-  )
-    .option(
-      '-i, --identity <file>',
-      'age identity file, for encrypted backups (repeatable)',
-      collect,
-      [],
-    )
-    .option(
-      '--to <url>',
-      'restore into this throwaway server instead of a scratch one (needed for Elasticsearch)',
-    )
-    .option(
-      '--check <sql>',
-      'a query whose first column must be true after the restore (repeatable), e.g. ' +
-        `"select max(created_at) > now() - interval '2 days' from orders"`,
-      collect,
-      [],
-    )
-    .option('--database <name>', 'test only this database of the backup (and run the checks there)')
-    .option('--no-store', 'do not store the result beside the manifest (restore-test.json)')
-    .option('-o, --output <format>', 'table or json', 'table')
-    .action((flags: RestoreTestFlags) => restoreTest(flags, ctx));
 }
 
 export async function restoreTest(flags: RestoreTestFlags, ctx: CliContext): Promise<void> {

@@ -14,7 +14,6 @@
  * `--stdout` the check runs while streaming (nothing is kept to read
  * twice); a mismatch fails the command (exit 1) after the bytes went out.
  */
-import type { Command } from 'commander';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getEngine, type Engine } from '../../dumpers/index.js';
@@ -37,34 +36,14 @@ import type { Storage } from '../storage/types.js';
 import { progressOf, type CliContext } from './context.js';
 import { forwardTo } from './output.js';
 import { askPasswordIfNeeded } from './password.js';
-import { addSelectFlags, openBackup, parseSelect, type SelectFlags } from './select.js';
-import { addFromFlags, collect } from './storage-flags.js';
+import type { SelectFlags } from './flags.js';
+import { openBackup, parseSelect } from './select.js';
 
 export interface RestoreFlags extends SelectFlags {
   identity: string[];
   to?: string;
   stdout?: boolean;
   database?: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addSelectFlags(
-    addFromFlags(
-      program
-        .command('restore')
-        .description('restore a backup into a database (--to) or to standard output (--stdout)'),
-    ),
-  )
-    .option(
-      '-i, --identity <file>',
-      'age identity file, for encrypted backups (repeatable)',
-      collect,
-      [],
-    )
-    .option('--to <url>', 'database URL to restore into, e.g. postgresql://user@host/db')
-    .option('--stdout', 'write the plain dump (SQL or archive) to standard output')
-    .option('--database <name>', 'which database of the backup, when it holds several')
-    .action((flags: RestoreFlags) => restore(flags, ctx));
 }
 
 export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<void> {

@@ -5,7 +5,6 @@
  * the age identities checked against its manifest before anything is
  * downloaded.
  */
-import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { chooseBackup, onlyWorkload, parseAtChoice, type Choice } from '../backups/choose.js';
 import { listBackups, type BackupEntry } from '../backups/list.js';
@@ -17,31 +16,8 @@ import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
 import { readIdentities } from './key-files.js';
-import { openFrom, type FromFlags } from './storage-flags.js';
-
-export interface SelectFlags extends FromFlags {
-  workload?: string;
-  at?: string;
-  key?: string;
-}
-
-export function addSelectFlags(cmd: Command): Command {
-  return cmd
-    .option(
-      '--workload <namespace/name>',
-      'whose backup; not needed when the location holds backups of one workload',
-    )
-    .option(
-      '--at <time>',
-      'the newest backup at or before this time (UTC ISO 8601, e.g. 2026-11-20T03:00Z, ' +
-        'as list prints it), latest, or now',
-    )
-    .option(
-      '--key <key>',
-      'this backup: its manifest key, its directory (or its last segment), or one of its objects; ' +
-        'or its full location as backup prints it (s3://… or a path), which implies --from',
-    );
-}
+import type { SelectFlags } from './flags.js';
+import { openFrom } from './storage-flags.js';
 
 /** The checks that need no network: every user mistake is reported before anything is contacted. */
 export function parseSelect(flags: SelectFlags): Choice {

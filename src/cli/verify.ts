@@ -5,7 +5,6 @@
  * manifest. Without an identity, an encrypted backup gets the sha256 check
  * only, and the report says so. Exit 1 when any object fails.
  */
-import type { Command } from 'commander';
 import type { BackupEntry } from '../backups/list.js';
 import { Writable } from 'node:stream';
 import { checkObject, streamPlain } from '../backups/read.js';
@@ -14,16 +13,9 @@ import { countingStorage, formatBytes, noProgress, type Progress } from '../pipe
 import type { Storage } from '../storage/types.js';
 import { progressOf, type CliContext } from './context.js';
 import { readIdentities } from './key-files.js';
-import {
-  addSelectFlags,
-  findBackups,
-  noBackupError,
-  openBackup,
-  openSelected,
-  wrongIdentity,
-  type SelectFlags,
-} from './select.js';
-import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
+import { findBackups, noBackupError, openBackup, openSelected, wrongIdentity } from './select.js';
+import type { SelectFlags } from './flags.js';
+import { checkOutput, formatTable } from './storage-flags.js';
 
 export interface VerifyFlags extends SelectFlags {
   identity: string[];
@@ -38,22 +30,6 @@ export interface ObjectReport {
   bytes: number;
   status: 'ok' | 'sha256 ok, not decrypted (no identity)' | 'failed';
   error?: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addSelectFlags(
-    addFromFlags(
-      program
-        .command('verify')
-        .description(
-          'download, check sha256, decrypt and decompress a backup end to end, and report',
-        ),
-    ),
-  )
-    .option('-i, --identity <file>', 'age identity file, to decrypt (repeatable)', collect, [])
-    .option('--all', 'verify every backup of the workload, not only the chosen one')
-    .option('-o, --output <format>', 'table or json', 'table')
-    .action((flags: VerifyFlags) => verify(flags, ctx));
 }
 
 export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void> {

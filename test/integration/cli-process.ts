@@ -21,8 +21,10 @@ export async function buildCli(): Promise<{ cli: string; remove: () => Promise<v
   );
   const cli = join(dir, 'cli.js');
   await build({
-    entryPoints: [join(repoRoot, 'src', 'main.ts')],
-    outfile: cli,
+    entryPoints: { cli: join(repoRoot, 'src', 'main.ts') },
+    outdir: dir,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
