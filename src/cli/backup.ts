@@ -16,6 +16,7 @@ import { openStorage } from '../storage/open.js';
 import { progressOf, type CliContext } from './context.js';
 import { readRecipientsFiles } from './key-files.js';
 import { askPasswordIfNeeded } from './password.js';
+import { formatTable } from './storage-flags.js';
 
 export interface BackupFlags {
   to: string;
@@ -90,11 +91,11 @@ export async function backup(url: string, flags: BackupFlags, ctx: CliContext): 
     ctx.stdout.write(formatResult(result, Number.MAX_SAFE_INTEGER) + '\n');
     return;
   }
-  const rows = [
-    ['KEY', 'SIZE', 'SHA256'],
-    ...result.objects.map((o) => [o.key, formatBytes(o.bytes), o.sha256]),
-  ];
-  const width = rows.reduce((w, r) => Math.max(w, r[0]!.length), 0);
-  for (const r of rows) ctx.stdout.write(`${r[0]!.padEnd(width)}  ${r[1]!.padEnd(10)}  ${r[2]}\n`);
+  ctx.stdout.write(
+    formatTable(
+      ['KEY', 'SIZE', 'SHA256'],
+      result.objects.map((o) => [o.key, formatBytes(o.bytes), o.sha256]),
+    ),
+  );
   ctx.stdout.write(`manifest: ${storage.description}${result.manifestKey}\n`);
 }

@@ -1,6 +1,7 @@
 import { OperationError, SnapkeeperError, UserError } from '../errors.js';
 import { jobResult } from '../status/result.js';
-import { formatBytes, formatDuration } from '../status/format.js';
+import { formatBytes } from '../pipeline/progress.js';
+import { formatDuration } from '../status/format.js';
 import { kubeTriggerApi, parseWorkloadRef, triggerBackup, waitForJob } from '../status/trigger.js';
 import type { CliContext } from './context.js';
 import type { ClusterOptions } from './flags.js';
