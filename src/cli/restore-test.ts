@@ -10,11 +10,11 @@
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OperationError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
-import type { EngineType } from '../manifest.js';
 import { restoreTestKeyFor, type RestoreTestResult } from '../restoretest/result.js';
 import { runRestoreTest } from '../restoretest/run.js';
 import { progressOf, type CliContext } from './context.js';
 import type { SelectFlags } from './flags.js';
+import { compatible } from './restore.js';
 import { openBackup, parseSelect } from './select.js';
 import { checkOutput, formatTable } from './storage-flags.js';
 
@@ -131,9 +131,4 @@ export function formatResult(r: RestoreTestResult): string {
 function status(c: { backup: number | null; restored: number | null }, equal: boolean): string {
   if (c.backup === null) return 'not counted';
   return equal ? 'ok' : 'MISMATCH';
-}
-
-function compatible(url: EngineType, dump: EngineType): boolean {
-  const family = (e: EngineType) => (e === 'mariadb' ? 'mysql' : e);
-  return family(url) === family(dump);
 }

@@ -262,7 +262,7 @@ export async function refuseNonEmpty(
 }
 
 /** mysql and mariadb dumps restore into each other's servers; the rest only into their own. */
-function compatible(url: EngineType, dump: EngineType): boolean {
+export function compatible(url: EngineType, dump: EngineType): boolean {
   const family = (e: EngineType) => (e === 'mariadb' ? 'mysql' : e);
   return family(url) === family(dump);
 }
