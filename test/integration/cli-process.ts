@@ -37,6 +37,21 @@ export async function buildCli(): Promise<{ cli: string; remove: () => Promise<v
 }
 
 /**
+ * `node cli <argv>` to its end (a minute at most): exit status, stdout and
+ * stderr; logs at warning level unless `env` says otherwise.
+ */
+export function runBuiltCli(
+  cli: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
+  return exec(process.execPath, [cli, ...argv], {
+    env: { SNAPKEEPER_LOG_LEVEL: 'warn', ...env },
+    timeoutMs: 60_000,
+  });
+}
+
+/**
  * `snapkeeper <argv> | head -c <bytes>` in bash: the CLI's exit status
  * (PIPESTATUS), its stderr, and what head let through.
  */
