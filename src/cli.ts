@@ -4,29 +4,49 @@ import { parseFormat, parseLevel, type Level, type LogFormat, type Logger } from
 import { createProgress, type ProgressMode } from './pipeline/progress.js';
 import { VERSION } from './version.js';
 import { defaultContext, type CliContext } from './cli/context.js';
-import * as operator from './cli/operator.js';
-import * as dump from './cli/dump.js';
-import * as backup from './cli/backup.js';
-import * as list from './cli/list.js';
-import * as restore from './cli/restore.js';
-import * as decrypt from './cli/decrypt.js';
-import * as verify from './cli/verify.js';
-import * as prune from './cli/prune.js';
-import * as status from './cli/status.js';
-import * as trigger from './cli/trigger.js';
-// cli-manage: delete, keep / unkeep, completion
-import * as del from './cli/delete.js';
-import * as keep from './cli/keep.js';
-import * as completion from './cli/completion.js';
+import {
+  registerBackup,
+  registerDecrypt,
+  registerRestore,
+  registerRestoreTest,
+  registerVerify,
+} from './cli/commands/backups.js';
+import { registerCompletion, registerStatus, registerTrigger } from './cli/commands/cluster.js';
+import { register as registerDump } from './cli/dump.js';
+import { register as registerOperator } from './cli/operator.js';
+import {
+  registerDelete,
+  registerDescribe,
+  registerDiff,
+  registerKeep,
+  registerList,
+  registerPrune,
+} from './cli/commands/manage.js';
 
-const commands = [operator, dump, backup, list, restore, decrypt, verify, prune, status, trigger];
-commands.push(del, keep, completion); // cli-manage
-
-// Proving and looking at backups (issue 11).
-import * as restoreTest from './cli/restore-test.js';
-import * as describe from './cli/describe.js';
-import * as diff from './cli/diff.js';
-const backupInsight = [restoreTest, describe, diff];
+/**
+ * Every command, in the order --help lists them. Registering one declares
+ * its flags and help only: its implementation (and the AWS SDK, age, the
+ * Kubernetes client) is imported when it runs, so a command loads what it
+ * needs and no more (peak memory: bench/RESULTS.md).
+ */
+const commands = [
+  registerOperator,
+  registerDump,
+  registerBackup,
+  registerList,
+  registerRestore,
+  registerDecrypt,
+  registerVerify,
+  registerPrune,
+  registerStatus,
+  registerTrigger,
+  registerDelete,
+  registerKeep,
+  registerCompletion,
+  registerRestoreTest,
+  registerDescribe,
+  registerDiff,
+];
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('snapkeeper')
@@ -61,7 +81,7 @@ export function buildProgram(ctx: CliContext): Command {
         stream: ctx.stderr,
       });
     });
-  for (const c of [...commands, ...backupInsight]) c.register(program, ctx);
+  for (const register of commands) register(program, ctx);
   for (const sub of program.commands) {
     sub
       .exitOverride()

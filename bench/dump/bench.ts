@@ -11,54 +11,14 @@
 //
 // Environment: BENCH_ROWS (default 3_400_000 rows ≈ 0.7 GB of dump; 15_000_000
 // ≈ 3 GB), BENCH_ROUNDS (default 2).
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres } from '../../test/env/servers/postgres.js';
 import { startS3 } from '../../test/env/servers/s3.js';
 import { repoRoot } from '../../test/env/paths.js';
-
-interface Timed {
-  wallSeconds: number;
-  maxRssKiB: number;
-  stdout: string;
-}
-
-/** Runs argv under `/usr/bin/time -v`, returns wall time and peak RSS. */
-function timed(argv: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-v', ...argv], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code) => {
-      if (code !== 0)
-        return reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
-      const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)/.exec(err)?.[1] ?? '';
-      const parts = wall.split(':').map(Number);
-      const wallSeconds = parts.reduce((acc, p) => acc * 60 + p, 0);
-      const maxRssKiB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(err)?.[1]);
-      resolve({ wallSeconds, maxRssKiB, stdout: out });
-    });
-  });
-}
-
-function psql(bin: string, env: NodeJS.ProcessEnv, db: string, sql: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = execFile(
-      join(bin, 'psql'),
-      ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', db],
-      { env: { ...process.env, ...env }, maxBuffer: 1 << 24 },
-      (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)),
-    );
-    c.stdin?.end(sql);
-  });
-}
+import { createBenchDatabase, pgEnvOf, psql, timed, type Timed } from './setup.js';
 
 /** The one object of the newest backup of `workload` in `dir` (key relative to dir). */
 function findObject(dir: string, workload: string): { key: string } {
@@ -73,43 +33,8 @@ const rows_ = Number(process.env.BENCH_ROWS ?? 3_400_000);
 const pg = await startPostgres();
 const s3 = await startS3();
 try {
-  const pgEnv = {
-    PGHOST: pg.host,
-    PGPORT: String(pg.port),
-    PGUSER: pg.user,
-    PGPASSWORD: pg.password,
-  };
-  await psql(pg.binDir, pgEnv, 'postgres', 'CREATE DATABASE bench');
-  const t0 = Date.now();
-  // Orders with customers' names and e-mails, a JSON document, free text
-  // from a vocabulary, timestamps and amounts: compresses like real data
-  // (about 4-5×), not like pgbench's blank filler.
-  await psql(
-    pg.binDir,
-    pgEnv,
-    'bench',
-    `CREATE TABLE orders (
-       id bigint PRIMARY KEY, customer text, email text, placed timestamptz,
-       amount numeric(12,2), status text, doc jsonb, note text);
-     INSERT INTO orders
-     SELECT g,
-            initcap(substr(md5(g::text), 1, 6)) || ' ' || initcap(substr(md5((g*3)::text), 1, 9)),
-            substr(md5((g*7)::text), 1, 10) || '@example.' || (ARRAY['com','org','net','io'])[1 + g % 4],
-            timestamptz '2024-01-01' + (g * interval '17 seconds'),
-            round((random() * 1000)::numeric, 2),
-            (ARRAY['new','paid','shipped','delivered','returned'])[1 + (g * 7) % 5],
-            jsonb_build_object('items', 1 + g % 7, 'sku', 'SKU-' || (g % 10007), 'gift', g % 11 = 0,
-                               'tags', jsonb_build_array('t' || g % 13, 't' || g % 17)),
-            (SELECT string_agg((ARRAY['please','deliver','before','noon','fragile','leave','at','door',
-                                      'call','on','arrival','thanks','gift','wrap','invoice','attached'])
-                               [1 + ((g * k * 31) % 16)], ' ') FROM generate_series(1, 8 + g % 9) k)
-     FROM generate_series(1, ${rows_}) g;
-     VACUUM ANALYZE orders;`,
-  );
-  const size = (
-    await psql(pg.binDir, pgEnv, 'bench', "SELECT pg_size_pretty(pg_database_size('bench'))")
-  ).trim();
-  console.error(`generated ${rows_} rows (${size}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const pgEnv = pgEnvOf(pg);
+  const size = await createBenchDatabase(pg.binDir, pgEnv, rows_);
 
   const pgDump = join(pg.binDir, 'pg_dump');
   const psqlBin = join(pg.binDir, 'psql');

@@ -2,11 +2,10 @@
  * `snapkeeper backup <url>`: a one-shot backup from a workstation or CI, the
  * same artefacts (dumps + manifest) as the CronJob writes.
  */
-import type { Command } from 'commander';
 import { getEngine } from '../../dumpers/index.js';
 import { parseRecipients } from '../crypto/age.js';
 import { parseDatabaseList, parseDbUrl, withPasswordFromEnv } from '../dburl.js';
-import { DEFAULT_KEY_TEMPLATE, validateKeyTemplate } from '../dump/key.js';
+import { validateKeyTemplate } from '../dump/key.js';
 import { formatResult } from '../dump/result.js';
 import { runBackup } from '../dump/run.js';
 import { UserError } from '../errors.js';
@@ -17,6 +16,7 @@ import { openStorage } from '../storage/open.js';
 import { progressOf, type CliContext } from './context.js';
 import { readRecipientsFiles } from './key-files.js';
 import { askPasswordIfNeeded } from './password.js';
+import { formatTable } from './storage-flags.js';
 
 export interface BackupFlags {
   to: string;
@@ -33,42 +33,6 @@ export interface BackupFlags {
   keyTemplate: string;
   compression: string;
   output: 'table' | 'json';
-}
-
-const collect = (v: string, all: string[]) => [...all, v];
-
-export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('backup')
-    .description('one-shot backup of a database URL to a directory or s3://bucket/prefix')
-    .argument(
-      '<url>',
-      'postgresql://user[:pass]@host:5432/db, mysql://…, mariadb://… (password also from SNAPKEEPER_PASSWORD, PGPASSWORD, MYSQL_PWD)',
-    )
-    .option('--to <location>', 'directory or s3://bucket/prefix', './backups')
-    .option('--recipient <age1…>', 'encrypt to this age recipient (repeatable)', collect, [])
-    .option(
-      '-R, --recipients-file <file>',
-      'encrypt to the age recipients in this file, one per line, # comments (repeatable; as age -R)',
-      collect,
-      [],
-    )
-    .option('--name <namespace/workload>', 'where the backup is filed (default local/<host>)')
-    .option('--retention <policy>', 'apply a retention policy afterwards, e.g. keep-last=7')
-    .option('--endpoint <url>', 'S3 endpoint (default AWS_ENDPOINT_URL_S3)')
-    .option('--region <region>', 'S3 region (default AWS_REGION)')
-    .option('--force-path-style', 'path-style S3 addressing (MinIO and the like)')
-    .option('--databases <list>', 'comma list of databases, or * for all (overrides the URL)')
-    .option('--dump-option <arg>', 'extra argument for the dump tool (repeatable)', collect, [])
-    .option('--client-version <major>', 'dump client major version')
-    .option('--key-template <template>', 'storage key layout', DEFAULT_KEY_TEMPLATE)
-    .option(
-      '--compression <how>',
-      'gzip, gzip:<1-9>, zstd or zstd:<1-19> (zstd needs the zstd program)',
-      'gzip:6',
-    )
-    .option('-o, --output <format>', 'table or json', 'table')
-    .action((url: string, flags: BackupFlags) => backup(url, flags, ctx));
 }
 
 export async function backup(url: string, flags: BackupFlags, ctx: CliContext): Promise<void> {
@@ -127,11 +91,11 @@ export async function backup(url: string, flags: BackupFlags, ctx: CliContext): 
     ctx.stdout.write(formatResult(result, Number.MAX_SAFE_INTEGER) + '\n');
     return;
   }
-  const rows = [
-    ['KEY', 'SIZE', 'SHA256'],
-    ...result.objects.map((o) => [o.key, formatBytes(o.bytes), o.sha256]),
-  ];
-  const width = rows.reduce((w, r) => Math.max(w, r[0]!.length), 0);
-  for (const r of rows) ctx.stdout.write(`${r[0]!.padEnd(width)}  ${r[1]!.padEnd(10)}  ${r[2]}\n`);
+  ctx.stdout.write(
+    formatTable(
+      ['KEY', 'SIZE', 'SHA256'],
+      result.objects.map((o) => [o.key, formatBytes(o.bytes), o.sha256]),
+    ),
+  );
   ctx.stdout.write(`manifest: ${storage.description}${result.manifestKey}\n`);
 }

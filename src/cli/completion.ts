@@ -11,29 +11,11 @@
  */
 import type { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
-import type { CliContext } from './context.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
 
-export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('completion')
-    .description('print a shell completion script: bash, zsh or fish')
-    .argument('<shell>', 'bash, zsh or fish')
-    .addHelpText(
-      'after',
-      '\nInstall:\n' +
-        "  bash  echo 'source <(snapkeeper completion bash)' >> ~/.bashrc\n" +
-        "  zsh   echo 'source <(snapkeeper completion zsh)' >> ~/.zshrc\n" +
-        '  fish  snapkeeper completion fish > ~/.config/fish/completions/snapkeeper.fish\n',
-    )
-    .action((shell: string) => {
-      ctx.stdout.write(completionScript(program, checkShell(shell)));
-    });
-}
-
-function checkShell(s: string): Shell {
+export function checkShell(s: string): Shell {
   if (!(SHELLS as readonly string[]).includes(s))
     throw new UserError(`completion ${JSON.stringify(s)}: expected bash, zsh or fish`);
   return s as Shell;

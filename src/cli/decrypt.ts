@@ -4,7 +4,6 @@
  * `.sql.gz.age` file is the `.sql.gz` (gunzip it as usual), of a
  * `.sql.zst.age` file the `.sql.zst` (zstd -d or unzstd).
  */
-import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
@@ -15,24 +14,11 @@ import { decryptStream } from '../crypto/age.js';
 import { OperationError, OutputClosedError, UserError, describeError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { forwardTo } from './output.js';
-import { readIdentities } from './restore.js';
-import { collect } from './storage-flags.js';
+import { readIdentities } from './key-files.js';
 
 export interface DecryptFlags {
   identity: string[];
   output?: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  program
-    .command('decrypt')
-    .description(
-      'decrypt an age file (like age -d -i key.txt), for when the age binary is not at hand',
-    )
-    .argument('<file>', 'the encrypted file, or - for standard input')
-    .option('-i, --identity <file>', 'age identity file (repeatable)', collect, [])
-    .option('-o, --output <file>', 'write here instead of standard output')
-    .action((file: string, flags: DecryptFlags) => decrypt(file, flags, ctx));
 }
 
 export async function decrypt(file: string, flags: DecryptFlags, ctx: CliContext): Promise<void> {

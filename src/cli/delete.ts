@@ -5,14 +5,14 @@
  * A kept backup is refused: `unkeep` it first, so that two deliberate
  * steps are needed to lose what someone chose to keep.
  */
-import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { deleteBackup, isKept } from '../backups/keep.js';
 import { isIncomplete, type BackupEntry } from '../backups/list.js';
 import { UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import type { CliContext } from './context.js';
-import { BACKUP_ARGUMENT, addNamedFlags, namedBackup, type NamedFlags } from './keep.js';
+import type { NamedFlags } from './flags.js';
+import { namedBackup } from './keep.js';
 
 export interface DeleteFlags extends NamedFlags {
   yes?: boolean;
@@ -20,17 +20,6 @@ export interface DeleteFlags extends NamedFlags {
 
 /** Asks a yes/no question; undefined when there is nobody to ask (not a terminal). */
 export type Confirm = (question: string, ctx: CliContext) => Promise<boolean> | undefined;
-
-export function register(program: Command, ctx: CliContext, confirm: Confirm = askTerminal): void {
-  addNamedFlags(
-    program
-      .command('delete')
-      .description('delete one backup: its objects, then its manifest (asks first)')
-      .argument('<backup>', BACKUP_ARGUMENT),
-  )
-    .option('-y, --yes', 'do not ask (needed when not in a terminal)')
-    .action((backup: string, flags: DeleteFlags) => del(backup, flags, ctx, confirm));
-}
 
 export async function del(
   arg: string,

@@ -6,36 +6,19 @@
  * (a time, a key or a segment of it, a manifest location); without one,
  * the newest backup of the location's only workload.
  */
-import type { Command } from 'commander';
 import type { BackupEntry } from '../backups/list.js';
 import { describeError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { readRestoreTest, type RestoreTestResult } from '../restoretest/result.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-import { openSelected, selectBackup, type SelectFlags } from './restore.js';
-import { addFromFlags, checkOutput, formatTable, type FromFlags } from './storage-flags.js';
+import { openBackup } from './select.js';
+import type { FromFlags, SelectFlags } from './flags.js';
+import { checkOutput, formatTable } from './storage-flags.js';
 
 export interface DescribeFlags extends FromFlags {
   workload?: string;
   output: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addFromFlags(
-    program
-      .command('describe')
-      .description(
-        'what one backup holds: versions, databases, tables with rows, sizes, recipients, restore test',
-      )
-      .argument(
-        '[backup]',
-        'a time, key or manifest location as list or backup prints it (default: the newest)',
-      ),
-  )
-    .option('--workload <namespace/name>', 'whose backup, when the location holds several')
-    .option('-o, --output <format>', 'table or json', 'table')
-    .action((backup: string | undefined, flags: DescribeFlags) => describe(backup, flags, ctx));
 }
 
 /** A backup named the way list prints it: a time (or latest/now) is --at, anything else --key. */
@@ -54,8 +37,8 @@ export async function findNamed(
   flags: SelectFlags,
   ctx: CliContext,
 ): Promise<{ storage: Storage; backup: BackupEntry }> {
-  const { storage, flags: selected } = await openSelected(selectionFor(named, flags), ctx);
-  return { storage, backup: await selectBackup(storage, selected, ctx) };
+  const { storage, backup } = await openBackup(selectionFor(named, flags), ctx);
+  return { storage, backup };
 }
 
 export interface Description {

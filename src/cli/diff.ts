@@ -3,39 +3,19 @@
  * backups — tables and schema objects added and removed, row counts that
  * changed (largest first), sizes. Both are named as `describe` takes them.
  */
-import type { Command } from 'commander';
 import { diffBackups, type BackupDiff } from '../contents/diff.js';
 import { parseThreshold, shrinkage } from '../contents/shrink.js';
 import { UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
 import type { CliContext } from './context.js';
 import { findNamed } from './describe.js';
-import { addFromFlags, checkOutput, formatTable, type FromFlags } from './storage-flags.js';
+import type { FromFlags } from './flags.js';
+import { checkOutput, formatTable } from './storage-flags.js';
 
 export interface DiffFlags extends FromFlags {
   workload?: string;
   output: string;
   shrinkThreshold: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addFromFlags(
-    program
-      .command('diff')
-      .description(
-        'what changed between two backups: tables and objects added or removed, rows, sizes',
-      )
-      .argument('<a>', 'the earlier backup: a time, key or manifest location as list prints it')
-      .argument('<b>', 'the later backup'),
-  )
-    .option('--workload <namespace/name>', 'whose backups, when the location holds several')
-    .option(
-      '--shrink-threshold <fraction>',
-      'warn (BackupShrank) when the second backup lost more than this of the rows or bytes',
-      '50%',
-    )
-    .option('-o, --output <format>', 'table or json', 'table')
-    .action((a: string, b: string, flags: DiffFlags) => diff(a, b, flags, ctx));
 }
 
 export async function diff(a: string, b: string, flags: DiffFlags, ctx: CliContext): Promise<void> {

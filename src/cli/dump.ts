@@ -4,15 +4,11 @@
  * is one JSON line on stdout and in the termination-message file.
  */
 import type { Command } from 'commander';
-import { getEngine } from '../../dumpers/index.js';
-import { loadDumpConfig } from '../dump/config.js';
-import { DEFAULT_TERMINATION_MESSAGE_PATH } from '../dump/config.js';
-import { formatResult, writeResult, type DumpResult } from '../dump/result.js';
-import { runBackup } from '../dump/run.js';
+import type { DumpResult } from '../dump/result.js';
 import { describeError } from '../errors.js';
-import { openStorage } from '../storage/open.js';
 import type { CliContext } from './context.js';
 
+/** Registered from here, as the images run it; what it runs is imported when it starts. */
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('dump')
@@ -23,6 +19,19 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 export async function dump(ctx: CliContext): Promise<void> {
+  const [
+    { getEngine },
+    { DEFAULT_TERMINATION_MESSAGE_PATH, loadDumpConfig },
+    { formatResult, writeResult },
+    { runBackup },
+    { openStorage },
+  ] = await Promise.all([
+    import('../../dumpers/index.js'),
+    import('../dump/config.js'),
+    import('../dump/result.js'),
+    import('../dump/run.js'),
+    import('../storage/open.js'),
+  ]);
   const started = new Date();
   const terminationPath =
     ctx.env.SNAPKEEPER_TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH;

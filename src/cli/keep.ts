@@ -4,55 +4,15 @@
  * manifest (src/backups/keep.ts). `<backup>` is anything `list` prints or
  * `restore --at` / `--key` takes; the selection is restore's.
  */
-import type { Command } from 'commander';
 import { onlyWorkload, parseAt, parseAtChoice, type Choice } from '../backups/choose.js';
 import { keepBackup, unkeepBackup } from '../backups/keep.js';
 import type { BackupEntry } from '../backups/list.js';
 import { UserError } from '../errors.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-import {
-  findBackups,
-  noBackupError,
-  openSelected,
-  selectBackup,
-  type SelectFlags,
-} from './restore.js';
-import { addFromFlags, openFrom } from './storage-flags.js';
-
-export interface NamedFlags {
-  from?: string;
-  endpoint?: string;
-  region?: string;
-  forcePathStyle?: boolean;
-  workload?: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addNamedFlags(
-    program
-      .command('keep')
-      .description('keep a backup forever, whatever the retention policy says')
-      .argument('<backup>', BACKUP_ARGUMENT),
-  ).action((backup: string, flags: NamedFlags) => keep(backup, flags, ctx));
-  addNamedFlags(
-    program
-      .command('unkeep')
-      .description('let the retention policy decide about a kept backup again')
-      .argument('<backup>', BACKUP_ARGUMENT),
-  ).action((backup: string, flags: NamedFlags) => unkeep(backup, flags, ctx));
-}
-
-export const BACKUP_ARGUMENT =
-  'a TIME or key as list prints it (or its last segment), latest, ' +
-  'or the full location backup prints after "manifest:"';
-
-export function addNamedFlags(cmd: Command): Command {
-  return addFromFlags(cmd).option(
-    '--workload <namespace/name>',
-    'whose backup; not needed when the location holds backups of one workload',
-  );
-}
+import { findBackups, noBackupError, openBackup } from './select.js';
+import type { NamedFlags, SelectFlags } from './flags.js';
+import { openFrom } from './storage-flags.js';
 
 /**
  * The backup `<backup>` names: a time as `list` prints it (or any time
@@ -79,8 +39,8 @@ export async function namedBackup(
   if (choice.key !== undefined || choice.at === undefined || /^now$/i.test(backup.trim())) {
     const select: SelectFlags =
       choice.key !== undefined ? { ...flags, key: backup } : { ...flags, at: backup };
-    const { storage, flags: selected } = await openSelected(select, ctx);
-    return { storage, backup: await selectBackup(storage, selected, ctx) };
+    const opened = await openBackup(select, ctx);
+    return { storage: opened.storage, backup: opened.backup };
   }
   const to = choice.at.getTime();
   const from = /^\s*\d{4}-\d{2}-\d{2}\s*$/.test(backup)

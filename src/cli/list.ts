@@ -4,7 +4,6 @@
  * 100 columns for a typical workload name; `-o wide` adds one row per object
  * with its key and checksum; `-o json` is for scripts.
  */
-import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { isIncomplete, listBackups, type BackupEntry } from '../backups/list.js';
 import { OperationError, UserError } from '../errors.js';
@@ -13,24 +12,12 @@ import { LocalStorage } from '../storage/local.js';
 import { readRestoreTest } from '../restoretest/result.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-import { addFromFlags, formatTable, openFrom, type FromFlags } from './storage-flags.js';
+import type { FromFlags } from './flags.js';
+import { formatTable, openFrom } from './storage-flags.js';
 
 export interface ListFlags extends FromFlags {
   workload?: string;
   output: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addFromFlags(
-    program.command('list').description('list backups (those with a manifest), newest first'),
-  )
-    .option('--workload <namespace/name>', "only this workload's backups")
-    .option(
-      '-o, --output <format>',
-      'table, wide (one row per object, with its key and sha256) or json',
-      'table',
-    )
-    .action((flags: ListFlags) => list(flags, ctx));
 }
 
 export async function list(flags: ListFlags, ctx: CliContext): Promise<void> {

@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { loadOperatorConfig } from '../config/operator.js';
 import { ConfigError, UserError } from '../errors.js';
-import { loadKubeConfig } from '../kube/config.js';
-import { startOperator } from '../controller/run.js';
 import type { CliContext } from './context.js';
 
-interface OperatorFlags {
+export interface OperatorFlags {
   kubeconfig?: string;
 }
 
@@ -14,6 +11,9 @@ interface OperatorFlags {
  * problem, exit 2), the cluster from --kubeconfig / KUBECONFIG or the
  * in-cluster ServiceAccount; runs until SIGTERM/SIGINT, then stops cleanly
  * (in-flight reconciles finish, the Lease is released).
+ *
+ * Registered from here, as the images run it; what it runs (the
+ * controller, the Kubernetes client) is imported when it starts.
  */
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -27,6 +27,7 @@ export function register(program: Command, ctx: CliContext): void {
 }
 
 export async function runOperatorCommand(flags: OperatorFlags, ctx: CliContext): Promise<void> {
+  const { loadOperatorConfig } = await import('../config/operator.js');
   let config;
   try {
     config = loadOperatorConfig(ctx.env);
@@ -35,10 +36,13 @@ export async function runOperatorCommand(flags: OperatorFlags, ctx: CliContext):
     for (const problem of err.problems) ctx.stderr.write(`snapkeeper: ${problem}\n`);
     throw new UserError(`invalid operator configuration (${err.problems.length} problem(s) above)`);
   }
+  // Only a valid configuration loads the cluster client and the controller.
+  const { loadKubeConfig } = await import('../kube/config.js');
   const kubeConfig = loadKubeConfig({ kubeconfig: flags.kubeconfig, env: ctx.env });
   const log = ctx.log.child({ component: 'operator' });
   if (ctx.signal.aborted) return;
 
+  const { startOperator } = await import('../controller/run.js');
   const running = await startOperator({ config, kubeConfig, log, signal: ctx.signal });
   if (!ctx.signal.aborted) {
     await new Promise<void>((resolve) =>

@@ -1,5 +1,4 @@
 /** `snapkeeper prune`: apply a retention policy to one workload's prefix; `--dry-run` only reports. */
-import type { Command } from 'commander';
 import { parseWorkload } from '../backups/list.js';
 import { UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';
@@ -7,13 +6,8 @@ import { applyRetention } from '../retention/apply.js';
 import { keepsEverything, parseRetention } from '../retention/policy.js';
 import { abortStaleUploads, parseAge } from '../retention/stale.js';
 import type { CliContext } from './context.js';
-import {
-  addFromFlags,
-  checkOutput,
-  formatTable,
-  openFrom,
-  type FromFlags,
-} from './storage-flags.js';
+import type { FromFlags } from './flags.js';
+import { checkOutput, formatTable, openFrom } from './storage-flags.js';
 
 export interface PruneFlags extends FromFlags {
   workload?: string;
@@ -21,27 +15,6 @@ export interface PruneFlags extends FromFlags {
   dryRun?: boolean;
   abortUploadsOlderThan: string;
   output: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addFromFlags(
-    program
-      .command('prune')
-      .description('apply a retention policy to a workload prefix (--dry-run lists what would go)'),
-  )
-    .option('--workload <namespace/name>', 'whose backups (required)')
-    .option(
-      '--retention <policy>',
-      'e.g. keep-last=7,keep-daily=14 or max-age=30d (default SNAPKEEPER_RETENTION)',
-    )
-    .option('--dry-run', 'only list what would be deleted')
-    .option(
-      '--abort-uploads-older-than <age>',
-      'abort the uploads a killed backup left open under the prefix, when older than this (e.g. 24h, 90m, 2d)',
-      '24h',
-    )
-    .option('-o, --output <format>', 'table or json', 'table')
-    .action((flags: PruneFlags) => prune(flags, ctx));
 }
 
 export async function prune(flags: PruneFlags, ctx: CliContext): Promise<void> {

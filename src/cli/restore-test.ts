@@ -7,25 +7,17 @@
  * manifest (restore-test.json). Exit 0: all equal and every check true;
  * 1: a mismatch or a failed check, each named; 2: a user mistake.
  */
-import type { Command } from 'commander';
-import { checkIdentities } from '../backups/read.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OperationError, UserError, describeError } from '../errors.js';
 import { redactUrl } from '../log.js';
-import type { EngineType } from '../manifest.js';
 import { withTerminationReport, type TerminationReport } from '../restoretest/in-cluster.js';
 import { restoreTestKeyFor, type RestoreTestResult } from '../restoretest/result.js';
 import { runRestoreTest } from '../restoretest/run.js';
 import { progressOf, type CliContext } from './context.js';
-import {
-  addSelectFlags,
-  openSelected,
-  parseSelect,
-  readIdentities,
-  selectBackup,
-  type SelectFlags,
-} from './restore.js';
-import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
+import type { SelectFlags } from './flags.js';
+import { compatible } from './restore.js';
+import { openBackup, parseSelect } from './select.js';
+import { checkOutput, formatTable } from './storage-flags.js';
 
 export interface RestoreTestFlags extends SelectFlags {
   identity: string[];
@@ -36,41 +28,13 @@ export interface RestoreTestFlags extends SelectFlags {
   store: boolean;
 }
 
-export function register(program: Command, ctx: CliContext): void {
-  addSelectFlags(
-    addFromFlags(
-      program
-        .command('restore-test')
-        .description(
-          'restore a backup into a scratch server started for the purpose (or --to), compare ' +
-            'rows and schema objects with the manifest, run --check queries; exit 1 on a difference',
-        ),
-    ),
-  )
-    .option(
-      '-i, --identity <file>',
-      'age identity file, for encrypted backups (repeatable)',
-      collect,
-      [],
-    )
-    .option(
-      '--to <url>',
-      'restore into this throwaway server instead of a scratch one (needed for Elasticsearch)',
-    )
-    .option(
-      '--check <sql>',
-      'a query whose first column must be true after the restore (repeatable), e.g. ' +
-        `"select max(created_at) > now() - interval '2 days' from orders"`,
-      collect,
-      [],
-    )
-    .option('--database <name>', 'test only this database of the backup (and run the checks there)')
-    .option('--no-store', 'do not store the result beside the manifest (restore-test.json)')
-    .option('-o, --output <format>', 'table or json', 'table')
-    .action((flags: RestoreTestFlags) =>
-      // In the restore-test CronJob: a report on every outcome (src/restoretest/in-cluster.ts).
-      withTerminationReport(ctx, (report) => restoreTest(flags, ctx, report)),
-    );
+/**
+ * The command as the CLI runs it: in the restore-test CronJob (the
+ * termination-message path set) it leaves a report on every outcome
+ * (src/restoretest/in-cluster.ts).
+ */
+export function restoreTestCommand(flags: RestoreTestFlags, ctx: CliContext): Promise<void> {
+  return withTerminationReport(ctx, (report) => restoreTest(flags, ctx, report));
 }
 
 export async function restoreTest(
@@ -82,12 +46,12 @@ export async function restoreTest(
   parseSelect(flags);
   const to =
     flags.to !== undefined ? withPasswordFromEnv(parseDbUrl(flags.to), ctx.env) : undefined;
-  const identities = await readIdentities(flags.identity);
-  const { storage, flags: selected } = await openSelected(flags, ctx);
-  const backup = await selectBackup(storage, selected, ctx);
+  const { storage, backup, identities } = await openBackup(flags, ctx, {
+    identityFiles: flags.identity,
+    requireIdentity: true,
+  });
   report?.chose(backup.manifestKey);
   const m = backup.manifest;
-  checkIdentities(m, identities);
   if (m.engine === 'elasticsearch' && flags.check.length > 0)
     throw new UserError('--check runs SQL after the restore: not for an Elasticsearch backup');
   if (to && !compatible(to.engine, m.engine))
@@ -183,9 +147,4 @@ export function formatResult(r: RestoreTestResult): string {
 function status(c: { backup: number | null; restored: number | null }, equal: boolean): string {
   if (c.backup === null) return 'not counted';
   return equal ? 'ok' : 'MISMATCH';
-}
-
-function compatible(url: EngineType, dump: EngineType): boolean {
-  const family = (e: EngineType) => (e === 'mariadb' ? 'mysql' : e);
-  return family(url) === family(dump);
 }

@@ -14,220 +14,36 @@
  * `--stdout` the check runs while streaming (nothing is kept to read
  * twice); a mismatch fails the command (exit 1) after the bytes went out.
  */
-import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getEngine, type Engine } from '../../dumpers/index.js';
 import type { DumpTarget } from '../../dumpers/types.js';
-import { chooseBackup, onlyWorkload, parseAtChoice, type Choice } from '../backups/choose.js';
-import { listBackups, type BackupEntry } from '../backups/list.js';
-import { locateBackup, readBackupAt } from '../backups/locate.js';
+import type { BackupEntry } from '../backups/list.js';
 import {
   ChecksumError,
-  checkIdentities,
   checkObject,
   explainReadError,
   openObject,
   plainStages,
   type StoredObject,
 } from '../backups/read.js';
-import { identitiesMatch } from '../crypto/age.js';
 import { parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { OutputClosedError, UserError } from '../errors.js';
 import { redactUrl, type Logger } from '../log.js';
 import type { EngineType } from '../manifest.js';
 import { countingStorage, formatBytes, noProgress, type Progress } from '../pipeline/progress.js';
-import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import { progressOf, type CliContext } from './context.js';
-import { readIdentities } from './key-files.js';
 import { forwardTo } from './output.js';
 import { askPasswordIfNeeded } from './password.js';
-import { addFromFlags, collect, openFrom, type FromFlags } from './storage-flags.js';
-
-export interface SelectFlags extends FromFlags {
-  workload?: string;
-  at?: string;
-  key?: string;
-}
+import type { SelectFlags } from './flags.js';
+import { openBackup, parseSelect } from './select.js';
 
 export interface RestoreFlags extends SelectFlags {
   identity: string[];
   to?: string;
   stdout?: boolean;
   database?: string;
-}
-
-export function register(program: Command, ctx: CliContext): void {
-  addSelectFlags(
-    addFromFlags(
-      program
-        .command('restore')
-        .description('restore a backup into a database (--to) or to standard output (--stdout)'),
-    ),
-  )
-    .option(
-      '-i, --identity <file>',
-      'age identity file, for encrypted backups (repeatable)',
-      collect,
-      [],
-    )
-    .option('--to <url>', 'database URL to restore into, e.g. postgresql://user@host/db')
-    .option('--stdout', 'write the plain dump (SQL or archive) to standard output')
-    .option('--database <name>', 'which database of the backup, when it holds several')
-    .action((flags: RestoreFlags) => restore(flags, ctx));
-}
-
-export function addSelectFlags(cmd: Command): Command {
-  return cmd
-    .option(
-      '--workload <namespace/name>',
-      'whose backup; not needed when the location holds backups of one workload',
-    )
-    .option(
-      '--at <time>',
-      'the newest backup at or before this time (UTC ISO 8601, e.g. 2026-11-20T03:00Z, ' +
-        'as list prints it), latest, or now',
-    )
-    .option(
-      '--key <key>',
-      'this backup: its manifest key, its directory (or its last segment), or one of its objects; ' +
-        'or its full location as backup prints it (s3://… or a path), which implies --from',
-    );
-}
-
-/** The checks that need no network: every user mistake is reported before anything is contacted. */
-export function parseSelect(flags: SelectFlags): Choice {
-  if (flags.at !== undefined && flags.key !== undefined)
-    throw new UserError('give --at or --key, not both');
-  if (flags.at !== undefined) return parseAtChoice(flags.at);
-  return { key: flags.key };
-}
-
-export { readIdentities };
-
-/**
- * Identities that cannot open the backup, told from the manifest's
- * recipients before anything is downloaded: a user mistake (the wrong key
- * file), exit 2, as a missing --identity is.
- */
-export async function refuseWrongIdentity(
-  backup: BackupEntry,
-  identities: readonly string[],
-  files: readonly string[],
-): Promise<void> {
-  const error = await wrongIdentity(backup, identities, files);
-  if (error) throw new UserError(error);
-}
-
-/** Why these identities cannot open the backup, or nothing. */
-export async function wrongIdentity(
-  backup: BackupEntry,
-  identities: readonly string[],
-  files: readonly string[],
-): Promise<string | undefined> {
-  const enc = backup.manifest.encryption;
-  if (!enc || identities.length === 0) return undefined;
-  const { match, own } = await identitiesMatch(enc.recipients, identities);
-  if (match) return undefined;
-  return (
-    `no identity given opens backup ${backup.manifestKey}: it is encrypted to ${enc.recipients.join(', ')}; ` +
-    `${files.join(', ')} hold(s) the key(s) of ${own.join(', ')} (wrong --identity file?)`
-  );
-}
-
-/** The workload's backups, and the manifests that could not be read (logged). */
-export async function findBackups(
-  storage: Storage,
-  workload: string | undefined,
-  ctx: CliContext,
-): Promise<{ backups: BackupEntry[]; unreadable: { key: string; why: string }[] }> {
-  const unreadable: { key: string; why: string }[] = [];
-  const backups = await listBackups(storage, {
-    workload,
-    onSkip: (key, why, bad) => {
-      if (!bad) return ctx.log.debug('skipped manifest', { key, why });
-      unreadable.push({ key, why });
-      ctx.log.warn('skipped a manifest that cannot be read', { key, why });
-    },
-  });
-  return { backups, unreadable };
-}
-
-/** Nothing to act on: name where we looked (a mistyped --from or --workload is the usual cause). */
-export function noBackupError(
-  storage: Storage,
-  workload: string | undefined,
-  unreadable: number,
-): UserError {
-  const whose = workload ? ` of ${workload}` : '';
-  const unread =
-    unreadable > 0 ? `; ${unreadable} unreadable manifest(s) skipped, see the log` : '';
-  return new UserError(
-    `no backup${whose} in ${storage.description} (only backups with a manifest count${unread})`,
-  );
-}
-
-export async function selectBackup(
-  storage: Storage,
-  flags: SelectFlags,
-  ctx: CliContext,
-): Promise<BackupEntry> {
-  const choice = parseSelect(flags);
-  if (choice.key !== undefined) {
-    const direct = await readBackupAt(storage, choice.key, flags.workload);
-    if (direct) return direct;
-  }
-  const { backups, unreadable } = await findBackups(storage, flags.workload, ctx);
-  if (backups.length === 0) throw noBackupError(storage, flags.workload, unreadable.length);
-  // Without --workload, the location's only workload is the one meant; a key
-  // names its backup whatever its workload.
-  if (flags.workload === undefined && choice.key === undefined)
-    onlyWorkload(backups, storage.description);
-  return chooseBackup(backups, choice);
-}
-
-/**
- * The storage and the selection flags to use. `--key` may be a full
- * location, as `backup` prints it (`manifest: s3://bucket/prefix/…/manifest.json`
- * or a path on disk): then it implies `--from` (the root is read from the
- * manifest), or, with `--from`, must lie in it; the key becomes relative.
- */
-export async function openSelected(
-  flags: SelectFlags,
-  ctx: CliContext,
-): Promise<{ storage: Storage; flags: SelectFlags }> {
-  const from = flags.from ?? nonEmpty(ctx.env.SNAPKEEPER_STORAGE);
-  const key = flags.key;
-  const isLocation =
-    key !== undefined &&
-    (/^(s3|file):\/\//i.test(key) || /^(\/|\.\.?\/)/.test(key) || from === undefined);
-  if (key === undefined || !isLocation) return { storage: openFrom(flags, ctx), flags };
-  const location = /^s3:\/\//i.test(key)
-    ? key
-    : resolve(/^file:\/\//i.test(key) ? decodeURIComponent(key.slice('file://'.length)) : key);
-  const open = (loc: string) =>
-    openStorage(loc, {
-      endpoint: flags.endpoint,
-      region: flags.region,
-      forcePathStyle: flags.forcePathStyle,
-      env: ctx.env,
-    });
-  if (from !== undefined) {
-    const storage = open(from);
-    const root = storage.description;
-    if (location.startsWith(root))
-      return { storage, flags: { ...flags, key: location.slice(root.length) } };
-    if (flags.from !== undefined)
-      throw new UserError(`--key ${key} is not in --from ${flags.from} (${root})`);
-  }
-  const found = await locateBackup(location, open);
-  return { storage: open(found.root), flags: { ...flags, key: found.key } };
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v.trim() === '' ? undefined : v;
 }
 
 export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<void> {
@@ -238,13 +54,11 @@ export async function restore(flags: RestoreFlags, ctx: CliContext): Promise<voi
   parseSelect(flags);
   const db =
     flags.to !== undefined ? withPasswordFromEnv(parseDbUrl(flags.to), ctx.env) : undefined;
-  const identities = await readIdentities(flags.identity);
-  const { storage, flags: selected } = await openSelected(flags, ctx);
-
-  const backup = await selectBackup(storage, selected, ctx);
+  const { storage, backup, identities } = await openBackup(flags, ctx, {
+    identityFiles: flags.identity,
+    requireIdentity: true,
+  });
   const m = backup.manifest;
-  checkIdentities(m, identities);
-  await refuseWrongIdentity(backup, identities, flags.identity);
   let objects = m.objects;
   if (flags.database !== undefined) {
     objects = objects.filter((o) => o.database === flags.database);
@@ -448,7 +262,7 @@ export async function refuseNonEmpty(
 }
 
 /** mysql and mariadb dumps restore into each other's servers; the rest only into their own. */
-function compatible(url: EngineType, dump: EngineType): boolean {
+export function compatible(url: EngineType, dump: EngineType): boolean {
   const family = (e: EngineType) => (e === 'mariadb' ? 'mysql' : e);
   return family(url) === family(dump);
 }

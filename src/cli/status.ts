@@ -1,30 +1,11 @@
-import type { Command } from 'commander';
+/** `snapkeeper status` and what `trigger` shares with it: the cluster the flags name, API errors as one line. */
 import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { OperationError, UserError, describeError } from '../errors.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { MANAGED_SELECTOR } from '../status/kube.js';
 import { formatStatusTable, statusRows } from '../status/table.js';
 import type { CliContext } from './context.js';
-
-export const DEFAULT_CONTROL_NAMESPACE = 'snapkeeper';
-
-/** Options shared by the commands that talk to the cluster (status, trigger). */
-export interface ClusterOptions {
-  kubeconfig?: string;
-  namespace?: string;
-}
-
-export function addClusterOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--kubeconfig <file>',
-      'kubeconfig file (default: KUBECONFIG, in-cluster, ~/.kube/config)',
-    )
-    .option(
-      '-n, --namespace <namespace>',
-      `snapkeeper's control namespace (default: SNAPKEEPER_CONTROL_NAMESPACE, the kubeconfig context's namespace, or ${DEFAULT_CONTROL_NAMESPACE})`,
-    );
-}
+import { DEFAULT_CONTROL_NAMESPACE, type ClusterOptions } from './flags.js';
 
 /** The kubeconfig and the control namespace for a CLI command. */
 export function clusterFor(
@@ -49,35 +30,33 @@ export function apiError(err: unknown, what: string): Error {
   return new OperationError(`${what}: ${describeError(err)}`);
 }
 
-export function register(program: Command, ctx: CliContext): void {
-  addClusterOptions(
-    program
-      .command('status')
-      .description('every tracked workload: schedule, last success, size, next run, last error')
-      .option('-o, --output <format>', 'table or json', 'table'),
-  ).action(async (opts: ClusterOptions & { output: string }) => {
-    if (opts.output !== 'table' && opts.output !== 'json') {
-      throw new UserError(`--output must be table or json, got '${opts.output}'`);
-    }
-    const { kc, namespace } = clusterFor(opts, ctx);
-    let items;
-    try {
-      items = (
-        await kc
-          .makeApiClient(BatchV1Api)
-          .listNamespacedCronJob({ namespace, labelSelector: MANAGED_SELECTOR })
-      ).items;
-    } catch (err) {
-      throw apiError(err, `cannot list CronJobs in namespace ${namespace}`);
-    }
-    const now = new Date();
-    const rows = statusRows(items, now);
-    if (opts.output === 'json') {
-      ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-    } else if (rows.length === 0) {
-      ctx.stdout.write(`no tracked workloads in namespace ${namespace}\n`);
-    } else {
-      ctx.stdout.write(formatStatusTable(rows, now));
-    }
-  });
+export interface StatusOptions extends ClusterOptions {
+  output: string;
+}
+
+/** `snapkeeper status`: every tracked workload of the control namespace. */
+export async function status(opts: StatusOptions, ctx: CliContext): Promise<void> {
+  if (opts.output !== 'table' && opts.output !== 'json') {
+    throw new UserError(`--output must be table or json, got '${opts.output}'`);
+  }
+  const { kc, namespace } = clusterFor(opts, ctx);
+  let items;
+  try {
+    items = (
+      await kc
+        .makeApiClient(BatchV1Api)
+        .listNamespacedCronJob({ namespace, labelSelector: MANAGED_SELECTOR })
+    ).items;
+  } catch (err) {
+    throw apiError(err, `cannot list CronJobs in namespace ${namespace}`);
+  }
+  const now = new Date();
+  const rows = statusRows(items, now);
+  if (opts.output === 'json') {
+    ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+  } else if (rows.length === 0) {
+    ctx.stdout.write(`no tracked workloads in namespace ${namespace}\n`);
+  } else {
+    ctx.stdout.write(formatStatusTable(rows, now));
+  }
 }

@@ -1,27 +1,12 @@
 /**
- * What list, restore, verify and prune share: where the backups are
- * (`--from`, S3 flags), which workload, and a plain text table.
+ * What list, restore, verify and prune share: the storage the `--from`
+ * flags (src/cli/flags.ts) name, `--output`, and a plain text table.
  */
-import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import type { CliContext } from './context.js';
-
-export interface FromFlags {
-  from?: string;
-  endpoint?: string;
-  region?: string;
-  forcePathStyle?: boolean;
-}
-
-export function addFromFlags(cmd: Command): Command {
-  return cmd
-    .option('--from <location>', 'directory or s3://bucket/prefix (default SNAPKEEPER_STORAGE)')
-    .option('--endpoint <url>', 'S3 endpoint (default AWS_ENDPOINT_URL_S3)')
-    .option('--region <region>', 'S3 region (default AWS_REGION)')
-    .option('--force-path-style', 'path-style S3 addressing (MinIO and the like)');
-}
+import type { FromFlags } from './flags.js';
 
 export function openFrom(flags: FromFlags, ctx: CliContext): Storage {
   const location = flags.from ?? ctx.env.SNAPKEEPER_STORAGE;
@@ -54,5 +39,3 @@ export function formatTable(
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
-
-export const collect = (v: string, all: string[]) => [...all, v];

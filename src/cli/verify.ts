@@ -5,7 +5,6 @@
  * manifest. Without an identity, an encrypted backup gets the sha256 check
  * only, and the report says so. Exit 1 when any object fails.
  */
-import type { Command } from 'commander';
 import type { BackupEntry } from '../backups/list.js';
 import { Writable } from 'node:stream';
 import { checkObject, streamPlain } from '../backups/read.js';
@@ -13,18 +12,10 @@ import { OperationError, describeError } from '../errors.js';
 import { countingStorage, formatBytes, noProgress, type Progress } from '../pipeline/progress.js';
 import type { Storage } from '../storage/types.js';
 import { progressOf, type CliContext } from './context.js';
-import {
-  addSelectFlags,
-  findBackups,
-  noBackupError,
-  openSelected,
-  readIdentities,
-  refuseWrongIdentity,
-  selectBackup,
-  wrongIdentity,
-  type SelectFlags,
-} from './restore.js';
-import { addFromFlags, checkOutput, collect, formatTable } from './storage-flags.js';
+import { readIdentities } from './key-files.js';
+import { findBackups, noBackupError, openBackup, openSelected, wrongIdentity } from './select.js';
+import type { SelectFlags } from './flags.js';
+import { checkOutput, formatTable } from './storage-flags.js';
 
 export interface VerifyFlags extends SelectFlags {
   identity: string[];
@@ -41,29 +32,15 @@ export interface ObjectReport {
   error?: string;
 }
 
-export function register(program: Command, ctx: CliContext): void {
-  addSelectFlags(
-    addFromFlags(
-      program
-        .command('verify')
-        .description(
-          'download, check sha256, decrypt and decompress a backup end to end, and report',
-        ),
-    ),
-  )
-    .option('-i, --identity <file>', 'age identity file, to decrypt (repeatable)', collect, [])
-    .option('--all', 'verify every backup of the workload, not only the chosen one')
-    .option('-o, --output <format>', 'table or json', 'table')
-    .action((flags: VerifyFlags) => verify(flags, ctx));
-}
-
 export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void> {
   const output = checkOutput(flags.output);
-  const identities = await readIdentities(flags.identity);
-  const { storage, flags: selected } = await openSelected(flags, ctx);
   const reports: ObjectReport[] = [];
+  let storage: Storage;
+  let identities: string[];
   let backups: BackupEntry[];
   if (flags.all) {
+    identities = await readIdentities(flags.identity);
+    ({ storage } = await openSelected(flags, ctx));
     const found = await findBackups(storage, flags.workload, ctx);
     if (found.backups.length + found.unreadable.length === 0)
       throw noBackupError(storage, flags.workload, 0);
@@ -79,8 +56,9 @@ export async function verify(flags: VerifyFlags, ctx: CliContext): Promise<void>
         error: `manifest: ${u.why}`,
       });
   } else {
-    backups = [await selectBackup(storage, selected, ctx)];
-    await refuseWrongIdentity(backups[0]!, identities, flags.identity);
+    const opened = await openBackup(flags, ctx, { identityFiles: flags.identity });
+    ({ storage, identities } = opened);
+    backups = [opened.backup];
   }
   for (const b of backups) {
     // With --all, a backup the identities cannot open is a failed one, found without downloading it.

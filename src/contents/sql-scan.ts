@@ -340,6 +340,26 @@ export class SqlScanner {
     return buf.compare(d, 0, d.length, i, i + d.length) === 0;
   }
 
+  /**
+   * One byte of a quoted string or identifier that `close` ends; where
+   * `escapes`, a backslash takes the next byte with it. Returns the index
+   * after it, or -1 - i to stop at i until more bytes come.
+   */
+  private quoted(buf: Buffer, i: number, final: boolean, close: number, escapes: boolean): number {
+    const b = buf[i]!;
+    if (this.ret === M.Code) this.append(b);
+    if (b === BACKSLASH && escapes) {
+      if (i + 1 >= buf.length && !final) {
+        if (this.ret === M.Code) this.stmtLen--;
+        return -i - 1;
+      }
+      if (this.ret === M.Code && i + 1 < buf.length) this.append(buf[i + 1]!);
+      return i + 2;
+    }
+    if (b === close) this.mode = this.ret;
+    return i + 1;
+  }
+
   /** Scans buf; returns where it stopped (buf.length, or earlier when it needs more bytes). */
   private scan(buf: Buffer, final: boolean): number {
     const len = buf.length;
@@ -348,7 +368,8 @@ export class SqlScanner {
     while (i < len) {
       const b = buf[i]!;
       switch (this.mode) {
-        case M.CopyRow: {
+        case M.CopyRow:
+        case M.CopySkipLine: {
           const nl = buf.indexOf(NL, i);
           if (nl < 0) return len;
           i = nl + 1;
@@ -371,47 +392,26 @@ export class SqlScanner {
           this.mode = M.CopyRow;
           continue;
         }
-        case M.CopySkipLine: {
-          const nl = buf.indexOf(NL, i);
-          if (nl < 0) return len;
-          i = nl + 1;
-          this.mode = M.CopyLineStart;
-          continue;
-        }
         case M.Values: {
           const stopped = this.scanValues(buf, i, final);
           if (stopped < 0) return -stopped - 1;
           i = stopped;
           continue;
         }
-        case M.SQuote: {
-          if (this.ret === M.Code) this.append(b);
-          if (b === BACKSLASH && this.backslashEscapes) {
-            if (i + 1 >= len && !final) {
-              if (this.ret === M.Code) this.stmtLen--;
-              return i;
-            }
-            if (this.ret === M.Code && i + 1 < len) this.append(buf[i + 1]!);
-            i += 2;
-            continue;
-          }
-          if (b === QUOTE) this.mode = this.ret;
-          i++;
-          continue;
-        }
+        case M.SQuote:
         case M.DQuote: {
-          if (this.ret === M.Code) this.append(b);
-          if (b === BACKSLASH && !pg) {
-            if (i + 1 >= len && !final) {
-              if (this.ret === M.Code) this.stmtLen--;
-              return i;
-            }
-            if (this.ret === M.Code && i + 1 < len) this.append(buf[i + 1]!);
-            i += 2;
-            continue;
-          }
-          if (b === DQUOTE) this.mode = this.ret;
-          i++;
+          // MySQL escapes with a backslash in both; PostgreSQL in strings
+          // only with standard_conforming_strings off, never in identifiers.
+          const single = this.mode === M.SQuote;
+          const next = this.quoted(
+            buf,
+            i,
+            final,
+            single ? QUOTE : DQUOTE,
+            single ? this.backslashEscapes : !pg,
+          );
+          if (next < 0) return -next - 1;
+          i = next;
           continue;
         }
         case M.Backtick: {

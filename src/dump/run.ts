@@ -14,7 +14,7 @@ import {
   manifestSchema,
   type Manifest,
 } from '../manifest.js';
-import { listBackups } from '../backups/list.js';
+import { listBackups, type BackupEntry } from '../backups/list.js';
 import { shrinkage } from '../contents/shrink.js';
 import { ContentsCounter, countedDump } from '../contents/stage.js';
 import type { DatabaseContents } from '../contents/types.js';
@@ -215,13 +215,28 @@ export async function runBackup(req: BackupRequest): Promise<SuccessResult> {
     }
     throw err;
   }
-  // After the manifest: the backup exists now, whatever the checks below find.
-  const shrank = await compareWithPrevious(req, result.manifestKey, started, log);
+  // After the manifest: the backup exists now, whatever the checks below
+  // find. The workload's prefix is listed once, for all of them.
+  const prefix = workloadPrefix(req.keyTemplate, {
+    namespace: req.workload.namespace,
+    workload: req.workload.name,
+    kind: req.workload.kind,
+    type: req.engine.type,
+  });
+  const history = await listHistory(req, prefix);
+  const shrank = compareWithPrevious(req, history, result.manifestKey, started, log);
   if (shrank) result.shrank = shrank;
   if (req.retention && req.retention.trim() !== '') {
-    result.retention = await retain(req, result.manifestKey, new Date(result.finishedAt), log);
+    result.retention = await retain(
+      req,
+      prefix,
+      history,
+      result.manifestKey,
+      new Date(result.finishedAt),
+      log,
+    );
   }
-  await abortStale(req, now(), log);
+  await abortStale(req, prefix, now(), log);
   log.info('backup succeeded', {
     manifest: result.manifestKey,
     stored: formatBytes(result.bytes),
@@ -256,44 +271,56 @@ function summarize(held: DatabaseContents[]): Record<string, unknown> {
 }
 
 /**
+ * The workload's backups under its prefix, listed once after a backup for
+ * the shrink check and retention; the error instead when the listing
+ * failed (each check reports it as its own failure); nothing when the key
+ * template has no per-workload prefix.
+ */
+type History = { backups: BackupEntry[] } | { error: unknown } | undefined;
+
+async function listHistory(req: BackupRequest, prefix: string): Promise<History> {
+  if (prefix === '') return undefined;
+  try {
+    const backups = await listBackups(req.storage, {
+      prefix,
+      workload: `${req.workload.namespace}/${req.workload.name}`,
+    });
+    return { backups };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
  * BackupShrank: compares the backup just stored with the workload's
  * previous one. Never fails the backup: it is logged (a warning) and
  * reported in the result, and the backup stays.
  */
-async function compareWithPrevious(
+function compareWithPrevious(
   req: BackupRequest,
+  history: History,
   manifestKey: string,
   started: Date,
   log: Logger,
-): Promise<string | undefined> {
-  const prefix = workloadPrefix(req.keyTemplate, {
-    namespace: req.workload.namespace,
-    workload: req.workload.name,
-    kind: req.workload.kind,
-    type: req.engine.type,
-  });
-  if (prefix === '') return undefined;
-  try {
-    const all = await listBackups(req.storage, {
-      prefix,
-      workload: `${req.workload.namespace}/${req.workload.name}`,
-    });
-    const current = all.find((b) => b.manifestKey === manifestKey);
-    const previous = all.find((b) => b.manifestKey !== manifestKey && b.time <= started);
-    if (!current || !previous) return undefined;
-    const s = shrinkage(previous.manifest, current.manifest, req.shrinkThreshold);
-    if (!s) return undefined;
-    log.warn('BackupShrank: the backup holds far less than the one before; it was stored', {
-      reason: s.message,
-      previous: previous.manifestKey,
-    });
-    return s.message;
-  } catch (err) {
+): string | undefined {
+  if (history === undefined) return undefined;
+  if ('error' in history) {
     log.warn('could not compare with the previous backup; the backup itself succeeded', {
-      error: describeError(err),
+      error: describeError(history.error),
     });
     return undefined;
   }
+  const all = history.backups;
+  const current = all.find((b) => b.manifestKey === manifestKey);
+  const previous = all.find((b) => b.manifestKey !== manifestKey && b.time <= started);
+  if (!current || !previous) return undefined;
+  const s = shrinkage(previous.manifest, current.manifest, req.shrinkThreshold);
+  if (!s) return undefined;
+  log.warn('BackupShrank: the backup holds far less than the one before; it was stored', {
+    reason: s.message,
+    previous: previous.manifestKey,
+  });
+  return s.message;
 }
 
 /**
@@ -301,13 +328,12 @@ async function compareWithPrevious(
  * the workload's prefix (src/retention/stale.ts). Like retention, it never
  * fails the backup: a problem is logged.
  */
-async function abortStale(req: BackupRequest, now: Date, log: Logger): Promise<void> {
-  const prefix = workloadPrefix(req.keyTemplate, {
-    namespace: req.workload.namespace,
-    workload: req.workload.name,
-    kind: req.workload.kind,
-    type: req.engine.type,
-  });
+async function abortStale(
+  req: BackupRequest,
+  prefix: string,
+  now: Date,
+  log: Logger,
+): Promise<void> {
   if (prefix === '') return;
   const olderThanMs = req.staleUploadAgeMs ?? DEFAULT_STALE_UPLOAD_AGE_MS;
   try {
@@ -331,28 +357,26 @@ async function abortStale(req: BackupRequest, now: Date, log: Logger): Promise<v
  */
 async function retain(
   req: BackupRequest,
+  prefix: string,
+  history: History,
   manifestKey: string,
   now: Date,
   log: Logger,
 ): Promise<NonNullable<SuccessResult['retention']>> {
   const parsed = parseRetention(req.retention ?? '');
   if (!parsed.ok) return { error: parsed.error };
-  const prefix = workloadPrefix(req.keyTemplate, {
-    namespace: req.workload.namespace,
-    workload: req.workload.name,
-    kind: req.workload.kind,
-    type: req.engine.type,
-  });
-  if (prefix === '') {
+  if (history === undefined || prefix === '') {
     const error = 'retention skipped: the key template has no per-workload prefix before the time';
     log.warn(error);
     return { error };
   }
   try {
+    if ('error' in history) throw history.error;
     const r = await applyRetention(req.storage, prefix, parsed.policy, {
       now,
       protect: manifestKey,
       workload: `${req.workload.namespace}/${req.workload.name}`,
+      backups: history.backups,
     });
     log.info('retention applied', {
       policy: r.policy,

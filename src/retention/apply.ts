@@ -12,6 +12,11 @@ export interface ApplyRetentionOptions {
   dryRun?: boolean;
   /** `namespace/name`: only manifests of that workload count (for key templates that mix workloads). */
   workload?: string;
+  /**
+   * The prefix's backups, already listed (listBackups with this prefix and
+   * workload): the dumper lists once after a backup for every check.
+   */
+  backups?: BackupEntry[];
 }
 
 export interface RetentionResult {
@@ -58,7 +63,8 @@ export async function applyRetention(
       'retention applies to one workload prefix (namespace/name/), not to the whole storage',
     );
   const root = prefix.endsWith('/') ? prefix : prefix + '/';
-  const backups = await listBackups(storage, { prefix: root, workload: options.workload });
+  const backups =
+    options.backups ?? (await listBackups(storage, { prefix: root, workload: options.workload }));
   // The policy counts complete backups only: a half-deleted one is neither
   // "the newest" nor one of the last N.
   const { keep, remove } = selectRetention(

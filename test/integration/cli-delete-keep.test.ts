@@ -9,7 +9,7 @@ import { openStorage } from '../../src/storage/open.js';
 import type { Storage } from '../../src/storage/types.js';
 import { createPgDatabase, exec, pgUrl, psql, scratchDir, uniqueName } from '../env/helpers.js';
 import { s3Env } from './backup-support.js';
-import { buildCli } from './cli-process.js';
+import { buildCli, runBuiltCli } from './cli-process.js';
 
 const pg = inject('postgres');
 const s3 = inject('s3');
@@ -26,11 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => remove());
 
-const run = (argv: string[]) =>
-  exec(process.execPath, [cli, ...argv], {
-    env: { ...env, SNAPKEEPER_LOG_LEVEL: 'warn' },
-    timeoutMs: 60_000,
-  });
+const run = (argv: string[]) => runBuiltCli(cli, argv, { ...env, SNAPKEEPER_LOG_LEVEL: 'warn' });
 
 interface Listed {
   time: string;

@@ -9,7 +9,6 @@ import {
   ageKeypair,
   createMariaDatabase,
   createPgDatabase,
-  exec,
   mariadbExec,
   mariadbUrl,
   pgUrl,
@@ -18,7 +17,7 @@ import {
   uniqueName,
 } from '../env/helpers.js';
 import { s3Env, snapkeeper } from './backup-support.js';
-import { buildCli } from './cli-process.js';
+import { buildCli, runBuiltCli } from './cli-process.js';
 import { startTerminal, type Terminal } from './terminal.js';
 
 const pg = inject('postgres');
@@ -147,7 +146,7 @@ describe('mistakes that help', () => {
   }, 120_000);
 
   it('given a typo in a command, then the suggestion too, one line with the prefix, exit 2', async () => {
-    const r = await exec(process.execPath, [cli, 'bakup'], { env: { NODE_NO_WARNINGS: '1' } });
+    const r = await runBuiltCli(cli, ['bakup'], { NODE_NO_WARNINGS: '1' });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("snapkeeper: unknown command 'bakup' (did you mean backup?)\n");
   });

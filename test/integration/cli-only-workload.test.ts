@@ -4,10 +4,10 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openStorage } from '../../src/storage/open.js';
-import { exec, scratchDir, uniqueName } from '../env/helpers.js';
+import { scratchDir, uniqueName } from '../env/helpers.js';
 import { fakeBackup, store } from '../unit/backups-fixture.js';
 import { s3Env } from './backup-support.js';
-import { buildCli } from './cli-process.js';
+import { buildCli, runBuiltCli } from './cli-process.js';
 
 const s3 = inject('s3');
 const s3Flags = ['--endpoint', s3.endpoint, '--region', s3.region, '--force-path-style'];
@@ -18,11 +18,7 @@ let remove: () => Promise<void>;
 beforeAll(async () => ({ cli, remove } = await buildCli()));
 afterAll(() => remove());
 
-const run = (argv: string[]) =>
-  exec(process.execPath, [cli, ...argv], {
-    env: { ...env, SNAPKEEPER_LOG_LEVEL: 'warn' },
-    timeoutMs: 60_000,
-  });
+const run = (argv: string[]) => runBuiltCli(cli, argv, { ...env, SNAPKEEPER_LOG_LEVEL: 'warn' });
 
 const locations: [string, () => Promise<{ to: string; flags: string[] }>][] = [
   ['a local directory', async () => ({ to: await scratchDir('only'), flags: [] })],

@@ -21,8 +21,10 @@ export async function buildCli(): Promise<{ cli: string; remove: () => Promise<v
   );
   const cli = join(dir, 'cli.js');
   await build({
-    entryPoints: [join(repoRoot, 'src', 'main.ts')],
-    outfile: cli,
+    entryPoints: { cli: join(repoRoot, 'src', 'main.ts') },
+    outdir: dir,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -32,6 +34,21 @@ export async function buildCli(): Promise<{ cli: string; remove: () => Promise<v
     logLevel: 'warning',
   });
   return { cli, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * `node cli <argv>` to its end (a minute at most): exit status, stdout and
+ * stderr; logs at warning level unless `env` says otherwise.
+ */
+export function runBuiltCli(
+  cli: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
+  return exec(process.execPath, [cli, ...argv], {
+    env: { SNAPKEEPER_LOG_LEVEL: 'warn', ...env },
+    timeoutMs: 60_000,
+  });
 }
 
 /**

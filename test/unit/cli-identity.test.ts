@@ -40,6 +40,10 @@ describe('a wrong identity', () => {
       () => ['restore', ...from(), '--to', 'postgresql://u@127.0.0.1:1/x', '-i', wrongFile],
     ],
     ['verify', () => ['verify', ...from(), '-i', wrongFile]],
+    [
+      'restore-test --to',
+      () => ['restore-test', ...from(), '--to', 'postgresql://u@127.0.0.1:1/x', '-i', wrongFile],
+    ],
   ])(
     'given %s with a key the backup was not encrypted to, then exit 2 before any download',
     async (_n, argv) => {
