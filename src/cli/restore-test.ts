@@ -49,8 +49,8 @@ export async function restoreTest(
   const { storage, backup, identities } = await openBackup(flags, ctx, {
     identityFiles: flags.identity,
     requireIdentity: true,
+    onSelected: (b) => report?.chose(b.manifestKey),
   });
-  report?.chose(backup.manifestKey);
   const m = backup.manifest;
   if (m.engine === 'elasticsearch' && flags.check.length > 0)
     throw new UserError('--check runs SQL after the restore: not for an Elasticsearch backup');

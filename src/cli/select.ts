@@ -44,12 +44,18 @@ export interface OpenedBackup {
 export async function openBackup(
   flags: SelectFlags,
   ctx: CliContext,
-  options: { identityFiles?: readonly string[]; requireIdentity?: boolean } = {},
+  options: {
+    identityFiles?: readonly string[];
+    requireIdentity?: boolean;
+    /** Told the backup chosen, before its identities are checked (restore-test's report names it). */
+    onSelected?: (backup: BackupEntry) => void;
+  } = {},
 ): Promise<OpenedBackup> {
   const files = options.identityFiles ?? [];
   const identities = await readIdentities(files);
   const { storage, flags: selected } = await openSelected(flags, ctx);
   const backup = await selectBackup(storage, selected, ctx);
+  options.onSelected?.(backup);
   if (options.requireIdentity) checkIdentities(backup.manifest, identities);
   await refuseWrongIdentity(backup, identities, files);
   return { storage, backup, identities };
