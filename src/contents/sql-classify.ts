@@ -102,6 +102,45 @@ function nameAt(tokens: Token[], i: number): { parts: string[]; next: number } |
   return parts.length > 0 ? { parts, next: k } : undefined;
 }
 
+/** The start of an INSERT / REPLACE up to its table's name. */
+export const INSERT_PREFIX =
+  /^\s*(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?/i;
+
+/**
+ * Whether a VALUES (or MySQL's VALUE) word that follows `header`, an INSERT
+ * or REPLACE up to that word, is the keyword: only once the table's name is
+ * complete and at most a closed column list follows it. Otherwise the word is
+ * a name: `INSERT INTO value.a …`, `INSERT INTO t (id, value) …`.
+ */
+export function valuesKeywordFollows(header: string, dialect: SqlDialect): boolean {
+  const m = INSERT_PREFIX.exec(header);
+  if (!m) return false;
+  const tokens = tokenize(header.slice(m[0].length), dialect);
+  const name = nameAt(tokens, 0);
+  if (!name || (tokens[name.next - 1]?.t === 'punct' && tokens[name.next - 1]!.v === '.'))
+    return false;
+  let k = name.next;
+  if (tokens[k]?.t === 'punct' && tokens[k]!.v === '(') {
+    // A column list: it must be closed.
+    let depth = 0;
+    for (; k < tokens.length; k++) {
+      const t = tokens[k]!;
+      if (t.t === 'punct' && t.v === '(') depth++;
+      else if (t.t === 'punct' && t.v === ')' && --depth === 0) break;
+    }
+    if (depth !== 0) return false;
+    k++;
+  }
+  // PostgreSQL, for identity columns: OVERRIDING SYSTEM VALUE / OVERRIDING USER VALUE.
+  if (
+    isWord(tokens[k], 'OVERRIDING') &&
+    isWord(tokens[k + 1], 'SYSTEM', 'USER') &&
+    isWord(tokens[k + 2], 'VALUE')
+  )
+    k += 3;
+  return k === tokens.length;
+}
+
 /** A qualified name at the start of `text` (`"s"."t"`, `` `t` ``, `public.t`), parts unquoted. */
 export function parseQualifiedName(text: string, dialect: SqlDialect): string[] | undefined {
   return nameAt(tokenize(text, dialect, 12), 0)?.parts;

@@ -15,9 +15,11 @@
  */
 import {
   classifyStatement,
+  INSERT_PREFIX,
   parseMetaConnect,
   parseQualifiedName,
   renderTableName,
+  valuesKeywordFollows,
   type SqlDialect,
 } from './sql-classify.js';
 import { emptyObjects, type DatabaseCounts, type ObjectKind } from './types.js';
@@ -251,12 +253,22 @@ export class SqlScanner {
     }
     if (
       this.isInsert &&
-      (wordIs(this.stmt, s, e, WORDS.VALUES) || wordIs(this.stmt, s, e, WORDS.VALUE))
+      (wordIs(this.stmt, s, e, WORDS.VALUES) || wordIs(this.stmt, s, e, WORDS.VALUE)) &&
+      this.valuesKeywordAt(s)
     ) {
       this.current = this.insertTable(s);
       this.depth = 0;
       this.mode = M.Values;
     }
+  }
+
+  /** Whether the VALUES word at stmt[s] is the keyword, not a name (a schema, table or column called value). */
+  private valuesKeywordAt(s: number): boolean {
+    const h = this.lastHeader;
+    // The same header as the last INSERT's (an extended-insert dump repeats it): already known.
+    if (h.length === s && this.lastHeaderTable && this.stmt.compare(h, 0, s, 0, s) === 0)
+      return true;
+    return valuesKeywordFollows(this.stmt.toString('utf8', 0, s), this.dialect);
   }
 
   /** The table of the INSERT whose header is stmt[0, end). */
@@ -265,10 +277,7 @@ export class SqlScanner {
     if (h.length === end && this.lastHeaderTable && this.stmt.compare(h, 0, end, 0, end) === 0)
       return this.lastHeaderTable;
     const text = this.stmt.toString('utf8', 0, end);
-    const m =
-      /^\s*(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?/i.exec(
-        text,
-      );
+    const m = INSERT_PREFIX.exec(text);
     const parts = m ? parseQualifiedName(text.slice(m[0].length), this.dialect) : undefined;
     this.lastHeader = Buffer.from(this.stmt.subarray(0, end));
     this.lastHeaderTable = parts ? this.table(renderTableName(parts, this.dialect)) : undefined;

@@ -10,11 +10,6 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { getEngine } from '../../dumpers/index.js';
-import { parseDbUrl, withPasswordFromEnv } from '../../src/dburl.js';
-import { DEFAULT_KEY_TEMPLATE } from '../../src/dump/key.js';
-import { runBackup } from '../../src/dump/run.js';
-import { createLogger } from '../../src/log.js';
 import { AlreadyExistsError } from '../../src/storage/errors.js';
 import { openStorage } from '../../src/storage/open.js';
 import { S3Storage } from '../../src/storage/s3.js';
@@ -30,7 +25,7 @@ import {
   scratchDir,
   uniqueName,
 } from '../env/helpers.js';
-import { s3Env, snapkeeper } from './backup-support.js';
+import { backupAt, s3Env, snapkeeper } from './backup-support.js';
 
 const pg = inject('postgres');
 const s3 = inject('s3');
@@ -128,19 +123,7 @@ describe.each(locations)('two backups of one workload in the same second, in %s'
 
 /** runBackup with a clock and identity of the test's choosing. */
 function runAt(storage: Storage, db: string, at: Date, suffix: string) {
-  const { engine, target } = withPasswordFromEnv(parseDbUrl(pgUrl(pg, db)), {});
-  return runBackup({
-    engine: getEngine(engine),
-    target,
-    storage,
-    recipients: [],
-    keyTemplate: DEFAULT_KEY_TEMPLATE,
-    workload: { namespace: 'shop', kind: 'StatefulSet', name: 'postgres' },
-    log: createLogger({ format: 'json', level: 'error', write: () => undefined }),
-    signal: new AbortController().signal,
-    now: () => at,
-    randomSuffix: () => suffix,
-  });
+  return backupAt(storage, pgUrl(pg, db), at, { randomSuffix: () => suffix });
 }
 
 describe.each(locations)('a run that finds its identity taken, in %s', (_, where) => {

@@ -3,9 +3,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
+import { getEngine } from '../../dumpers/index.js';
 import { run as runCli } from '../../src/cli.js';
 import type { CliContext } from '../../src/cli/context.js';
+import { parseDbUrl, withPasswordFromEnv } from '../../src/dburl.js';
+import { DEFAULT_KEY_TEMPLATE } from '../../src/dump/key.js';
+import { runBackup, type BackupRequest } from '../../src/dump/run.js';
 import { createLogger } from '../../src/log.js';
+import type { Storage } from '../../src/storage/types.js';
 import {
   awsEnv,
   exec,
@@ -45,6 +50,31 @@ export async function snapkeeper(
   };
   const code = await runCli(argv, ctx);
   return { code, stdout: out.join(''), stderr: err.join(''), logs };
+}
+
+/**
+ * The dumper's run (runBackup) of the database at `url` as the workload
+ * shop/postgres, at the time `at`, with what else the test chooses.
+ */
+export function backupAt(
+  storage: Storage,
+  url: string,
+  at: Date,
+  more: Partial<BackupRequest> = {},
+): ReturnType<typeof runBackup> {
+  const { engine, target } = withPasswordFromEnv(parseDbUrl(url), {});
+  return runBackup({
+    engine: getEngine(engine),
+    target,
+    storage,
+    recipients: [],
+    keyTemplate: DEFAULT_KEY_TEMPLATE,
+    workload: { namespace: 'shop', kind: 'StatefulSet', name: 'postgres' },
+    log: createLogger({ format: 'json', level: 'error', write: () => undefined }),
+    signal: new AbortController().signal,
+    now: () => at,
+    ...more,
+  });
 }
 
 /** The S3 flags and environment for `backup --to s3://…`. */

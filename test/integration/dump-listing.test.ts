@@ -4,16 +4,11 @@
 // server, one ListObjectsV2 listing and one read of each manifest, however
 // many checks use them.
 import { describe, expect, inject, it } from 'vitest';
-import { getEngine } from '../../dumpers/index.js';
-import { parseDbUrl, withPasswordFromEnv } from '../../src/dburl.js';
-import { DEFAULT_KEY_TEMPLATE } from '../../src/dump/key.js';
-import { runBackup } from '../../src/dump/run.js';
-import { createLogger } from '../../src/log.js';
 import { MANIFEST_NAME } from '../../src/manifest.js';
 import { openStorage } from '../../src/storage/open.js';
 import type { Storage } from '../../src/storage/types.js';
 import { createPgDatabase, pgUrl, psql, uniqueName } from '../env/helpers.js';
-import { s3Env } from './backup-support.js';
+import { backupAt, s3Env } from './backup-support.js';
 
 const pg = inject('postgres');
 const s3 = inject('s3');
@@ -53,20 +48,8 @@ describe('the dumper after a backup to S3', () => {
       forcePathStyle: true,
       env: s3Env(s3),
     });
-    const { engine, target } = withPasswordFromEnv(parseDbUrl(pgUrl(pg, db)), {});
     const run = (storage: Storage, at: string) =>
-      runBackup({
-        engine: getEngine(engine),
-        target,
-        storage,
-        recipients: [],
-        keyTemplate: DEFAULT_KEY_TEMPLATE,
-        workload: { namespace: 'shop', kind: 'StatefulSet', name: 'postgres' },
-        log: createLogger({ format: 'json', level: 'error', write: () => undefined }),
-        signal: new AbortController().signal,
-        now: () => new Date(at),
-        retention: 'keep-last=2',
-      });
+      backupAt(storage, pgUrl(pg, db), new Date(at), { retention: 'keep-last=2' });
     await run(s3Storage, '2026-11-18T03:00:00Z');
     await run(s3Storage, '2026-11-19T03:00:00Z');
 

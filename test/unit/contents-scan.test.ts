@@ -372,6 +372,34 @@ CREATE SEQUENCE ${'`'}s${'`'} start with 1 minvalue 1 maxvalue 92233720368547758
   });
 });
 
+describe('SqlScanner, names that read like the VALUES keyword', () => {
+  it('given a schema, table or column named value or values, then the rows go to the right table', () => {
+    const pg = [
+      'INSERT INTO value.a VALUES (NULL);',
+      'INSERT INTO value.a VALUES (1), (2);',
+      'INSERT INTO public.value VALUES (1);',
+      "INSERT INTO public.t (id, value) VALUES (1, 'x');",
+      "INSERT INTO public.t (id, value) VALUES (2, 'y'), (3, 'z');",
+      'INSERT INTO values.values (value) VALUES (1);',
+      'INSERT INTO public.ids OVERRIDING SYSTEM VALUE VALUES (1), (2);',
+      'INSERT INTO public.ids (id, value) OVERRIDING SYSTEM VALUE VALUES (3, 1);',
+    ].join('\n');
+    expect(rowsOf(scan('postgresql', pg))).toEqual({
+      'value.a': 3,
+      'public.value': 1,
+      'public.t': 3,
+      'values.values': 1,
+      'public.ids': 3,
+    });
+    const my = [
+      'INSERT INTO value VALUES (1),(2);',
+      'INSERT INTO t (id, value) VALUES (1,2);',
+      'INSERT IGNORE INTO `values` VALUE (1);',
+    ].join('\n');
+    expect(rowsOf(scan('mysql', my))).toEqual({ value: 2, t: 1, values: 1 });
+  });
+});
+
 describe('SqlScanner, any input', () => {
   it('given arbitrary bytes in any chunks, then it never throws', () => {
     fc.assert(
