@@ -5,16 +5,20 @@
 // of its own round (the median over the rounds is reported): backups with
 // gzip (parallel) and zstd, with and without age, to a directory and to S3;
 // restores `--to` a fresh database against `gunzip | psql` and
-// `zstd -d | psql`. Wall time and peak RSS come from GNU time
+// `zstd -d | psql`, and `restore-test` (restore into a scratch server it
+// starts, then count and compare) against `gunzip | psql`; the CPU cost of
+// counting what the dump holds (the SQL scanner alone, in this process, over
+// the same dump), as a share of a backup's wall time. Wall time and peak RSS come from GNU time
 // (`/usr/bin/time -v`); compressed sizes from the stored bytes.
 // Run with bench/dump/run.sh.
 //
 // Environment: BENCH_ROWS (default 3_400_000 rows ≈ 0.7 GB of dump; 15_000_000
 // ≈ 3 GB), BENCH_ROUNDS (default 2).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { SqlScanner } from '../../src/contents/sql-scan.js';
 import { startPostgres } from '../../test/env/servers/postgres.js';
 import { startS3 } from '../../test/env/servers/s3.js';
 import { repoRoot } from '../../test/env/paths.js';
@@ -202,11 +206,45 @@ try {
       );
       await dropDb(b);
       recordRestore(`snapkeeper restore --to (${compression})`, t, baseT.wallSeconds);
+      if (compression === 'gzip') {
+        // restore-test: a scratch server of its own (initdb, start, restore, count, compare, stop).
+        const rt = await timed(
+          ['node', cli, 'restore-test', '--from', dir, '--workload', workload, '--no-store'],
+          { ...pgEnv, ...awsEnv },
+        );
+        recordRestore('snapkeeper restore-test (gzip, scratch server)', rt, baseT.wallSeconds);
+        console.error(`round ${round}: restore-test gzip: ${rt.wallSeconds.toFixed(1)} s`);
+      }
       console.error(
         `round ${round}: restore ${compression}: ${baseT.wallSeconds.toFixed(1)} s vs ${t.wallSeconds.toFixed(1)} s`,
       );
     }
   }
+
+  // Counting's CPU: the plain dump streamed through the SQL scanner, only the
+  // scanner timed. It runs on the backup's main thread, so its share of a
+  // backup's wall time bounds what counting costs that backup.
+  const scanSeconds = await new Promise<number>((resolve, reject) => {
+    const child = spawn(pgDump, ['-d', 'bench'], {
+      env: { ...process.env, ...pgEnv },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const scanner = new SqlScanner('postgresql', 'bench');
+    let ns = 0n;
+    child.stdout.on('data', (chunk: Buffer) => {
+      const t0 = process.hrtime.bigint();
+      scanner.push(chunk);
+      ns += process.hrtime.bigint() - t0;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`pg_dump exited ${code}`));
+      const t0 = process.hrtime.bigint();
+      scanner.end();
+      ns += process.hrtime.bigint() - t0;
+      resolve(Number(ns) / 1e9);
+    });
+  });
 
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -242,6 +280,8 @@ try {
     '| restore into a fresh database | wall s | × shell pipeline | peak RSS MiB |',
     '|---|---|---|---|',
     ...[...restoreRows.values()].map((r) => line(r, false)),
+    '',
+    `Counting what the dump holds (the SQL scanner alone over the same ${mib(rawBytes)} MiB): ${scanSeconds.toFixed(2)} s of CPU (${(rawBytes / 2 ** 20 / scanSeconds).toFixed(0)} MiB/s), ${((scanSeconds / median(rows.get('snapkeeper gzip → dir')!.wall)) * 100).toFixed(1)} % of the median \`snapkeeper gzip → dir\` wall time: an upper bound of what counting costs that backup.`,
     '',
     "Peak RSS is GNU time's figure: the largest single process of the run (node for snapkeeper; pg_dump, gzip, zstd or psql for the shell pipelines).",
   ].join('\n');
