@@ -8,6 +8,7 @@
  * is ever part of this object.
  */
 import type {
+  V1Container,
   V1CronJob,
   V1EnvVar,
   V1PodSpec,
@@ -53,10 +54,6 @@ export interface DesiredCronJobInput {
 export function desiredCronJob(input: DesiredCronJobInput): V1CronJob {
   const { workload, spec, config } = input;
   const name = objectName(workload);
-  const labels = ownedLabels(workload, spec.type);
-  const sourcePod = input.sourcePod.includes('/')
-    ? input.sourcePod
-    : `${workload.namespace}/${input.sourcePod}`;
 
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
@@ -66,7 +63,41 @@ export function desiredCronJob(input: DesiredCronJobInput): V1CronJob {
   }
 
   const resources = spec.resources ?? config.defaultResources;
-  const podSpec: V1PodSpec = {
+  return ownedCronJob({
+    name,
+    labels: ownedLabels(workload, spec.type),
+    input,
+    schedule: spec.schedule,
+    backoffLimit: config.job.backoffLimit,
+    activeDeadlineSeconds: config.job.activeDeadlineSeconds,
+    podSpec: lockedDownPod(
+      config,
+      {
+        name: CONTAINER_NAME,
+        image: config.images[spec.type],
+        args: ['dump'],
+        env: dumperEnv(input, name),
+        resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
+        terminationMessagePolicy: 'FallbackToLogsOnError',
+        ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
+      },
+      volumes,
+    ),
+  });
+}
+
+/**
+ * The pod of every Job snapkeeper runs (DESIGN.md §3): the backup
+ * ServiceAccount without a token, uid/gid BACKUP_UID, non-root, seccomp
+ * RuntimeDefault, one container with a read-only root filesystem and no
+ * capabilities, reporting through TERMINATION_MESSAGE_PATH.
+ */
+export function lockedDownPod(
+  config: OperatorConfig,
+  container: V1Container & { terminationMessagePolicy: string },
+  volumes: V1Volume[],
+): V1PodSpec {
+  return {
     serviceAccountName: config.backupServiceAccount,
     automountServiceAccountToken: false,
     restartPolicy: 'Never',
@@ -80,12 +111,8 @@ export function desiredCronJob(input: DesiredCronJobInput): V1CronJob {
     },
     containers: [
       {
-        name: CONTAINER_NAME,
-        image: config.images[spec.type],
+        ...container,
         imagePullPolicy: config.imagePullPolicy,
-        args: ['dump'],
-        env: dumperEnv(input, name),
-        resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
         securityContext: {
           readOnlyRootFilesystem: true,
           allowPrivilegeEscalation: false,
@@ -93,40 +120,58 @@ export function desiredCronJob(input: DesiredCronJobInput): V1CronJob {
           capabilities: { drop: ['ALL'] },
         },
         terminationMessagePath: TERMINATION_MESSAGE_PATH,
-        terminationMessagePolicy: 'FallbackToLogsOnError',
-        ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
       },
     ],
     ...(volumes.length > 0 ? { volumes } : {}),
   };
+}
 
+/**
+ * A CronJob snapkeeper owns for a workload, in the control namespace, with
+ * its owned labels (on the Jobs and pods too), the workload and source-pod
+ * annotations, and the spec-hash of the whole object.
+ */
+export function ownedCronJob(o: {
+  name: string;
+  labels: Record<string, string>;
+  input: { workload: WorkloadRef; spec: BackupSpec; config: OperatorConfig; sourcePod: string };
+  schedule: string;
+  backoffLimit: number;
+  activeDeadlineSeconds: number;
+  podSpec: V1PodSpec;
+}): V1CronJob {
+  const { workload, spec, config } = o.input;
+  const sourcePod = o.input.sourcePod.includes('/')
+    ? o.input.sourcePod
+    : `${workload.namespace}/${o.input.sourcePod}`;
   const cronJob: V1CronJob = {
     apiVersion: 'batch/v1',
     kind: 'CronJob',
     metadata: {
-      name,
+      name: o.name,
       namespace: config.controlNamespace,
-      labels,
+      labels: o.labels,
       annotations: { ...ownedAnnotations(workload), [SOURCE_POD_ANNOTATION]: sourcePod },
       ...ownerReferences(config),
     },
     spec: {
-      schedule: spec.schedule,
+      schedule: o.schedule,
       timeZone: spec.timezone,
       concurrencyPolicy: 'Forbid',
+      // A suspended workload runs nothing: neither its backup nor its restore test.
       suspend: spec.suspend,
       startingDeadlineSeconds: config.job.startingDeadlineSeconds,
       successfulJobsHistoryLimit: config.job.successfulJobsHistoryLimit,
       failedJobsHistoryLimit: config.job.failedJobsHistoryLimit,
       jobTemplate: {
-        metadata: { labels },
+        metadata: { labels: o.labels },
         spec: {
-          backoffLimit: config.job.backoffLimit,
-          activeDeadlineSeconds: config.job.activeDeadlineSeconds,
+          backoffLimit: o.backoffLimit,
+          activeDeadlineSeconds: o.activeDeadlineSeconds,
           ttlSecondsAfterFinished: config.job.ttlSecondsAfterFinished,
           template: {
-            metadata: { labels },
-            spec: podSpec,
+            metadata: { labels: o.labels },
+            spec: o.podSpec,
           },
         },
       },

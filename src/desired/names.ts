@@ -13,13 +13,13 @@ import { workloadKey, type WorkloadRef } from '../discovery/owner.js';
 export const MAX_NAME_LENGTH = 52;
 const HASH_LENGTH = 6;
 
-export function objectName(w: WorkloadRef): string {
+export function objectName(w: WorkloadRef, separator = '-'): string {
   const hash = createHash('sha256').update(workloadKey(w)).digest('hex').slice(0, HASH_LENGTH);
   const readable = `snapkeeper-${w.namespace}-${w.name}`
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-+/g, '-')
-    .slice(0, MAX_NAME_LENGTH - HASH_LENGTH - 1)
+    .slice(0, MAX_NAME_LENGTH - HASH_LENGTH - separator.length)
     .replace(/-+$/, '');
-  return `${readable}-${hash}`;
+  return `${readable}${separator}${hash}`;
 }

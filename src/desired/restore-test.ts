@@ -11,16 +11,14 @@
  * with the age identity of the chart's restoreTest.identitySecret, mounted
  * read-only; its content is never part of this object.
  */
-import { createHash } from 'node:crypto';
-import type { V1CronJob, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1CronJob, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { BackupSpec, DumperResources, RestoreTestSpec } from '../annotations/index.js';
 import type { OperatorConfig } from '../config/operator.js';
-import { workloadKey, type WorkloadRef } from '../discovery/owner.js';
-import { JOB_KIND_LABEL, RESTORE_TEST_JOB_KIND, SPEC_HASH_ANNOTATION } from '../labels.js';
-import { BACKUP_UID, storageEnv, TERMINATION_MESSAGE_PATH } from './cronjob.js';
-import { specHash } from './hash.js';
-import { ownedAnnotations, ownedLabels, ownerReferences, SOURCE_POD_ANNOTATION } from './labels.js';
-import { MAX_NAME_LENGTH } from './names.js';
+import type { WorkloadRef } from '../discovery/owner.js';
+import { JOB_KIND_LABEL, RESTORE_TEST_JOB_KIND } from '../labels.js';
+import { lockedDownPod, ownedCronJob, storageEnv, TERMINATION_MESSAGE_PATH } from './cronjob.js';
+import { ownedLabels } from './labels.js';
+import { objectName } from './names.js';
 
 export const RESTORE_TEST_CONTAINER_NAME = 'restore-test';
 /** Where the identity Secret is mounted; the file is `<dir>/<key>`. */
@@ -30,9 +28,6 @@ export const SHM_SIZE = '256Mi';
 /** The /tmp emptyDir where neither the pod's nor the chart's resources name ephemeral-storage. */
 export const DEFAULT_TMP_SIZE = '4Gi';
 
-const HASH_LENGTH = 6;
-const SUFFIX = '-rt-';
-
 /**
  * `snapkeeper-<namespace>-<name>` shortened, then `-rt-<hash>`: a DNS label
  * of at most 52 characters, stable and unique per workload (the hash is the
@@ -40,14 +35,7 @@ const SUFFIX = '-rt-';
  * CronJob's name (that one ends in `-<hash>` right after the readable part).
  */
 export function restoreTestObjectName(w: WorkloadRef): string {
-  const hash = createHash('sha256').update(workloadKey(w)).digest('hex').slice(0, HASH_LENGTH);
-  const readable = `snapkeeper-${w.namespace}-${w.name}`
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
-    .slice(0, MAX_NAME_LENGTH - HASH_LENGTH - SUFFIX.length)
-    .replace(/-+$/, '');
-  return `${readable}${SUFFIX}${hash}`;
+  return objectName(w, '-rt-');
 }
 
 export interface DesiredRestoreTestInput {
@@ -83,9 +71,6 @@ export function desiredRestoreTestCronJob(input: DesiredRestoreTestInput): V1Cro
   const rt = spec.restoreTest;
   const name = restoreTestObjectName(workload);
   const labels = { ...ownedLabels(workload, spec.type), [JOB_KIND_LABEL]: RESTORE_TEST_JOB_KIND };
-  const sourcePod = input.sourcePod.includes('/')
-    ? input.sourcePod
-    : `${workload.namespace}/${input.sourcePod}`;
   const resources = rt.resources ?? config.restoreTest.resources;
   const identity = config.restoreTest.identitySecret;
 
@@ -109,23 +94,19 @@ export function desiredRestoreTestCronJob(input: DesiredRestoreTestInput): V1Cro
     mounts.push({ name: 'identity', mountPath: IDENTITY_MOUNT_PATH, readOnly: true });
   }
 
-  const podSpec: V1PodSpec = {
-    serviceAccountName: config.backupServiceAccount,
-    automountServiceAccountToken: false,
-    restartPolicy: 'Never',
-    enableServiceLinks: false,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: BACKUP_UID,
-      runAsGroup: BACKUP_UID,
-      fsGroup: BACKUP_UID,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
-    containers: [
+  return ownedCronJob({
+    name,
+    labels,
+    input,
+    schedule: rt.schedule,
+    // A failed restore test is a finding, not a hiccup to retry.
+    backoffLimit: 0,
+    activeDeadlineSeconds: config.restoreTest.activeDeadlineSeconds,
+    podSpec: lockedDownPod(
+      config,
       {
         name: RESTORE_TEST_CONTAINER_NAME,
         image: config.images[spec.type],
-        imagePullPolicy: config.imagePullPolicy,
         args: restoreTestArgs(workload, rt.checks, identity?.key),
         env: [
           ...storageEnv(workload, config),
@@ -134,54 +115,10 @@ export function desiredRestoreTestCronJob(input: DesiredRestoreTestInput): V1Cro
           { name: 'TMPDIR', value: '/tmp' },
         ],
         resources: { requests: { ...resources.requests }, limits: { ...resources.limits } },
-        securityContext: {
-          readOnlyRootFilesystem: true,
-          allowPrivilegeEscalation: false,
-          privileged: false,
-          capabilities: { drop: ['ALL'] },
-        },
-        terminationMessagePath: TERMINATION_MESSAGE_PATH,
         terminationMessagePolicy: 'File',
         volumeMounts: mounts,
       },
-    ],
-    volumes,
-  };
-
-  const cronJob: V1CronJob = {
-    apiVersion: 'batch/v1',
-    kind: 'CronJob',
-    metadata: {
-      name,
-      namespace: config.controlNamespace,
-      labels,
-      annotations: { ...ownedAnnotations(workload), [SOURCE_POD_ANNOTATION]: sourcePod },
-      ...ownerReferences(config),
-    },
-    spec: {
-      schedule: rt.schedule,
-      timeZone: spec.timezone,
-      concurrencyPolicy: 'Forbid',
-      // A suspended workload runs nothing: neither its backup nor its restore test.
-      suspend: spec.suspend,
-      startingDeadlineSeconds: config.job.startingDeadlineSeconds,
-      successfulJobsHistoryLimit: config.job.successfulJobsHistoryLimit,
-      failedJobsHistoryLimit: config.job.failedJobsHistoryLimit,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          // A failed restore test is a finding, not a hiccup to retry.
-          backoffLimit: 0,
-          activeDeadlineSeconds: config.restoreTest.activeDeadlineSeconds,
-          ttlSecondsAfterFinished: config.job.ttlSecondsAfterFinished,
-          template: {
-            metadata: { labels },
-            spec: podSpec,
-          },
-        },
-      },
-    },
-  };
-  cronJob.metadata!.annotations![SPEC_HASH_ANNOTATION] = specHash(cronJob);
-  return cronJob;
+      volumes,
+    ),
+  });
 }
