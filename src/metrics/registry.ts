@@ -38,6 +38,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: [...backupLabels, 'result'] as const,
       registers: [registry],
     }),
+    backupShrank: new Counter({
+      name: 'snapkeeper_backup_shrank_total',
+      help: 'Successful backups that held far fewer rows or bytes than the one before (BackupShrank)',
+      labelNames: backupLabels,
+      registers: [registry],
+    }),
     backupMissed: new Gauge({
       name: 'snapkeeper_backup_missed',
       help: '1 when a workload has had no successful backup within its schedule period plus the grace',

@@ -18,6 +18,10 @@ export const STATUS_ANNOTATIONS = {
   lastJob: `${ANNOTATION_PREFIX}last-job`,
   runsSucceeded: `${ANNOTATION_PREFIX}runs-succeeded`,
   runsFailed: `${ANNOTATION_PREFIX}runs-failed`,
+  /** Successful runs that shrank (BackupShrank): the source of snapkeeper_backup_shrank_total. */
+  runsShrank: `${ANNOTATION_PREFIX}runs-shrank`,
+  /** The BackupShrank sentence of the last success, when it shrank (absent otherwise). */
+  lastShrank: `${ANNOTATION_PREFIX}last-shrank`,
   recordedJobs: `${ANNOTATION_PREFIX}recorded-jobs`,
 } as const;
 
@@ -36,6 +40,8 @@ export interface WorkloadStatus {
   lastJob?: string;
   runsSucceeded: number;
   runsFailed: number;
+  runsShrank: number;
+  lastShrank?: string;
   recordedJobs: string[];
 }
 
@@ -65,6 +71,8 @@ export function readStatus(annotations: Record<string, string> | undefined): Wor
     lastJob: a[STATUS_ANNOTATIONS.lastJob] || undefined,
     runsSucceeded: Math.floor(num(a[STATUS_ANNOTATIONS.runsSucceeded]) ?? 0),
     runsFailed: Math.floor(num(a[STATUS_ANNOTATIONS.runsFailed]) ?? 0),
+    runsShrank: Math.floor(num(a[STATUS_ANNOTATIONS.runsShrank]) ?? 0),
+    lastShrank: a[STATUS_ANNOTATIONS.lastShrank] || undefined,
     recordedJobs: (a[STATUS_ANNOTATIONS.recordedJobs] ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -99,11 +107,14 @@ export function statusAnnotations(
 
   if (result.ok) {
     patch[STATUS_ANNOTATIONS.runsSucceeded] = String(prev.runsSucceeded + 1);
+    if (result.shrank) patch[STATUS_ANNOTATIONS.runsShrank] = String(prev.runsShrank + 1);
     if (at.getTime() >= (prev.lastSuccess?.getTime() ?? 0)) {
       patch[STATUS_ANNOTATIONS.lastSuccess] = at.toISOString();
       patch[STATUS_ANNOTATIONS.lastSize] =
         result.bytes !== undefined ? String(Math.round(result.bytes)) : null;
       patch[STATUS_ANNOTATIONS.lastKey] = result.key ?? null;
+      if (result.shrank) patch[STATUS_ANNOTATIONS.lastShrank] = clip(result.shrank);
+      else if (prev.lastShrank !== undefined) patch[STATUS_ANNOTATIONS.lastShrank] = null;
     }
   } else {
     patch[STATUS_ANNOTATIONS.runsFailed] = String(prev.runsFailed + 1);

@@ -36,6 +36,7 @@ export const StatusEventReasons = {
   BackupSucceeded: 'BackupSucceeded',
   BackupFailed: 'BackupFailed',
   BackupMissed: 'BackupMissed',
+  BackupShrank: 'BackupShrank',
 } as const;
 
 /** Where Events go: the operator's deduplicating recorder (src/controller/events.ts). */
@@ -56,6 +57,7 @@ export interface StatusControllerDeps {
     | 'backupLastDuration'
     | 'backupLastSize'
     | 'backupRuns'
+    | 'backupShrank'
     | 'backupMissed'
     | 'restoreTestLastSuccess'
     | 'restoreTestLastDuration'
@@ -104,6 +106,22 @@ export function resultEvent(
     type: 'Warning',
     reason: StatusEventReasons.BackupFailed,
     message: `backup of ${w.namespace}/${w.name} failed: ${r.reason ?? 'unknown reason'} (job ${r.jobName})`,
+  };
+}
+
+/**
+ * The Warning for a success that holds far less than the backup before
+ * (the dumper's sentence), or undefined. It comes on top of BackupSucceeded:
+ * the backup was stored and counts as a success.
+ */
+export function shrankEvent(
+  r: BackupResult,
+): { type: 'Warning'; reason: string; message: string } | undefined {
+  if (!r.ok || !r.shrank) return undefined;
+  return {
+    type: 'Warning',
+    reason: StatusEventReasons.BackupShrank,
+    message: `${r.shrank} (job ${r.jobName})`,
   };
 }
 
@@ -229,8 +247,11 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
       const ev = restoreTest
         ? restoreTestEvent(w, result as RestoreTestRunResult)
         : resultEvent(w, result);
-      if (pod) await events.record(pod, ev.type, ev.reason, ev.message);
-      else log.info('source pod not found; no Event', { cronjob: name });
+      const shrank = restoreTest ? undefined : shrankEvent(result);
+      if (pod) {
+        await events.record(pod, ev.type, ev.reason, ev.message);
+        if (shrank) await events.record(pod, shrank.type, shrank.reason, shrank.message);
+      } else log.info('source pod not found; no Event', { cronjob: name });
       let patched: V1CronJob;
       try {
         patched = await api.patchCronJobAnnotations(
@@ -254,6 +275,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
         workload: `${w.namespace}/${w.name}`,
         job: result.jobName,
         ...(result.ok ? { bytes: result.bytes } : { reason: result.reason }),
+        ...(result.shrank ? { shrank: result.shrank } : {}),
         durationSeconds: result.durationSeconds,
       });
     }

@@ -6,6 +6,7 @@ function clearBackupMetrics(m: StatusControllerDeps['metrics']): void {
   m.backupLastSize.reset();
   m.backupLastDuration.reset();
   m.backupRuns.reset();
+  m.backupShrank.reset();
   m.backupMissed.reset();
   m.restoreTestLastSuccess.reset();
   m.restoreTestLastDuration.reset();

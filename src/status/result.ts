@@ -24,6 +24,8 @@ const successSchema = z.object({
   serverVersion: z.string().optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** BackupShrank: the dumper's sentence on why this backup holds far less than the one before. */
+  shrank: z.string().optional(),
 });
 
 const failureSchema = z.object({
@@ -108,6 +110,8 @@ export interface BackupResult {
   finishedAt: Date;
   /** The manifest key (or the first object's key) of a successful run. */
   key?: string;
+  /** BackupShrank: a success that holds far less than the backup before (the dumper's sentence). */
+  shrank?: string;
   jobName: string;
   jobUid: string;
 }
@@ -215,6 +219,7 @@ export function jobResult(job: V1Job, pods: readonly V1Pod[]): BackupResult | un
       durationSeconds,
       finishedAt,
       key: m?.manifestKey ?? m?.objects?.[0]?.key,
+      ...(m?.shrank?.trim() ? { shrank: clip(m.shrank) } : {}),
       jobName,
       jobUid,
     };

@@ -23,8 +23,12 @@ export interface StatusRow {
   lastFailure: string | null;
   lastError: string | null;
   lastJob: string | null;
+  /** BackupShrank: why the last success holds far less than the backup before; null when it does not. */
+  lastShrank: string | null;
   runsSucceeded: number;
   runsFailed: number;
+  /** Successful runs that shrank (BackupShrank). */
+  runsShrank: number;
   /** The scheduled restore test, from the workload's restore-test CronJob; null when it has none. */
   restoreTest: RestoreTestRow | null;
 }
@@ -111,8 +115,10 @@ export function statusRows(cronJobs: readonly V1CronJob[], now: Date): StatusRow
       lastFailure: s.lastFailure?.toISOString() ?? null,
       lastError: s.lastError ?? null,
       lastJob: s.lastJob ?? null,
+      lastShrank: s.lastShrank ?? null,
       runsSucceeded: s.runsSucceeded,
       runsFailed: s.runsFailed,
+      runsShrank: s.runsShrank,
       restoreTest: tests.get(workloadKeyOf(w)) ?? null,
     });
   }
@@ -159,10 +165,14 @@ function lastTestCell(t: RestoreTestRow | null, now: Date): string {
   return `${t.lastResult === 'failure' ? 'FAILED' : 'ok'} ${t.lastTest.slice(0, 16)}Z (${relative(t.lastTest, now)})`;
 }
 
-/** The LAST ERROR cell: the newest backup's error, then the newest restore test's. */
+/**
+ * The LAST ERROR cell: the newest backup's error (or, when it succeeded but
+ * shrank, the BackupShrank sentence), then the newest restore test's.
+ */
 function lastErrorCell(r: StatusRow): string {
   const errors = [
     r.lastResult === 'failure' && r.lastError ? r.lastError : undefined,
+    r.lastResult === 'success' && r.lastShrank ? r.lastShrank : undefined,
     r.restoreTest?.lastResult === 'failure' && r.restoreTest.lastError
       ? `restore test: ${r.restoreTest.lastError}`
       : undefined,

@@ -65,7 +65,12 @@ export function metricLabels(w: WorkloadRef): {
 
 type BackupMetrics = Pick<
   Metrics,
-  'backupLastSuccess' | 'backupLastDuration' | 'backupLastSize' | 'backupRuns' | 'backupMissed'
+  | 'backupLastSuccess'
+  | 'backupLastDuration'
+  | 'backupLastSize'
+  | 'backupRuns'
+  | 'backupShrank'
+  | 'backupMissed'
 >;
 
 /**
@@ -103,6 +108,16 @@ export async function applyStatusMetrics(
     if (target > have) metrics.backupRuns.inc({ ...labels, result }, target - have);
     else if (have === 0) metrics.backupRuns.inc({ ...labels, result }, 0);
   }
+  // The same for the backups that shrank: exported from 0, raised to the record.
+  const shrank =
+    (await metrics.backupShrank.get()).values.find(
+      (v) =>
+        v.labels.namespace === labels.namespace &&
+        v.labels.workload === labels.workload &&
+        v.labels.type === labels.type,
+    )?.value ?? 0;
+  const target = status.runsShrank;
+  metrics.backupShrank.inc(labels, target > shrank ? target - shrank : 0);
 }
 
 /** Drops a workload's series (its CronJob is gone). */
@@ -114,4 +129,5 @@ export function removeStatusMetrics(metrics: BackupMetrics, w: WorkloadRef): voi
   metrics.backupMissed.remove(labels);
   metrics.backupRuns.remove({ ...labels, result: 'success' });
   metrics.backupRuns.remove({ ...labels, result: 'failure' });
+  metrics.backupShrank.remove(labels);
 }

@@ -270,4 +270,40 @@ describe('status controller against the apiserver', () => {
       eventsBefore.map((e) => [e.metadata?.name, e.count]),
     );
   });
+
+  it('given a successful Job whose result says it shrank, then BackupSucceeded and a BackupShrank Warning, the shrink counted, the sentence in the status row', async () => {
+    const sentence =
+      'the backup shrank: 1000 rows fewer (1010 → 10, -99%); tables gone: app: public.orders';
+    const ok = JSON.parse(successMessage(`${shop}/postgres/20261121T030000Z`, 2_048)) as object;
+    const job = await runJob(0, JSON.stringify({ ...ok, shrank: sentence }));
+    const name = job.metadata!.name!;
+
+    const [event] = await waitFor('BackupShrank', async () => {
+      const evs = await podEvents('BackupShrank');
+      return evs.length > 0 && evs;
+    });
+    expect(event!.type).toBe('Warning');
+    expect(event!.message).toBe(`${sentence} (job ${name})`);
+    // Still a success: BackupSucceeded for the same Job.
+    expect((await podEvents('BackupSucceeded')).some((e) => e.message?.includes(name))).toBe(true);
+
+    await waitFor('the shrink recorded', async () => (await annotations())[A.runsShrank] === '1');
+    const a = await annotations();
+    expect(a[A.runsSucceeded]).toBe('2');
+    expect(a[A.lastShrank]).toBe(sentence);
+    await ctl.drained();
+    const s = await waitFor('shrank metric', async () => {
+      const x = await scrape(metrics);
+      return sample(x, 'snapkeeper_backup_shrank_total') === 1 && x;
+    });
+    expect(sample(s, 'snapkeeper_backup_runs_total', { result: 'success' })).toBe(2);
+    expect(sample(s, 'snapkeeper_backup_runs_total', { result: 'failure' })).toBe(2);
+    expect(sample(s, 'snapkeeper_backup_last_size_bytes')).toBe(2_048);
+
+    const row = (await statusRows()).find((r) => r.workload === 'postgres')!;
+    expect(row).toMatchObject({ lastResult: 'success', lastShrank: sentence, runsShrank: 1 });
+    const { ctx, stdout } = captureContext();
+    expect(await run(['status', '--kubeconfig', kube.kubeconfig, '-n', control], ctx)).toBe(0);
+    expect(stdout()).toContain('tables gone: app: public.orders');
+  });
 });

@@ -46,14 +46,15 @@ function alert(labels: Record<string, string>, annotations: Record<string, strin
 describe('the chart PrometheusRule', () => {
   it('given the rendered rule, then promtool check rules accepts it', async () => {
     const r = await exec(binaries.promtool(), ['check', 'rules', rulesFile]);
-    expect(r.stderr + r.stdout.toString()).toContain('SUCCESS: 7 rules found');
+    expect(r.stderr + r.stdout.toString()).toContain('SUCCESS: 8 rules found');
     expect(r.code).toBe(0);
   });
 
-  it('has the alerts of the design: no success, failures, missed, restore test failed / too old, operator down, reconcile errors', () => {
+  it('has the alerts of the design: no success, failures, missed, shrank, restore test failed / too old, operator down, reconcile errors', () => {
     expect(groups.flatMap((g) => g.rules.map((r) => r.alert)).sort()).toEqual([
       'SnapkeeperBackupFailed',
       'SnapkeeperBackupMissed',
+      'SnapkeeperBackupShrank',
       'SnapkeeperBackupTooOld',
       'SnapkeeperOperatorDown',
       'SnapkeeperReconcileErrors',
@@ -215,7 +216,7 @@ describe('the chart PrometheusRule', () => {
         },
       ],
     };
-    tests.tests.push(...restoreTestCases());
+    tests.tests.push(...restoreTestCases(), ...shrankCases());
     const file = join(dir, 'tests.json');
     await writeFile(file, JSON.stringify(tests));
     const r = await exec(binaries.promtool(), ['test', 'rules', file]);
@@ -315,6 +316,47 @@ function restoreTestCases() {
             ),
           ],
         },
+      ],
+    },
+  ];
+}
+
+/**
+ * SnapkeeperBackupShrank over the shrink counter as the operator exports it
+ * (from 0, restored after a restart): it fires for a day after a backup that
+ * shrank, always as a warning (the backup was stored), whatever severity the
+ * other alerts carry; a normal backup never fires it.
+ */
+function shrankCases() {
+  const shrank = alert(
+    { namespace: 'shop', workload: 'postgres', type: 'postgresql', severity: 'warning' },
+    {
+      summary: 'Backup of shop/postgres shrank',
+      description:
+        'A postgresql backup of shop/postgres within the last 24 hours holds far fewer rows or bytes than the ' +
+        'one before it. It was stored; the older backups are still there. What shrank is in the BackupShrank ' +
+        "Event on the workload's pod and in `snapkeeper status`; `snapkeeper diff` compares two backups table by table.",
+    },
+  );
+  return [
+    {
+      // One backup an hour for both; postgres's fourth (t=3h) shrank. Scraped every 10 minutes.
+      interval: '10m',
+      input_series: [
+        { series: `snapkeeper_backup_shrank_total{${W}}`, values: '0x17 1x300' },
+        { series: `snapkeeper_backup_runs_total{${W},result="success"}`, values: '0+1x317' },
+        // mariadb: normal backups all along, its shrink counter stays at 0.
+        { series: `snapkeeper_backup_shrank_total{${W2}}`, values: '0x317' },
+        { series: `snapkeeper_backup_runs_total{${W2},result="success"}`, values: '0+1x317' },
+      ],
+      alert_rule_test: [
+        { eval_time: '2h', alertname: 'SnapkeeperBackupShrank', exp_alerts: [] },
+        { eval_time: '3h10m', alertname: 'SnapkeeperBackupShrank', exp_alerts: [shrank] },
+        { eval_time: '26h', alertname: 'SnapkeeperBackupShrank', exp_alerts: [shrank] },
+        // A day after the shrink, with normal backups since, it resolves by itself.
+        { eval_time: '28h', alertname: 'SnapkeeperBackupShrank', exp_alerts: [] },
+        // Normal backups, even many of them, are neither a shrink nor a failure.
+        { eval_time: '3h10m', alertname: 'SnapkeeperBackupFailed', exp_alerts: [] },
       ],
     },
   ];

@@ -11,6 +11,7 @@ import type { ListWatchSource, WatchEvent } from '../../src/kube/api.js';
 import type { StatusApi } from '../../src/status/kube.js';
 import {
   resultEvent,
+  shrankEvent,
   startStatusController,
   type StatusController,
   type StatusEventSink,
@@ -120,6 +121,9 @@ const OK = JSON.stringify({
   durationSeconds: 7.5,
   finishedAt: '2026-11-20T03:00:10Z',
 });
+const SHRANK_SENTENCE =
+  'the backup shrank: 1000 rows fewer (1010 → 10, -99%); tables gone: app: public.orders';
+const SHRANK = JSON.stringify({ ...JSON.parse(OK), shrank: SHRANK_SENTENCE });
 const FAIL = JSON.stringify({
   ok: false,
   error: 'pg_dump exited with code 1: FATAL: password authentication failed',
@@ -259,6 +263,8 @@ describe('status controller', () => {
     expect(await value(metrics, 'backupLastDuration', L)).toBe(7.5);
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(1);
     expect(await value(metrics, 'backupRuns', { ...L, result: 'failure' })).toBe(0);
+    // Exported from 0, so increase() sees the first shrink.
+    expect(await value(metrics, 'backupShrank', L)).toBe(0);
     await ctl.stop();
 
     // Restart: a fresh registry, the same cluster state.
@@ -272,6 +278,56 @@ describe('status controller', () => {
     expect(api.patches).toBe(1);
     expect(await value(again.metrics, 'backupRuns', { ...L, result: 'success' })).toBe(1);
     expect(await value(again.metrics, 'backupLastSize', L)).toBe(2048);
+    await again.ctl.stop();
+  });
+
+  it('given a successful Job that shrank, then BackupSucceeded and a BackupShrank Warning, counted once, also after a restart', async () => {
+    const api = new FakeApi();
+    api.cronJobs.set('shop-postgres', cronJob());
+    api.pods.push(pod('j1', SHRANK, 0));
+    const events = new Events();
+    const { ctl, metrics } = start(
+      api,
+      new FakeSource<V1Job>([job('shop-postgres-1', 'j1', 'Complete')]),
+      events,
+    );
+    await settle(ctl);
+
+    expect(events.recorded).toEqual([
+      {
+        pod: 'shop/postgres-abc',
+        type: 'Normal',
+        reason: 'BackupSucceeded',
+        message:
+          'backup of shop/postgres succeeded: 2.0 KiB in 7.5s (job shop-postgres-1, shop/postgres/20261120T030000Z/manifest.json)',
+      },
+      {
+        pod: 'shop/postgres-abc',
+        type: 'Warning',
+        reason: 'BackupShrank',
+        message: `${SHRANK_SENTENCE} (job shop-postgres-1)`,
+      },
+    ]);
+    expect(api.cronJobs.get('shop-postgres')!.metadata!.annotations).toMatchObject({
+      [A.lastResult]: 'success',
+      [A.runsSucceeded]: '1',
+      [A.runsShrank]: '1',
+      [A.lastShrank]: SHRANK_SENTENCE,
+    });
+    expect(await value(metrics, 'backupShrank', L)).toBe(1);
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(1);
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'failure' })).toBe(0);
+    await ctl.stop();
+
+    const again = start(
+      api,
+      new FakeSource<V1Job>([job('shop-postgres-1', 'j1', 'Complete')]),
+      events,
+    );
+    await settle(again.ctl);
+    expect(events.recorded).toHaveLength(2);
+    expect(api.patches).toBe(1);
+    expect(await value(again.metrics, 'backupShrank', L)).toBe(1);
     await again.ctl.stop();
   });
 
@@ -351,6 +407,7 @@ describe('StatusWhileLeading', () => {
     const cj = cronJob();
     cj.metadata!.annotations![A.lastSuccess] = '2026-11-20T03:00:10Z';
     cj.metadata!.annotations![A.runsSucceeded] = '4';
+    cj.metadata!.annotations![A.runsShrank] = '2';
     api.cronJobs.set('shop-postgres', cj);
     const metrics = createMetrics(new Registry());
     const started: StatusController[] = [];
@@ -377,15 +434,18 @@ describe('StatusWhileLeading', () => {
     expect(started).toHaveLength(1);
     await settle(started[0]!);
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
+    expect(await value(metrics, 'backupShrank', L)).toBe(2);
 
     await lifecycle.stopped();
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBeUndefined();
+    expect(await value(metrics, 'backupShrank', L)).toBeUndefined();
     expect(await value(metrics, 'backupLastSuccess', L)).toBeUndefined();
 
     lifecycle.started();
     expect(started).toHaveLength(2);
     await settle(started[1]!);
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
+    expect(await value(metrics, 'backupShrank', L)).toBe(2);
     await lifecycle.stopped();
   });
 });
@@ -415,5 +475,18 @@ describe('resultEvent', () => {
     ],
   ])('%j', (r, type, reason, message) => {
     expect(resultEvent(w, { ...base, ...r })).toEqual({ type, reason, message });
+  });
+});
+
+describe('shrankEvent', () => {
+  const base = { jobName: 'j', jobUid: 'u', finishedAt: new Date(0) };
+  it('given a success that shrank, then a Warning with the dumper’s sentence; otherwise none', () => {
+    expect(shrankEvent({ ...base, ok: true, shrank: 'the backup shrank: x' })).toEqual({
+      type: 'Warning',
+      reason: 'BackupShrank',
+      message: 'the backup shrank: x (job j)',
+    });
+    expect(shrankEvent({ ...base, ok: true })).toBeUndefined();
+    expect(shrankEvent({ ...base, ok: false, shrank: 'the backup shrank: x' })).toBeUndefined();
   });
 });

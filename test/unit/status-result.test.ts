@@ -158,6 +158,30 @@ describe('jobResult', () => {
     });
   });
 
+  it('given a success that shrank, then still a success, carrying the dumper’s sentence', () => {
+    const sentence =
+      'the backup shrank: 1000 rows fewer (1010 → 10, -99%); tables gone: app: public.orders';
+    const message = JSON.stringify({ ...JSON.parse(success), shrank: sentence });
+    expect(parseTerminationMessage(message)).toMatchObject({ readable: true, shrank: sentence });
+    const r = jobResult(job('Complete'), [
+      pod('p1', '2026-11-20T03:00:00Z', { exitCode: 0, message }),
+    ]);
+    expect(r).toMatchObject({ ok: true, bytes: 1234, shrank: sentence });
+    expect(r?.reason).toBeUndefined();
+    // A long sentence is cut like any reason; a blank one is no shrink.
+    const long = JSON.stringify({ ...JSON.parse(success), shrank: 'x'.repeat(2000) });
+    expect(
+      jobResult(job('Complete'), [pod('p', '2026-11-20T03:00:00Z', { exitCode: 0, message: long })])
+        ?.shrank,
+    ).toHaveLength(512);
+    const blank = JSON.stringify({ ...JSON.parse(success), shrank: ' ' });
+    expect(
+      jobResult(job('Complete'), [
+        pod('p', '2026-11-20T03:00:00Z', { exitCode: 0, message: blank }),
+      ]),
+    ).not.toHaveProperty('shrank');
+  });
+
   it('given a complete Job whose pod has no message, then success from the Job, with a note and the Job times', () => {
     const r = jobResult(job('Complete'), [pod('p1', '2026-11-20T03:00:00Z', { exitCode: 0 })]);
     expect(r).toMatchObject({ ok: true, reason: 'no termination message', durationSeconds: 20 });
@@ -257,6 +281,37 @@ describe('statusAnnotations', () => {
       runsFailed: 1,
     });
     expect(readStatus(a2).lastSuccess?.toISOString()).toBe('2026-11-20T03:00:12.300Z');
+  });
+
+  it('given a success that shrank, then it counts as a success and a shrink; a later plain success clears the sentence, not the count', () => {
+    const sentence = 'the backup shrank: 5000 bytes fewer in the dump (6000 → 1000, -83%)';
+    const shrank = { ...ok, shrank: sentence };
+    const a1 = applyAnnotationPatch({}, statusAnnotations(shrank, undefined)!);
+    expect(a1).toMatchObject({
+      [A.runsSucceeded]: '1',
+      [A.runsShrank]: '1',
+      [A.lastShrank]: sentence,
+      [A.lastResult]: 'success',
+    });
+    expect(a1[A.lastError]).toBeUndefined();
+    expect(readStatus(a1)).toMatchObject({ runsShrank: 1, lastShrank: sentence, runsFailed: 0 });
+
+    const later = { ...ok, jobUid: 'job-uid-3', finishedAt: new Date('2026-11-21T03:00:12Z') };
+    const p2 = statusAnnotations(later, a1)!;
+    expect(p2[A.lastShrank]).toBeNull();
+    expect(p2).not.toHaveProperty(A.runsShrank);
+    const a2 = applyAnnotationPatch(a1, p2);
+    expect(readStatus(a2)).toMatchObject({
+      runsSucceeded: 2,
+      runsShrank: 1,
+      lastShrank: undefined,
+    });
+
+    // A failure neither counts as a shrink nor touches the sentence.
+    const a3 = applyAnnotationPatch(a1, statusAnnotations(bad, a1)!);
+    expect(readStatus(a3)).toMatchObject({ runsShrank: 1, lastShrank: sentence, runsFailed: 1 });
+    // A plain success with no shrink recorded before writes no shrink key at all.
+    expect(Object.keys(statusAnnotations(ok, undefined)!)).not.toContain(A.lastShrank);
   });
 
   it('given many runs, then only the last 20 uids are remembered', () => {

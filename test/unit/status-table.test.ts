@@ -124,6 +124,39 @@ describe('statusRows', () => {
     expect(formatStatusTable(statusRows([failing], now), now)).not.toContain('Access denied');
   });
 
+  it('given a newest success that shrank, then LAST ERROR shows the sentence until the next run', () => {
+    const sentence = 'the backup shrank: 1000 rows fewer (1010 → 10, -99%)';
+    const cj = cronJob(
+      'b',
+      'db',
+      {},
+      {
+        [A.lastSuccess]: '2026-11-20T02:00:12Z',
+        [A.lastResult]: 'success',
+        [A.lastShrank]: sentence,
+        [A.runsSucceeded]: '3',
+        [A.runsShrank]: '1',
+      },
+    );
+    expect(statusRows([cj], now)[0]).toMatchObject({
+      lastResult: 'success',
+      lastShrank: sentence,
+      lastError: null,
+      runsShrank: 1,
+    });
+    const line = formatStatusTable(statusRows([cj], now), now)
+      .trimEnd()
+      .split('\n')[1];
+    expect(line).toMatch(/1000 rows fewer \(1010 → 10, -99%\)$/);
+
+    // A failure after it: the failure is the newest result, and the only one shown.
+    cj.metadata!.annotations![A.lastResult] = 'failure';
+    cj.metadata!.annotations![A.lastError] = 'dumper exited with code 137 (OOMKilled)';
+    const table = formatStatusTable(statusRows([cj], now), now);
+    expect(table).toContain('OOMKilled');
+    expect(table).not.toContain('shrank');
+  });
+
   it('relative times', () => {
     expect(relative('2026-11-20T11:59:30Z', now)).toBe('30s ago');
     expect(relative('2026-11-20T13:00:00Z', now)).toBe('in 60m');
