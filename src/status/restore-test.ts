@@ -11,12 +11,12 @@
  * restore test, "last key" the backup it tested, "runs failed" the failed
  * tests.
  */
-import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Metrics } from '../metrics/registry.js';
 import { parseReport, type RestoreTestReport } from '../restoretest/report.js';
 import type { WorkloadStatus } from './annotations.js';
 import { formatDuration } from './format.js';
-import { clip, jobOutcome, podsOfJob, type BackupResult } from './result.js';
+import { clip, condition, jobOutcome, podsOfJob, toDate, type BackupResult } from './result.js';
 import { metricLabels, type WorkloadRef } from './workload.js';
 
 export const RestoreTestEventReasons = {
@@ -32,16 +32,6 @@ export interface RestoreTestRunResult extends BackupResult {
   checks?: number;
   /** How many differences the report named (it may have been cut to fit). */
   mismatches: number;
-}
-
-function condition(job: V1Job, type: string): V1JobCondition | undefined {
-  return job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
-}
-
-function toDate(value: Date | string | undefined | null): Date | undefined {
-  if (value === undefined || value === null) return undefined;
-  const d = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 interface Termination {

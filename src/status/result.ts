@@ -116,7 +116,8 @@ export interface BackupResult {
   jobUid: string;
 }
 
-function condition(job: V1Job, type: string): V1JobCondition | undefined {
+/** The Job's condition of this type when it is True. */
+export function condition(job: V1Job, type: string): V1JobCondition | undefined {
   return job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 }
 
@@ -127,7 +128,8 @@ export function jobOutcome(job: V1Job): 'succeeded' | 'failed' | undefined {
   return undefined;
 }
 
-function toDate(value: Date | string | undefined | null): Date | undefined {
+/** A Kubernetes time (Date or RFC 3339 string) as a Date; undefined when absent or invalid. */
+export function toDate(value: Date | string | undefined | null): Date | undefined {
   if (value === undefined || value === null) return undefined;
   const d = value instanceof Date ? value : new Date(value);
   return Number.isNaN(d.getTime()) ? undefined : d;
