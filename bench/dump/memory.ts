@@ -11,6 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { startPostgres } from '../../test/env/servers/postgres.js';
 import { startS3 } from '../../test/env/servers/s3.js';
 import { repoRoot } from '../../test/env/paths.js';
@@ -39,6 +40,12 @@ try {
     SNAPKEEPER_PASSWORD: pg.password,
     SNAPKEEPER_LOG_FORMAT: 'json',
   };
+  // A throwaway recipient: the age columns measure memory, nothing is decrypted.
+  const recipient = await identityToRecipient(await generateIdentity());
+  const pgDump = join(pg.binDir, 'pg_dump');
+  const rawBytes = Number(
+    (await timed(['sh', '-c', `"${pgDump}" -d bench | wc -c`], pgEnv)).stdout.trim(),
+  );
   const url = `postgresql://${pg.user}@${pg.host}:${pg.port}/bench`;
   const mib = (kib: number) => (kib / 1024).toFixed(0);
   const lines: string[] = [];
@@ -47,24 +54,29 @@ try {
     const version = await timed(['node', path, '--version'], env);
     const toDir = await timed(backup(dir), env);
     const toS3 = await timed(backup(`s3://${s3.bucket}/memory`), env);
-    console.error(
-      `${label}: ${mib(version.maxRssKiB)} / ${mib(toDir.maxRssKiB)} / ${mib(toS3.maxRssKiB)} MiB`,
+    const ageS3 = await timed(
+      [...backup(`s3://${s3.bucket}/memory`), '--recipient', recipient],
+      env,
     );
-    lines.push(
-      `| ${label} | ${mib(version.maxRssKiB)} | ${mib(toDir.maxRssKiB)} | ${mib(toS3.maxRssKiB)} |`,
+    const zstdS3 = await timed(
+      [...backup(`s3://${s3.bucket}/memory`), '--compression', 'zstd'],
+      env,
     );
+    const row = [version, toDir, toS3, ageS3, zstdS3].map((r) => mib(r.maxRssKiB));
+    console.error(`${label}: ${row.join(' / ')} MiB`);
+    lines.push(`| ${label} | ${row.join(' | ')} |`);
   }
   const cpu =
     /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model;
   const pgVersion = (await psql(pg.binDir, pgEnv, 'postgres', 'SHOW server_version')).trim();
   console.log(
     [
-      `### ${new Date().toISOString().slice(0, 10)} — memory only: peak RSS of the CLI, ${rows_.toLocaleString('en')} rows (database ${size})`,
+      `### ${new Date().toISOString().slice(0, 10)} — memory only: peak RSS of the CLI, ${rows_.toLocaleString('en')} rows, ${(rawBytes / 2 ** 20).toFixed(0)} MiB of plain dump (database ${size})`,
       '',
       `Machine: ${cpus().length} CPUs (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; PostgreSQL ${pgVersion}, S3 server versitygw on the same machine; Node ${process.version}. One run each; GNU time's maximum resident set size of the node process. No wall times: this run measures memory only.`,
       '',
-      '| CLI | `--version` MiB | `backup --to <dir>` MiB | `backup --to s3://…` MiB |',
-      '|---|---|---|---|',
+      '| CLI | `--version` MiB | `backup --to <dir>` MiB | `backup --to s3://…` MiB | with `--recipient` (age) → S3 MiB | with `--compression zstd` → S3 MiB |',
+      '|---|---|---|---|---|---|',
       ...lines,
     ].join('\n'),
   );
