@@ -8,8 +8,7 @@
  * warning.
  */
 import { ANNOTATION_PREFIX } from '../labels.js';
-import { parseResources, RESOURCES_ACCEPTED } from './resources.js';
-import { refused, scheduleOf, type AnnotationRow } from './row.js';
+import { refused, resourcesRow, scheduleOf, type AnnotationRow } from './row.js';
 import { SCHEDULE_ACCEPTED } from './schedule.js';
 
 /** The most checks one workload may ask for, and the longest one (they travel as argv). */
@@ -57,15 +56,7 @@ export const restoreTestRows: readonly AnnotationRow[] = [
     },
   },
   {
-    name: 'restore-test-resources',
-    accepted: RESOURCES_ACCEPTED,
-    invalid: 'gpu=1',
-    read(value, _key, r) {
-      const p = parseResources(value);
-      if (!p.ok) return refused(`is not a resource list (${p.reason})`);
-      r.draft.restoreTest.resources = p.resources;
-      return undefined;
-    },
+    ...resourcesRow('restore-test-resources', 'gpu=1', (d, v) => (d.restoreTest.resources = v)),
     // The last of the three: checks and resources without a restore-test
     // schedule are ignored, with a warning.
     settle(r) {

@@ -4,7 +4,7 @@
  */
 import type { EngineType } from '../manifest.js';
 import type { Compression } from '../pipeline/compression.js';
-import type { DumperResources } from './resources.js';
+import { parseResources, RESOURCES_ACCEPTED, type DumperResources } from './resources.js';
 import { resolveSchedule } from './schedule.js';
 import type { AnnotationDefaults } from './spec.js';
 
@@ -72,4 +72,23 @@ export const refused = (what: string): Problem => ({ what });
 export function scheduleOf(value: string, seed: string): { ok: true; schedule: string } | Problem {
   const r = resolveSchedule(value, seed);
   return r.ok ? r : refused(`is not a schedule (${r.reason})`);
+}
+
+/** A resource list (the resources syntax) stored in `set`. */
+export function resourcesRow(
+  name: string,
+  invalid: string,
+  set: (d: Draft, v: DumperResources) => void,
+): AnnotationRow {
+  return {
+    name,
+    accepted: RESOURCES_ACCEPTED,
+    invalid,
+    read(value, _key, r) {
+      const p = parseResources(value);
+      if (!p.ok) return refused(`is not a resource list (${p.reason})`);
+      set(r.draft, p.resources);
+      return undefined;
+    },
+  };
 }

@@ -18,10 +18,9 @@ import { ANNOTATION_PREFIX } from '../labels.js';
 import { engineTypes, type EngineType } from '../manifest.js';
 import { COMPRESSION_ACCEPTED, parseCompression } from '../pipeline/compression.js';
 import { reservedOptionIn } from './dump-options.js';
-import { parseResources, RESOURCES_ACCEPTED } from './resources.js';
 import { restoreTestRows } from './restore-test.js';
 import { RETENTION_ACCEPTED, retentionProblem } from './retention.js';
-import { refused, scheduleOf, type AnnotationRow, type Draft } from './row.js';
+import { refused, resourcesRow, scheduleOf, type AnnotationRow, type Draft } from './row.js';
 import { SCHEDULE_ACCEPTED } from './schedule.js';
 import { splitShellWords } from './shell-words.js';
 import { timezoneProblem, TIMEZONE_ACCEPTED } from './timezone.js';
@@ -233,17 +232,7 @@ export const annotationTable: readonly AnnotationRow[] = [
     },
   },
   booleanRow('suspend', undefined, (d, v) => (d.suspend = v)),
-  {
-    name: 'resources',
-    accepted: RESOURCES_ACCEPTED,
-    invalid: 'cpu=fast',
-    read(value, _key, r) {
-      const p = parseResources(value);
-      if (!p.ok) return refused(`is not a resource list (${p.reason})`);
-      r.draft.resources = p.resources;
-      return undefined;
-    },
-  },
+  resourcesRow('resources', 'cpu=fast', (d, v) => (d.resources = v)),
   {
     name: 'compression',
     accepted: COMPRESSION_ACCEPTED,
