@@ -17,19 +17,20 @@ import {
   ARCHIVE_LAYOUT_VERSION,
   CLUSTER_TYPES,
   DEFAULT_DATA_CHUNK_BYTES,
-  LineChunker,
   METADATA_ENTRY,
   dataEntryName,
-  filterAliases,
-  hasClusterObjects,
-  indexPatternFor,
-  patternProblem,
   settingsEntryName,
-  splitSettings,
   type ArchiveMetadata,
   type ClusterType,
   type EsType,
 } from './elasticsearch/archive.js';
+import {
+  filterAliases,
+  hasClusterObjects,
+  splitSettings,
+} from './elasticsearch/elasticdump-output.js';
+import { indexPatternFor, patternProblem } from './elasticsearch/indices.js';
+import { LineChunker } from './elasticsearch/line-chunker.js';
 import {
   MAX_SMALL_OUTPUT_BYTES,
   Runner,

@@ -112,6 +112,26 @@ function connectionArgs(target: DumpTarget, defaultsFile: string): string[] {
   return args;
 }
 
+/**
+ * Options of mysqldump / mariadb-dump that snapkeeper sets itself (output,
+ * connection, identity, the option file holding the password): the
+ * `dump-options` annotation may not set them.
+ */
+export const MYSQL_RESERVED_OPTIONS = [
+  '-r',
+  '--result-file',
+  '-h',
+  '--host',
+  '-P',
+  '--port',
+  '-u',
+  '--user',
+  '-p',
+  '--password',
+  '--defaults-file',
+  '--defaults-extra-file',
+] as const;
+
 /** The dump command (pure). */
 export function mysqlDumpCommand(
   target: DumpTarget,

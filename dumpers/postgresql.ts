@@ -89,6 +89,26 @@ function connectionArgs(target: DumpTarget): string[] {
   return args;
 }
 
+/**
+ * Options of pg_dump / pg_dumpall that snapkeeper sets itself (output,
+ * connection, identity): the `dump-options` annotation may not set them,
+ * or it would send the dump elsewhere or put a password into the CronJob.
+ */
+export const POSTGRESQL_RESERVED_OPTIONS = [
+  '-f',
+  '--file',
+  '-h',
+  '--host',
+  '-p',
+  '--port',
+  '-U',
+  '--username',
+  '-W',
+  '--password',
+  '-d',
+  '--dbname',
+] as const;
+
 /** The dump command (pure): pg_dump for one database, pg_dumpall for `*`. */
 export function pgDumpCommand(target: DumpTarget, database: string, bin = pgTool): ToolCommand {
   if (database === '*') {

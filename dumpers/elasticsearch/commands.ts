@@ -17,6 +17,11 @@ import type { EsType } from './archive.js';
 import { baseUrl, esUsername, type EsServer } from './http.js';
 
 export const DEFAULT_ES_LIMIT = 1000;
+/**
+ * elasticdump options snapkeeper sets itself (where it reads and writes, the
+ * credentials file): the `dump-options` annotation may not set them.
+ */
+export const ELASTICSEARCH_RESERVED_OPTIONS = ['--input', '--output', '--httpAuthFile'] as const;
 /** The Elasticsearch API level elasticdump assumes for OpenSearch (its own default, made explicit). */
 export const OPENSEARCH_COMPAT_VERSION = '7.10.2';
 /** A non-data output larger than this is refused rather than held in memory. */

@@ -19,14 +19,11 @@ import {
   ARCHIVE_LAYOUT_VERSION,
   METADATA_ENTRY,
   classifyEntry,
-  countLines,
-  expectedWrites,
-  mappingFields,
-  parseDumpedJson,
-  parseTotalWrites,
   type ArchiveMetadata,
   type EsType,
 } from './archive.js';
+import { mappingFields, parseDumpedJson } from './elasticdump-output.js';
+import { countLines, expectedWrites, parseTotalWrites } from './write-counts.js';
 import { Runner, STDERR_FAILURE, elasticdumpPath, elasticdumpRestoreCommand } from './commands.js';
 import { describeServer, esGet, esServer, type EsServer } from './http.js';
 

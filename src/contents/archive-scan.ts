@@ -5,7 +5,8 @@
  * entries, aliases from alias.json. A plain tar walk: 512-byte headers, the
  * entry's bytes, padding; nothing is allocated per document.
  */
-import { classifyEntry, parseDumpedJson } from '../../dumpers/elasticsearch/archive.js';
+import { classifyEntry } from '../../dumpers/elasticsearch/archive.js';
+import { parseDumpedJson } from '../../dumpers/elasticsearch/elasticdump-output.js';
 import type { DatabaseCounts } from './types.js';
 
 const BLOCK = 512;

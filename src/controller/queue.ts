@@ -1,3 +1,4 @@
+import { backoffDelay, type BackoffPolicy, type RandomFn } from '../backoff.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -12,13 +13,17 @@ export const realSchedule: Schedule = (fn, ms) => {
   return () => clearTimeout(t);
 };
 
+export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 60_000, jitter: 0.5 };
+
 export interface WorkQueueOptions {
   log: Logger;
   /** Keys reconciled at the same time (never the same key twice at once). */
   concurrency?: number;
-  /** Per-key failure backoff: initialMs doubling up to maxMs. */
-  backoff?: { initialMs: number; maxMs: number };
+  /** Per-key failure backoff (src/backoff.ts); default 250 ms doubling to 60 s, half of it jitter. */
+  backoff?: BackoffPolicy;
   schedule?: Schedule;
+  /** The jitter's random source (tests). */
+  random?: RandomFn;
   onError?: (key: string, err: unknown) => void;
 }
 
@@ -26,9 +31,10 @@ export interface WorkQueueOptions {
  * A work queue of keys in the manner of client-go's: a key queued twice is
  * queued once; a key is never processed by two workers at once (an add while
  * it is being processed marks it dirty, and it runs again afterwards); a key
- * whose handler throws is retried with its own exponential backoff, so one
- * failing workload never delays the others. `pause()` stops taking new work
- * (used while not the leader) without forgetting what is queued.
+ * whose handler throws is retried with its own exponential backoff (with
+ * jitter, src/backoff.ts), so one failing workload never delays the others.
+ * `pause()` stops taking new work (used while not the leader) without
+ * forgetting what is queued.
  */
 export class WorkQueue {
   private readonly queue = new Set<string>();
@@ -40,7 +46,7 @@ export class WorkQueue {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
   private readonly concurrency: number;
-  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly backoff: BackoffPolicy;
   private readonly schedule: Schedule;
 
   constructor(
@@ -48,7 +54,7 @@ export class WorkQueue {
     private readonly options: WorkQueueOptions,
   ) {
     this.concurrency = options.concurrency ?? 4;
-    this.backoff = options.backoff ?? { initialMs: 250, maxMs: 60_000 };
+    this.backoff = options.backoff ?? DEFAULT_RETRY_BACKOFF;
     this.schedule = options.schedule ?? realSchedule;
   }
 
@@ -149,7 +155,7 @@ export class WorkQueue {
     } catch (err) {
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
-      retryIn = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (n - 1));
+      retryIn = backoffDelay(this.backoff, n, this.options.random);
       this.options.onError?.(key, err);
       this.options.log.warn('reconcile failed, will retry', {
         key,

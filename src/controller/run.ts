@@ -8,7 +8,7 @@ import { countRequests } from '../kube/metrics.js';
 import { HealthServer } from '../server/http.js';
 import { Controller, type ControllerOptions } from './controller.js';
 import { defaultLogic } from './logic-default.js';
-import { StatusWhileLeading } from '../status/leader.js';
+import { StatusWhileLeading } from '../status/while-leading.js';
 import { statusDeps } from '../status/kube.js';
 
 export interface OperatorOptions {

@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { Backoff, type BackoffPolicy, type RandomFn } from '../backoff.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ListWatchSource, WatchEvent } from './api.js';
@@ -28,9 +29,17 @@ export interface InformerHandlers<T> {
 export interface InformerOptions {
   log: Logger;
   delay?: DelayFn;
-  /** Reconnect backoff: initialMs doubling up to maxMs. */
-  backoff?: { initialMs: number; maxMs: number };
+  /** Reconnect backoff (src/backoff.ts); default 500 ms doubling to 30 s, half of it jitter. */
+  backoff?: BackoffPolicy;
+  /** The jitter's random source (tests). */
+  random?: RandomFn;
 }
+
+export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = {
+  initialMs: 500,
+  maxMs: 30_000,
+  jitter: 0.5,
+};
 
 /** Read access to an informer's cache. */
 export interface ObjectStore<T> {
@@ -46,9 +55,10 @@ const keyOf = (obj: KubernetesObject) =>
  * reflector: list, then watch from the list's resourceVersion; a clean close
  * of the watch re-watches from the last seen resourceVersion (bookmarks keep
  * it fresh); 410 Gone (too old) re-lists; any other failure reconnects with
- * exponential backoff. A re-list diffs against the cache, so handlers see
- * deletions that happened while disconnected. Periodic resync is the
- * controller's job (it re-enqueues from this cache; no API call).
+ * exponential backoff with jitter (src/backoff.ts). A re-list diffs against
+ * the cache, so handlers see deletions that happened while disconnected.
+ * Periodic resync is the controller's job (it re-enqueues from this cache;
+ * no API call).
  *
  * client-node's own ListWatch stops on the first error and has no backoff,
  * hence this class.
@@ -67,14 +77,14 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
   /** Resolves after the first successful list. */
   readonly synced: Promise<void> = new Promise((r) => (this.resolveSynced = r));
   private readonly delay: DelayFn;
-  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly backoff: Backoff;
 
   constructor(
     readonly source: ListWatchSource<T>,
     private readonly options: InformerOptions,
   ) {
     this.delay = options.delay ?? realDelay;
-    this.backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_RECONNECT_BACKOFF, options.random);
   }
 
   on(handlers: InformerHandlers<T>): void {
@@ -106,7 +116,6 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
 
   private async run(): Promise<void> {
     const log = this.options.log;
-    let failures = 0;
     while (!this.abort.signal.aborted) {
       try {
         if (!this.resourceVersion) {
@@ -125,7 +134,7 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
         // A clean close (server timeout): re-watch at once, unless the server
         // keeps closing immediately, which counts as a failure.
         if (Date.now() - started < 1000) throw new Error('watch closed immediately');
-        failures = 0;
+        this.backoff.reset();
       } catch (err) {
         if (this.abort.signal.aborted) break;
         if (isGone(err)) {
@@ -133,8 +142,7 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
           this.resourceVersion = '';
           continue;
         }
-        failures++;
-        const ms = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (failures - 1));
+        const ms = this.backoff.next();
         log.warn('list/watch failed, retrying', {
           source: this.source.description,
           error: describeError(err),

@@ -41,6 +41,28 @@ function scripted(steps: Step[]) {
 }
 
 describe('Informer', () => {
+  it('given failures with a jittered backoff, then each reconnect waits its delay less the drawn share of it', async () => {
+    const delays: number[] = [];
+    const fail = {
+      kind: 'watch' as const,
+      end: Object.assign(new Error('boom'), { statusCode: 500 }),
+    };
+    const { source, asked } = scripted([{ kind: 'list', items: [], rv: '1' }, fail, fail, fail]);
+    const draws = [0, 0.5, 0.999999];
+    const inf = new Informer(source, {
+      log: createLogger({ write: () => {} }),
+      delay: async (ms) => void delays.push(ms),
+      backoff: { initialMs: 100, maxMs: 1000, jitter: 0.5 },
+      random: () => draws.shift() ?? 0,
+    });
+    inf.start();
+    await inf.synced;
+    for (let i = 0; i < 50 && asked.length < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    await inf.stop();
+    expect(asked).toEqual(['list', 'watch@1', 'watch@1', 'watch@1', 'watch@1']);
+    expect(delays).toEqual([100, 150, 200]);
+  });
+
   it('given a dropped watch, a 500 and a 410, then it re-watches, backs off, and re-lists, telling handlers about deletions', async () => {
     const delays: number[] = [];
     const { source, asked } = scripted([

@@ -6,20 +6,23 @@ import {
   elasticsearch,
 } from '../../dumpers/elasticsearch.js';
 import {
-  LineChunker,
   classifyEntry,
-  countLines,
   dataEntryName,
-  expectedWrites,
+  settingsEntryName,
+} from '../../dumpers/elasticsearch/archive.js';
+import {
   filterAliases,
   hasClusterObjects,
-  indexPatternFor,
   mappingFields,
-  parseTotalWrites,
-  patternProblem,
-  settingsEntryName,
   splitSettings,
-} from '../../dumpers/elasticsearch/archive.js';
+} from '../../dumpers/elasticsearch/elasticdump-output.js';
+import { indexPatternFor, patternProblem } from '../../dumpers/elasticsearch/indices.js';
+import { LineChunker } from '../../dumpers/elasticsearch/line-chunker.js';
+import {
+  countLines,
+  expectedWrites,
+  parseTotalWrites,
+} from '../../dumpers/elasticsearch/write-counts.js';
 import {
   authHeader,
   baseUrl,

@@ -85,6 +85,31 @@ describe('WorkQueue', () => {
     expect(q.failuresOf('bad')).toBe(6);
   });
 
+  it('given a jittered backoff, then each retry waits its delay less the drawn share of it', async () => {
+    const timers = manualSchedule();
+    const q = new WorkQueue(
+      async () => {
+        throw new Error('boom');
+      },
+      {
+        log,
+        schedule: timers.schedule,
+        backoff: { initialMs: 100, maxMs: 1000, jitter: 0.5 },
+        random: () => 0.5,
+      },
+    );
+    q.start();
+    q.add('bad');
+    const delays: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await q.drained();
+      delays.push(...timers.pending.map((t) => t.ms));
+      timers.fire();
+    }
+    await q.stop();
+    expect(delays).toEqual([75, 150, 300, 600, 750, 750]);
+  });
+
   it('given a paused queue, then keys wait and run on start', async () => {
     const seen: string[] = [];
     const q = new WorkQueue(async (k) => void seen.push(k), { log });

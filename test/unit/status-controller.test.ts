@@ -16,7 +16,7 @@ import {
   type StatusController,
   type StatusEventSink,
 } from '../../src/status/controller.js';
-import { StatusWhileLeading } from '../../src/status/leader.js';
+import { StatusWhileLeading } from '../../src/status/while-leading.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
 import { SOURCE_POD_ANNOTATION } from '../../src/desired/labels.js';
 

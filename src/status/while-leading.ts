@@ -1,3 +1,9 @@
+/**
+ * The status controller's lifecycle under leader election: started when this
+ * replica becomes leader, stopped (its backup metrics dropped) when it stops
+ * leading. Not a leader elector: that is src/controller/leader.ts; the
+ * controller calls started() and stopped() as its leaderHooks.
+ */
 import type { StatusController, StatusControllerDeps } from './controller.js';
 import { startStatusController } from './controller.js';
 
