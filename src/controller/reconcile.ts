@@ -3,21 +3,14 @@ import type { AnnotationDefaults, BackupSpec } from '../annotations/index.js';
 import { applyObject, deleteOwned, type ApplyResult } from '../apply/apply.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
-import {
-  ANNOTATION_PREFIX,
-  isRestoreTestObject,
-  KSNAPSHOT_PREFIX,
-  WORKLOAD_ANNOTATION,
-  WORKLOAD_KIND_LABEL,
-  WORKLOAD_NAME_LABEL,
-  WORKLOAD_NAMESPACE_LABEL,
-} from '../labels.js';
+import { ANNOTATION_PREFIX, isRestoreTestObject, KSNAPSHOT_PREFIX } from '../labels.js';
 import type { RefLookup } from '../discovery/credentials.js';
 import type { KubeApi, V1PartialObjectMetadata } from '../kube/api.js';
 import type { ObjectStore } from '../kube/informer.js';
 import { jobOutcome } from '../status/result.js';
 import { EventReasons, type EventRecorder } from './events.js';
-import type { Logic, WorkloadRef } from './logic.js';
+import { isOwnedBy, parseWorkloadKey, type WorkloadRef } from '../workload.js';
+import type { Logic } from './logic.js';
 import { whyGone } from './presence.js';
 import type { ReconcileOutcome } from './queue.js';
 
@@ -91,11 +84,6 @@ const UNRESOLVED_REQUEUE_MS = 1000;
 /** How often a Secret kept for a running backup Job is looked at again. */
 const RUNNING_JOB_REQUEUE_MS = 15_000;
 
-export function parseWorkloadKey(key: string): WorkloadRef {
-  const [namespace = '', kind = '', ...rest] = key.split('/');
-  return { namespace, kind: kind as WorkloadRef['kind'], name: rest.join('/') };
-}
-
 /** The owned objects of a workload: by its annotation or labels, or by the stable name. */
 function ownedBy<T extends V1PartialObjectMetadata>(
   store: ObjectStore<T>,
@@ -103,18 +91,9 @@ function ownedBy<T extends V1PartialObjectMetadata>(
   w: WorkloadRef,
   name: string,
 ): T[] {
-  const key = `${w.namespace}/${w.kind}/${w.name}`;
   const found = new Map<string, T>();
   for (const obj of store.list(controlNamespace)) {
-    const l = obj.metadata?.labels ?? {};
-    if (
-      obj.metadata?.annotations?.[WORKLOAD_ANNOTATION] === key ||
-      (l[WORKLOAD_NAMESPACE_LABEL] === w.namespace &&
-        l[WORKLOAD_KIND_LABEL] === w.kind &&
-        l[WORKLOAD_NAME_LABEL] === w.name)
-    ) {
-      found.set(obj.metadata?.name ?? '', obj);
-    }
+    if (isOwnedBy(obj, w)) found.set(obj.metadata?.name ?? '', obj);
   }
   const byName = store.get(controlNamespace, name);
   if (byName) found.set(name, byName);
@@ -155,6 +134,11 @@ const newestFirst = (a: V1Pod, b: V1Pod) => {
 export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<ReconcileOutcome> {
   const { config, logic, log } = d;
   const w = parseWorkloadKey(key);
+  if (!w) {
+    // Keys come from workloadKey and ownerOf, which give only valid ones.
+    log.warn('not a workload key; skipped', { workload: key });
+    return;
+  }
   const name = logic.objectName(w);
   const live = d.podsOf(key);
   const pods = live.filter((p) => logic.isTracked(p.metadata?.annotations));

@@ -17,7 +17,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { BackupSpec } from '../annotations/index.js';
 import type { OperatorConfig } from '../config/operator.js';
-import type { WorkloadRef } from '../discovery/owner.js';
+import type { WorkloadRef } from '../workload.js';
 import { SPEC_HASH_ANNOTATION } from '../labels.js';
 import type { EngineType } from '../manifest.js';
 import { DEFAULT_COMPRESSION, formatCompression } from '../pipeline/compression.js';

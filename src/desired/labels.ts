@@ -1,7 +1,7 @@
 /** Labels and annotations every object snapkeeper owns for a workload carries. */
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config/operator.js';
-import { workloadKey, type WorkloadRef } from '../discovery/owner.js';
+import { workloadKey, type WorkloadRef } from '../workload.js';
 import {
   ENGINE_LABEL,
   MANAGED_BY,

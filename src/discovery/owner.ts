@@ -10,25 +10,12 @@ import type {
   V1Pod,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
-
-export type WorkloadKind =
-  'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicaSet' | 'Pod';
-
-export interface WorkloadRef {
-  namespace: string;
-  kind: WorkloadKind;
-  name: string;
-}
+import type { WorkloadRef } from '../workload.js';
 
 /** Reads of the intermediate owners (from an informer cache or the API). */
 export interface OwnerLookup {
   replicaSet(ns: string, name: string): Promise<V1ReplicaSet | undefined>;
   job(ns: string, name: string): Promise<V1Job | undefined>;
-}
-
-/** "namespace/Kind/name": the key of the work queue, and the seed of H in schedules. */
-export function workloadKey(w: WorkloadRef): string {
-  return `${w.namespace}/${w.kind}/${w.name}`;
 }
 
 /** The controlling owner reference (controller: true), else the first one. */
