@@ -5,6 +5,12 @@ import { checkKey } from '../storage/errors.js';
 import { KEEP_NAME } from './keep.js';
 import { RESTORE_TEST_NAME } from '../restoretest/result.js';
 import type { Storage } from '../storage/types.js';
+import {
+  parseWorkloadName,
+  sameWorkloadName,
+  workloadName,
+  type WorkloadName,
+} from '../workload.js';
 
 /** One complete backup: a valid manifest and the objects it names. */
 export interface BackupEntry {
@@ -74,11 +80,8 @@ export async function listBackups(
         continue;
       }
       const m = result.manifest;
-      if (
-        workload &&
-        (m.workload.namespace !== workload.namespace || m.workload.name !== workload.name)
-      ) {
-        skip(key, `belongs to ${m.workload.namespace}/${m.workload.name}`, false);
+      if (workload && !sameWorkloadName(m.workload, workload)) {
+        skip(key, `belongs to ${workloadName(m.workload)}`, false);
         continue;
       }
       const dir = key.slice(0, key.lastIndexOf('/') + 1);
@@ -107,7 +110,7 @@ export function toEntry(
     manifestKey,
     manifest,
     time: new Date(manifest.startedAt),
-    workload: `${manifest.workload.namespace}/${manifest.workload.name}`,
+    workload: workloadName(manifest.workload),
     bytes: manifest.objects.reduce((n, o) => n + o.bytes, 0),
     kept: found.kept,
     tested: found.tested ?? false,
@@ -171,8 +174,8 @@ export function parseManifest(
 }
 
 /** `namespace/name`, as `--workload` takes it; UserError otherwise. */
-export function parseWorkload(s: string): { namespace: string; name: string } {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(s.trim());
-  if (!m) throw new UserError(`invalid workload ${JSON.stringify(s)}: expected namespace/name`);
-  return { namespace: m[1]!, name: m[2]! };
+export function parseWorkload(s: string): WorkloadName {
+  const w = parseWorkloadName(s);
+  if (!w) throw new UserError(`invalid workload ${JSON.stringify(s)}: expected namespace/name`);
+  return w;
 }

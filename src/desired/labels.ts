@@ -13,9 +13,6 @@ import {
 } from '../labels.js';
 import type { EngineType } from '../manifest.js';
 
-/** The pod the desired state was computed from: Events go there. "namespace/name". */
-export const SOURCE_POD_ANNOTATION = 'snapkeeper.io/source-pod';
-
 /**
  * Label values must be ≤ 63 characters; names of workloads can be longer
  * (up to 253). A longer name is cut and made unique with a hash suffix; the

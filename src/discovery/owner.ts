@@ -10,6 +10,7 @@ import type {
   V1Pod,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
+import { POD_TEMPLATE_HASH_LABEL } from '../labels.js';
 import type { WorkloadRef } from '../workload.js';
 
 /** Reads of the intermediate owners (from an informer cache or the API). */
@@ -51,7 +52,7 @@ export async function resolveWorkload(pod: V1Pod, lookup: OwnerLookup): Promise<
           return { namespace, kind: 'Deployment', name: rsOwner.name };
         return { namespace, kind: 'ReplicaSet', name: owner.name };
       }
-      const hash = pod.metadata?.labels?.['pod-template-hash'];
+      const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
       if (hash && owner.name.endsWith(`-${hash}`) && owner.name.length > hash.length + 1) {
         return { namespace, kind: 'Deployment', name: owner.name.slice(0, -(hash.length + 1)) };
       }

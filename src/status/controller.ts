@@ -26,7 +26,7 @@ import {
   removeStatusMetrics,
   sourcePodOf,
   workloadOf,
-  type WorkloadRef,
+  type MeteredWorkload,
 } from './workload.js';
 
 /** Requeue soon after a 409, as the operator's reconcile does. */
@@ -85,7 +85,7 @@ export interface StatusController {
 
 /** The Event for one finished run: names, sizes and the dumper's reason only. */
 export function resultEvent(
-  w: WorkloadRef,
+  w: MeteredWorkload,
   r: BackupResult,
 ): { type: 'Normal' | 'Warning'; reason: string; message: string } {
   if (r.ok) {
@@ -165,7 +165,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   let firstPassDone = false;
   // Metric updates one at a time: raising a counter reads it first.
   let metricsChain: Promise<void> = Promise.resolve();
-  function setMetrics(w: WorkloadRef, cj: V1CronJob): Promise<void> {
+  function setMetrics(w: MeteredWorkload, cj: V1CronJob): Promise<void> {
     const status = readStatus(cj.metadata?.annotations);
     metricsChain = metricsChain
       .then(() =>

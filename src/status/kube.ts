@@ -11,7 +11,12 @@ import {
 } from '@kubernetes/client-node';
 import { listWatchSource, type ListWatchSource, type RequestListener } from '../kube/api.js';
 import { orUndefined } from '../kube/errors.js';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../labels.js';
+import {
+  JOB_CONTROLLER_UID_LABEL,
+  JOB_NAME_LABEL,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+} from '../labels.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -65,8 +70,8 @@ export function createStatusApi(kc: KubeConfig, onRequest: RequestListener = () 
       const res = await core.listNamespacedPod({
         namespace,
         labelSelector: uid
-          ? `batch.kubernetes.io/controller-uid=${uid}`
-          : `batch.kubernetes.io/job-name=${job.metadata?.name ?? ''}`,
+          ? `${JOB_CONTROLLER_UID_LABEL}=${uid}`
+          : `${JOB_NAME_LABEL}=${job.metadata?.name ?? ''}`,
       });
       return res.items;
     },

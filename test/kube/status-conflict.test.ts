@@ -25,7 +25,7 @@ import {
   type StatusApi,
 } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
   createNamespace,
   createSnapkeeperCronJob,
