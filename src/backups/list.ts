@@ -2,6 +2,7 @@ import { text } from 'node:stream/consumers';
 import { UserError, describeError } from '../errors.js';
 import { MANIFEST_NAME, manifestSchema, type Manifest } from '../manifest.js';
 import { checkKey } from '../storage/errors.js';
+import type { BackupEntry } from './entry.js';
 import { KEEP_NAME } from './keep.js';
 import { RESTORE_TEST_NAME } from '../restoretest/result.js';
 import type { Storage } from '../storage/types.js';
@@ -12,28 +13,7 @@ import {
   type WorkloadName,
 } from '../workload.js';
 
-/** One complete backup: a valid manifest and the objects it names. */
-export interface BackupEntry {
-  manifestKey: string;
-  manifest: Manifest;
-  /** When the dump started: the point in time the backup stands for (`--at` compares with it). */
-  time: Date;
-  /** `namespace/name` */
-  workload: string;
-  /** Stored bytes of all its objects. */
-  bytes: number;
-  /** A `keep.json` marker beside the manifest: retention never deletes it (src/backups/keep.ts). */
-  kept?: boolean;
-  /** A `restore-test.json` beside the manifest: `restore-test --store` tested it (src/restoretest/result.ts). */
-  tested?: boolean;
-  /**
-   * Objects the manifest names that the listing did not find: a delete that
-   * did not finish (objects go first, the manifest last). Such a backup is
-   * listed as incomplete, never chosen by time, and `prune` finishes its
-   * deletion. Absent or empty when not known (a backup read without a listing).
-   */
-  missing?: string[];
-}
+export type { BackupEntry } from './entry.js';
 
 export interface ListBackupsOptions {
   /** `namespace/name`: only that workload's backups (listed under its prefix). */

@@ -18,7 +18,6 @@ import { isRecorded, readStatus, statusAnnotations } from './annotations.js';
 import { jobOutcome, jobResult, type BackupResult } from './result.js';
 import { missedSince } from './schedule.js';
 import { formatBytes, formatDuration } from './format.js';
-import type { StatusApi } from './kube.js';
 import {
   applyStatusMetrics,
   isManaged,
@@ -42,6 +41,25 @@ export const StatusEventReasons = {
 /** Where Events go: the operator's deduplicating recorder (src/controller/events.ts). */
 export interface StatusEventSink {
   record(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+}
+
+/**
+ * The status controller's window on the API: its reads, and its one write
+ * (a merge patch of the status annotations on a CronJob, guarded by the
+ * CronJob's resourceVersion so a concurrent change is a 409, not a lost
+ * update).
+ */
+export interface StatusApi {
+  getCronJob(namespace: string, name: string): Promise<V1CronJob | undefined>;
+  patchCronJobAnnotations(
+    namespace: string,
+    name: string,
+    resourceVersion: string | undefined,
+    annotations: Record<string, string | null>,
+  ): Promise<V1CronJob>;
+  /** The pods of one Job (its termination messages). */
+  listJobPods(job: V1Job): Promise<V1Pod[]>;
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
 }
 
 export interface StatusControllerDeps {

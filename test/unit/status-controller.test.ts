@@ -9,7 +9,7 @@ import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/log.js';
 import type { ListWatchSource, WatchEvent } from '../../src/kube/api.js';
-import type { StatusApi } from '../../src/status/kube.js';
+import type { StatusApi } from '../../src/status/controller.js';
 import {
   resultEvent,
   shrankEvent,
