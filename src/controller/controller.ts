@@ -12,7 +12,8 @@ import type { Logic } from './logic.js';
 import { PodResolver } from './pod-resolver.js';
 import { WorkQueue, type Schedule } from './queue.js';
 import { refKey, type RefKey } from './refs.js';
-import { Tombstones, reconcileWorkload } from './reconcile.js';
+import { Tombstones } from './cleanup.js';
+import { reconcileWorkload } from './reconcile.js';
 import { WorkloadStates } from './workload-states.js';
 
 export interface ControllerOptions {
