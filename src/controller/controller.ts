@@ -242,12 +242,14 @@ export class Controller {
   }
 
   private enqueueNamespace(namespace: string): void {
-    for (const key of this.allKeys()) if (key.startsWith(`${namespace}/`)) this.queue.add(key);
+    for (const key of this.allKeys()) {
+      if (parseWorkloadKey(key)?.namespace === namespace) this.queue.add(key);
+    }
   }
 
   private async reconcile(key: string) {
     if (!this.isLeader()) return { requeueAfterMs: 1000 };
-    const ns = key.split('/')[0] ?? '';
+    const ns = parseWorkloadKey(key)?.namespace ?? '';
     const end = this.o.metrics.reconcileDuration.startTimer();
     const followed = new Set<RefKey>();
     const { caches } = this;
