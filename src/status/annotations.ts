@@ -1,13 +1,12 @@
-import { STATUS_ANNOTATIONS } from '../labels.js';
-import { clip, type BackupResult } from './result.js';
-
-/*
+/**
  * The status record kept as annotations on a workload's CronJob
  * (STATUS_ANNOTATIONS, src/labels.ts), so it survives operator restarts and
  * Job cleanup. Only the status controller writes these, by a merge patch of
  * exactly these keys; they are not part of the desired spec (nor of its
  * hash), so apply must leave them alone.
  */
+import { STATUS_ANNOTATIONS } from '../labels.js';
+import { clip, type BackupResult } from './result.js';
 
 /** How many recorded Job uids are remembered; more than the Job history a CronJob keeps. */
 export const RECORDED_JOBS_KEPT = 20;
