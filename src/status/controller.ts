@@ -1,7 +1,6 @@
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics/registry.js';
 import type { ListWatchSource } from '../kube/api.js';
 import { Informer, type DelayFn } from '../kube/informer.js';
 import { WorkQueue, type ReconcileOutcome, type Schedule } from '../controller/queue.js';
@@ -12,6 +11,7 @@ import {
   removeRestoreTestMetrics,
   restoreTestEvent,
   restoreTestJobResult,
+  type RestoreTestMetrics,
   type RestoreTestRunResult,
 } from './restore-test.js';
 import { isRecorded, readStatus, statusAnnotations } from './annotations.js';
@@ -25,6 +25,7 @@ import {
   removeStatusMetrics,
   sourcePodOf,
   workloadOf,
+  type BackupMetrics,
   type MeteredWorkload,
 } from './workload.js';
 
@@ -69,18 +70,7 @@ export interface StatusControllerDeps {
   cronJobs: ListWatchSource<V1CronJob>;
   api: StatusApi;
   events: StatusEventSink;
-  metrics: Pick<
-    Metrics,
-    | 'backupLastSuccess'
-    | 'backupLastDuration'
-    | 'backupLastSize'
-    | 'backupRuns'
-    | 'backupShrank'
-    | 'backupMissed'
-    | 'restoreTestLastSuccess'
-    | 'restoreTestLastDuration'
-    | 'restoreTestFailures'
-  >;
+  metrics: BackupMetrics & RestoreTestMetrics;
   log: Logger;
   /** A schedule with no success for its period plus this grace is missed. */
   missedGraceSeconds: number;

@@ -48,7 +48,7 @@ export function metricLabels(w: MeteredWorkload): {
   return { namespace: w.namespace, workload: w.name, type: w.type };
 }
 
-type BackupMetrics = Pick<
+export type BackupMetrics = Pick<
   Metrics,
   | 'backupLastSuccess'
   | 'backupLastDuration'
