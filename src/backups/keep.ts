@@ -18,7 +18,7 @@ import { OperationError, UserError, describeError } from '../errors.js';
 import { AlreadyExistsError, NotFoundError } from '../storage/errors.js';
 import type { Storage } from '../storage/types.js';
 import { VERSION } from '../version.js';
-import type { BackupEntry } from './list.js';
+import type { BackupEntry } from './entry.js';
 
 export const KEEP_NAME = 'keep.json';
 

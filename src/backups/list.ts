@@ -2,32 +2,18 @@ import { text } from 'node:stream/consumers';
 import { UserError, describeError } from '../errors.js';
 import { MANIFEST_NAME, manifestSchema, type Manifest } from '../manifest.js';
 import { checkKey } from '../storage/errors.js';
+import type { BackupEntry } from './entry.js';
 import { KEEP_NAME } from './keep.js';
 import { RESTORE_TEST_NAME } from '../restoretest/result.js';
 import type { Storage } from '../storage/types.js';
+import {
+  parseWorkloadName,
+  sameWorkloadName,
+  workloadName,
+  type WorkloadName,
+} from '../workload.js';
 
-/** One complete backup: a valid manifest and the objects it names. */
-export interface BackupEntry {
-  manifestKey: string;
-  manifest: Manifest;
-  /** When the dump started: the point in time the backup stands for (`--at` compares with it). */
-  time: Date;
-  /** `namespace/name` */
-  workload: string;
-  /** Stored bytes of all its objects. */
-  bytes: number;
-  /** A `keep.json` marker beside the manifest: retention never deletes it (src/backups/keep.ts). */
-  kept?: boolean;
-  /** A `restore-test.json` beside the manifest: `restore-test --store` tested it (src/restoretest/result.ts). */
-  tested?: boolean;
-  /**
-   * Objects the manifest names that the listing did not find: a delete that
-   * did not finish (objects go first, the manifest last). Such a backup is
-   * listed as incomplete, never chosen by time, and `prune` finishes its
-   * deletion. Absent or empty when not known (a backup read without a listing).
-   */
-  missing?: string[];
-}
+export type { BackupEntry } from './entry.js';
 
 export interface ListBackupsOptions {
   /** `namespace/name`: only that workload's backups (listed under its prefix). */
@@ -74,11 +60,8 @@ export async function listBackups(
         continue;
       }
       const m = result.manifest;
-      if (
-        workload &&
-        (m.workload.namespace !== workload.namespace || m.workload.name !== workload.name)
-      ) {
-        skip(key, `belongs to ${m.workload.namespace}/${m.workload.name}`, false);
+      if (workload && !sameWorkloadName(m.workload, workload)) {
+        skip(key, `belongs to ${workloadName(m.workload)}`, false);
         continue;
       }
       const dir = key.slice(0, key.lastIndexOf('/') + 1);
@@ -107,7 +90,7 @@ export function toEntry(
     manifestKey,
     manifest,
     time: new Date(manifest.startedAt),
-    workload: `${manifest.workload.namespace}/${manifest.workload.name}`,
+    workload: workloadName(manifest.workload),
     bytes: manifest.objects.reduce((n, o) => n + o.bytes, 0),
     kept: found.kept,
     tested: found.tested ?? false,
@@ -171,8 +154,8 @@ export function parseManifest(
 }
 
 /** `namespace/name`, as `--workload` takes it; UserError otherwise. */
-export function parseWorkload(s: string): { namespace: string; name: string } {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(s.trim());
-  if (!m) throw new UserError(`invalid workload ${JSON.stringify(s)}: expected namespace/name`);
-  return { namespace: m[1]!, name: m[2]! };
+export function parseWorkload(s: string): WorkloadName {
+  const w = parseWorkloadName(s);
+  if (!w) throw new UserError(`invalid workload ${JSON.stringify(s)}: expected namespace/name`);
+  return w;
 }

@@ -10,7 +10,7 @@
  */
 import type { V1CronJob, V1Pod, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { WorkloadObject } from '../kube/api.js';
-import type { WorkloadRef } from './logic.js';
+import type { WorkloadRef } from '../workload.js';
 
 /** Why a workload is gone, or undefined while it is still there and annotated. */
 export function whyGone(

@@ -17,15 +17,13 @@ import type {
 } from '@kubernetes/client-node';
 import type { BackupSpec } from '../annotations/index.js';
 import type { OperatorConfig } from '../config/operator.js';
-import type { WorkloadRef } from '../discovery/owner.js';
-import { SPEC_HASH_ANNOTATION } from '../labels.js';
+import type { WorkloadRef } from '../workload.js';
+import { SOURCE_POD_ANNOTATION, SPEC_HASH_ANNOTATION } from '../labels.js';
 import type { EngineType } from '../manifest.js';
 import { DEFAULT_COMPRESSION, formatCompression } from '../pipeline/compression.js';
 import { specHash } from './hash.js';
-import { ownedAnnotations, ownedLabels, ownerReferences, SOURCE_POD_ANNOTATION } from './labels.js';
+import { ownedAnnotations, ownedLabels, ownerReferences } from './labels.js';
 import { objectName } from './names.js';
-
-export { SOURCE_POD_ANNOTATION } from './labels.js';
 
 /** The uid/gid of the backup pods: the conventional "nonroot" user of distroless images. */
 export const BACKUP_UID = 65532;

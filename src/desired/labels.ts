@@ -1,7 +1,7 @@
 /** Labels and annotations every object snapkeeper owns for a workload carries. */
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config/operator.js';
-import { workloadKey, type WorkloadRef } from '../discovery/owner.js';
+import { workloadKey, type WorkloadRef } from '../workload.js';
 import {
   ENGINE_LABEL,
   MANAGED_BY,
@@ -12,9 +12,6 @@ import {
   WORKLOAD_NAMESPACE_LABEL,
 } from '../labels.js';
 import type { EngineType } from '../manifest.js';
-
-/** The pod the desired state was computed from: Events go there. "namespace/name". */
-export const SOURCE_POD_ANNOTATION = 'snapkeeper.io/source-pod';
 
 /**
  * Label values must be ≤ 63 characters; names of workloads can be longer

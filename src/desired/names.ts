@@ -8,7 +8,7 @@
  * within 63.
  */
 import { createHash } from 'node:crypto';
-import { workloadKey, type WorkloadRef } from '../discovery/owner.js';
+import { workloadKey, type WorkloadRef } from '../workload.js';
 
 export const MAX_NAME_LENGTH = 52;
 const HASH_LENGTH = 6;

@@ -14,7 +14,7 @@
 import type { V1CronJob, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { BackupSpec, DumperResources, RestoreTestSpec } from '../annotations/index.js';
 import type { OperatorConfig } from '../config/operator.js';
-import type { WorkloadRef } from '../discovery/owner.js';
+import type { WorkloadRef } from '../workload.js';
 import { JOB_KIND_LABEL, RESTORE_TEST_JOB_KIND } from '../labels.js';
 import { lockedDownPod, ownedCronJob, storageEnv, TERMINATION_MESSAGE_PATH } from './cronjob.js';
 import { ownedLabels } from './labels.js';

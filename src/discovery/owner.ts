@@ -10,25 +10,13 @@ import type {
   V1Pod,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
-
-export type WorkloadKind =
-  'Deployment' | 'StatefulSet' | 'DaemonSet' | 'CronJob' | 'Job' | 'ReplicaSet' | 'Pod';
-
-export interface WorkloadRef {
-  namespace: string;
-  kind: WorkloadKind;
-  name: string;
-}
+import { POD_TEMPLATE_HASH_LABEL } from '../labels.js';
+import type { WorkloadRef } from '../workload.js';
 
 /** Reads of the intermediate owners (from an informer cache or the API). */
 export interface OwnerLookup {
   replicaSet(ns: string, name: string): Promise<V1ReplicaSet | undefined>;
   job(ns: string, name: string): Promise<V1Job | undefined>;
-}
-
-/** "namespace/Kind/name": the key of the work queue, and the seed of H in schedules. */
-export function workloadKey(w: WorkloadRef): string {
-  return `${w.namespace}/${w.kind}/${w.name}`;
 }
 
 /** The controlling owner reference (controller: true), else the first one. */
@@ -64,7 +52,7 @@ export async function resolveWorkload(pod: V1Pod, lookup: OwnerLookup): Promise<
           return { namespace, kind: 'Deployment', name: rsOwner.name };
         return { namespace, kind: 'ReplicaSet', name: owner.name };
       }
-      const hash = pod.metadata?.labels?.['pod-template-hash'];
+      const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
       if (hash && owner.name.endsWith(`-${hash}`) && owner.name.length > hash.length + 1) {
         return { namespace, kind: 'Deployment', name: owner.name.slice(0, -(hash.length + 1)) };
       }

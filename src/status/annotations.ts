@@ -1,29 +1,12 @@
-import { ANNOTATION_PREFIX } from '../labels.js';
-import { clip, type BackupResult } from './result.js';
-
 /**
- * The status record kept as annotations on a workload's CronJob, so it
- * survives operator restarts and Job cleanup. Only the status controller
- * writes these, by a merge patch of exactly these keys; they are not part of
- * the desired spec (nor of its hash), so apply must leave them alone.
+ * The status record kept as annotations on a workload's CronJob
+ * (STATUS_ANNOTATIONS, src/labels.ts), so it survives operator restarts and
+ * Job cleanup. Only the status controller writes these, by a merge patch of
+ * exactly these keys; they are not part of the desired spec (nor of its
+ * hash), so apply must leave them alone.
  */
-export const STATUS_ANNOTATIONS = {
-  lastSuccess: `${ANNOTATION_PREFIX}last-success`,
-  lastSize: `${ANNOTATION_PREFIX}last-size`,
-  lastDuration: `${ANNOTATION_PREFIX}last-duration`,
-  lastKey: `${ANNOTATION_PREFIX}last-key`,
-  lastResult: `${ANNOTATION_PREFIX}last-result`,
-  lastFailure: `${ANNOTATION_PREFIX}last-failure`,
-  lastError: `${ANNOTATION_PREFIX}last-error`,
-  lastJob: `${ANNOTATION_PREFIX}last-job`,
-  runsSucceeded: `${ANNOTATION_PREFIX}runs-succeeded`,
-  runsFailed: `${ANNOTATION_PREFIX}runs-failed`,
-  /** Successful runs that shrank (BackupShrank): the source of snapkeeper_backup_shrank_total. */
-  runsShrank: `${ANNOTATION_PREFIX}runs-shrank`,
-  /** The BackupShrank sentence of the last success, when it shrank (absent otherwise). */
-  lastShrank: `${ANNOTATION_PREFIX}last-shrank`,
-  recordedJobs: `${ANNOTATION_PREFIX}recorded-jobs`,
-} as const;
+import { STATUS_ANNOTATIONS } from '../labels.js';
+import { clip, type BackupResult } from './result.js';
 
 /** How many recorded Job uids are remembered; more than the Job history a CronJob keeps. */
 export const RECORDED_JOBS_KEPT = 20;

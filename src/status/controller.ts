@@ -1,7 +1,6 @@
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics/registry.js';
 import type { ListWatchSource } from '../kube/api.js';
 import { Informer, type DelayFn } from '../kube/informer.js';
 import { WorkQueue, type ReconcileOutcome, type Schedule } from '../controller/queue.js';
@@ -12,13 +11,13 @@ import {
   removeRestoreTestMetrics,
   restoreTestEvent,
   restoreTestJobResult,
+  type RestoreTestMetrics,
   type RestoreTestRunResult,
 } from './restore-test.js';
 import { isRecorded, readStatus, statusAnnotations } from './annotations.js';
 import { jobOutcome, jobResult, type BackupResult } from './result.js';
 import { missedSince } from './schedule.js';
 import { formatBytes, formatDuration } from './format.js';
-import type { StatusApi } from './kube.js';
 import {
   applyStatusMetrics,
   isManaged,
@@ -26,7 +25,8 @@ import {
   removeStatusMetrics,
   sourcePodOf,
   workloadOf,
-  type WorkloadRef,
+  type BackupMetrics,
+  type MeteredWorkload,
 } from './workload.js';
 
 /** Requeue soon after a 409, as the operator's reconcile does. */
@@ -44,6 +44,25 @@ export interface StatusEventSink {
   record(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
+/**
+ * The status controller's window on the API: its reads, and its one write
+ * (a merge patch of the status annotations on a CronJob, guarded by the
+ * CronJob's resourceVersion so a concurrent change is a 409, not a lost
+ * update).
+ */
+export interface StatusApi {
+  getCronJob(namespace: string, name: string): Promise<V1CronJob | undefined>;
+  patchCronJobAnnotations(
+    namespace: string,
+    name: string,
+    resourceVersion: string | undefined,
+    annotations: Record<string, string | null>,
+  ): Promise<V1CronJob>;
+  /** The pods of one Job (its termination messages). */
+  listJobPods(job: V1Job): Promise<V1Pod[]>;
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+}
+
 export interface StatusControllerDeps {
   /** The control namespace: snapkeeper's CronJobs and their Jobs. */
   namespace: string;
@@ -51,18 +70,7 @@ export interface StatusControllerDeps {
   cronJobs: ListWatchSource<V1CronJob>;
   api: StatusApi;
   events: StatusEventSink;
-  metrics: Pick<
-    Metrics,
-    | 'backupLastSuccess'
-    | 'backupLastDuration'
-    | 'backupLastSize'
-    | 'backupRuns'
-    | 'backupShrank'
-    | 'backupMissed'
-    | 'restoreTestLastSuccess'
-    | 'restoreTestLastDuration'
-    | 'restoreTestFailures'
-  >;
+  metrics: BackupMetrics & RestoreTestMetrics;
   log: Logger;
   /** A schedule with no success for its period plus this grace is missed. */
   missedGraceSeconds: number;
@@ -85,7 +93,7 @@ export interface StatusController {
 
 /** The Event for one finished run: names, sizes and the dumper's reason only. */
 export function resultEvent(
-  w: WorkloadRef,
+  w: MeteredWorkload,
   r: BackupResult,
 ): { type: 'Normal' | 'Warning'; reason: string; message: string } {
   if (r.ok) {
@@ -165,7 +173,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   let firstPassDone = false;
   // Metric updates one at a time: raising a counter reads it first.
   let metricsChain: Promise<void> = Promise.resolve();
-  function setMetrics(w: WorkloadRef, cj: V1CronJob): Promise<void> {
+  function setMetrics(w: MeteredWorkload, cj: V1CronJob): Promise<void> {
     const status = readStatus(cj.metadata?.annotations);
     metricsChain = metricsChain
       .then(() =>

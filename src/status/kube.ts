@@ -7,34 +7,19 @@ import {
   type KubeConfig,
   type V1CronJob,
   type V1Job,
-  type V1Pod,
 } from '@kubernetes/client-node';
 import { listWatchSource, type ListWatchSource, type RequestListener } from '../kube/api.js';
 import { orUndefined } from '../kube/errors.js';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../labels.js';
+import {
+  JOB_CONTROLLER_UID_LABEL,
+  JOB_NAME_LABEL,
+  MANAGED_BY,
+  MANAGED_BY_LABEL,
+} from '../labels.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { StatusControllerDeps, StatusEventSink } from './controller.js';
-
-/**
- * The status controller's window on the API: its reads, and its one write
- * (a merge patch of the status annotations on a CronJob, guarded by the
- * CronJob's resourceVersion so a concurrent change is a 409, not a lost
- * update).
- */
-export interface StatusApi {
-  getCronJob(namespace: string, name: string): Promise<V1CronJob | undefined>;
-  patchCronJobAnnotations(
-    namespace: string,
-    name: string,
-    resourceVersion: string | undefined,
-    annotations: Record<string, string | null>,
-  ): Promise<V1CronJob>;
-  /** The pods of one Job (its termination messages). */
-  listJobPods(job: V1Job): Promise<V1Pod[]>;
-  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
-}
+import type { StatusApi, StatusControllerDeps, StatusEventSink } from './controller.js';
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
@@ -65,8 +50,8 @@ export function createStatusApi(kc: KubeConfig, onRequest: RequestListener = () 
       const res = await core.listNamespacedPod({
         namespace,
         labelSelector: uid
-          ? `batch.kubernetes.io/controller-uid=${uid}`
-          : `batch.kubernetes.io/job-name=${job.metadata?.name ?? ''}`,
+          ? `${JOB_CONTROLLER_UID_LABEL}=${uid}`
+          : `${JOB_NAME_LABEL}=${job.metadata?.name ?? ''}`,
       });
       return res.items;
     },

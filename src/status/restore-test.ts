@@ -17,7 +17,7 @@ import { parseReport, type RestoreTestReport } from '../restoretest/report.js';
 import type { WorkloadStatus } from './annotations.js';
 import { formatDuration } from './format.js';
 import { clip, condition, jobOutcome, podsOfJob, toDate, type BackupResult } from './result.js';
-import { metricLabels, type WorkloadRef } from './workload.js';
+import { metricLabels, type MeteredWorkload } from './workload.js';
 
 export const RestoreTestEventReasons = {
   RestoreTestSucceeded: 'RestoreTestSucceeded',
@@ -131,7 +131,7 @@ export function restoreTestJobResult(
 
 /** The Event for one finished restore test: names, counts and the first difference only. */
 export function restoreTestEvent(
-  w: WorkloadRef,
+  w: MeteredWorkload,
   r: RestoreTestRunResult,
 ): { type: 'Normal' | 'Warning'; reason: string; message: string } {
   const about = [r.backup ? `backup ${r.backup}` : undefined, `job ${r.jobName}`]
@@ -174,7 +174,7 @@ export type RestoreTestMetrics = Pick<
  */
 export async function applyRestoreTestMetrics(
   metrics: RestoreTestMetrics,
-  w: WorkloadRef,
+  w: MeteredWorkload,
   status: WorkloadStatus,
 ): Promise<void> {
   const labels = metricLabels(w);
@@ -196,7 +196,7 @@ export async function applyRestoreTestMetrics(
 }
 
 /** Drops a workload's restore-test series (its restore-test CronJob is gone). */
-export function removeRestoreTestMetrics(metrics: RestoreTestMetrics, w: WorkloadRef): void {
+export function removeRestoreTestMetrics(metrics: RestoreTestMetrics, w: MeteredWorkload): void {
   const labels = metricLabels(w);
   metrics.restoreTestLastSuccess.remove(labels);
   metrics.restoreTestLastDuration.remove(labels);

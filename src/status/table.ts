@@ -3,6 +3,7 @@ import { isRestoreTestObject } from '../labels.js';
 import { readStatus } from './annotations.js';
 import { formatBytes, formatDuration } from './format.js';
 import { nextRun } from './schedule.js';
+import { workloadKey } from '../workload.js';
 import { isManaged, workloadOf } from './workload.js';
 
 /** One line of `snapkeeper status`; the JSON output is an array of these. */
@@ -53,9 +54,6 @@ export interface RestoreTestRow {
   testsFailed: number;
 }
 
-const workloadKeyOf = (w: { namespace: string; kind: string; name: string }) =>
-  `${w.namespace}/${w.kind}/${w.name}`;
-
 function restoreTestRow(cj: V1CronJob, now: Date): RestoreTestRow {
   const s = readStatus(cj.metadata?.annotations);
   const schedule = cj.spec?.schedule ?? '';
@@ -88,7 +86,7 @@ export function statusRows(cronJobs: readonly V1CronJob[], now: Date): StatusRow
   for (const cj of cronJobs) {
     const w = workloadOf(cj);
     if (w && isManaged(cj) && isRestoreTestObject(cj))
-      tests.set(workloadKeyOf(w), restoreTestRow(cj, now));
+      tests.set(workloadKey(w), restoreTestRow(cj, now));
   }
   for (const cj of cronJobs) {
     const w = workloadOf(cj);
@@ -119,7 +117,7 @@ export function statusRows(cronJobs: readonly V1CronJob[], now: Date): StatusRow
       runsSucceeded: s.runsSucceeded,
       runsFailed: s.runsFailed,
       runsShrank: s.runsShrank,
-      restoreTest: tests.get(workloadKeyOf(w)) ?? null,
+      restoreTest: tests.get(workloadKey(w)) ?? null,
     });
   }
   return rows.sort(

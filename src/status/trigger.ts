@@ -9,22 +9,29 @@ import {
 } from '@kubernetes/client-node';
 import { OperationError, UserError } from '../errors.js';
 import {
+  CRONJOB_INSTANTIATE_ANNOTATION,
   isRestoreTestObject,
+  JOB_CONTROLLER_UID_LABEL,
   MANAGED_BY,
   MANAGED_BY_LABEL,
   WORKLOAD_NAMESPACE_LABEL,
 } from '../labels.js';
+import {
+  ownerOf,
+  parseKubernetesWorkloadName,
+  sameWorkloadName,
+  type WorkloadName,
+} from '../workload.js';
 import { jobOutcome } from './result.js';
-import { workloadOf } from './workload.js';
 
 /** Job names stay ≤ 63 characters: the job controller puts them in a label. */
 const MAX_JOB_NAME = 63;
 
 /** `<namespace>/<workload>` → its parts, or a UserError. */
-export function parseWorkloadRef(ref: string): { namespace: string; name: string } {
-  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(ref.trim());
-  if (!m) throw new UserError(`expected <namespace>/<workload>, got '${ref}'`);
-  return { namespace: m[1]!, name: m[3]! };
+export function parseWorkloadRef(ref: string): WorkloadName {
+  const w = parseKubernetesWorkloadName(ref);
+  if (!w) throw new UserError(`expected <namespace>/<workload>, got '${ref}'`);
+  return w;
 }
 
 /** snapkeeper's CronJobs for workloads of one namespace (the name is matched after: labels are cut at 63). */
@@ -54,7 +61,7 @@ export function jobFromCronJob(cronJob: V1CronJob, now: Date): V1Job {
       labels: { ...(template?.metadata?.labels ?? {}) },
       annotations: {
         ...(template?.metadata?.annotations ?? {}),
-        'cronjob.kubernetes.io/instantiate': 'manual',
+        [CRONJOB_INSTANTIATE_ANNOTATION]: 'manual',
       },
       ownerReferences: [
         {
@@ -83,12 +90,15 @@ export interface TriggerApi {
 export async function triggerBackup(
   api: TriggerApi,
   controlNamespace: string,
-  workload: { namespace: string; name: string },
+  workload: WorkloadName,
   now: Date,
 ): Promise<V1Job> {
   const found = (
     await api.findCronJobs(controlNamespace, workloadSelector(workload.namespace))
-  ).filter((cj) => workloadOf(cj)?.name === workload.name && !isRestoreTestObject(cj));
+  ).filter((cj) => {
+    const w = ownerOf(cj);
+    return w !== undefined && sameWorkloadName(w, workload) && !isRestoreTestObject(cj);
+  });
   if (found.length === 0) {
     throw new UserError(
       `no snapkeeper backup for ${workload.namespace}/${workload.name} in namespace ${controlNamespace}` +
@@ -123,7 +133,7 @@ export function kubeTriggerApi(kc: KubeConfig): TriggerApi & JobWaitApi {
       return (
         await core.listNamespacedPod({
           namespace: job.metadata?.namespace ?? '',
-          labelSelector: `batch.kubernetes.io/controller-uid=${uid}`,
+          labelSelector: `${JOB_CONTROLLER_UID_LABEL}=${uid}`,
         })
       ).items;
     },

@@ -1,21 +1,11 @@
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
-import { SOURCE_POD_ANNOTATION } from '../desired/labels.js';
-import {
-  ENGINE_LABEL,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
-  WORKLOAD_KIND_LABEL,
-  WORKLOAD_NAME_LABEL,
-  WORKLOAD_NAMESPACE_LABEL,
-} from '../labels.js';
+import { ENGINE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SOURCE_POD_ANNOTATION } from '../labels.js';
 import type { Metrics } from '../metrics/registry.js';
+import { ownerOf, type WorkloadRef } from '../workload.js';
 import type { WorkloadStatus } from './annotations.js';
 
-/** The workload a snapkeeper CronJob backs up, from its labels. */
-export interface WorkloadRef {
-  namespace: string;
-  kind: string;
-  name: string;
+/** A workload and its engine: what its backup and restore-test metrics are labelled with. */
+export interface MeteredWorkload extends WorkloadRef {
   type: string;
 }
 
@@ -24,17 +14,12 @@ export function isManaged(obj: { metadata?: { labels?: Record<string, string> } 
 }
 
 /**
- * The workload a CronJob backs up: its labels, with the full name from the
- * dumper's environment (a label value is cut at 63 characters).
+ * The workload a CronJob backs up (or restore-tests), src/workload.ts's
+ * ownerOf, with the engine from its type label.
  */
-export function workloadOf(cronJob: V1CronJob): WorkloadRef | undefined {
-  const l = cronJob.metadata?.labels ?? {};
-  const env = cronJob.spec?.jobTemplate?.spec?.template?.spec?.containers?.[0]?.env ?? [];
-  const fromEnv = (n: string) => env.find((e) => e.name === n && e.value)?.value;
-  const namespace = l[WORKLOAD_NAMESPACE_LABEL];
-  const name = fromEnv('SNAPKEEPER_WORKLOAD_NAME') ?? l[WORKLOAD_NAME_LABEL];
-  if (!namespace || !name) return undefined;
-  return { namespace, name, kind: l[WORKLOAD_KIND_LABEL] ?? '', type: l[ENGINE_LABEL] ?? '' };
+export function workloadOf(cronJob: V1CronJob): MeteredWorkload | undefined {
+  const w = ownerOf(cronJob);
+  return w ? { ...w, type: cronJob.metadata?.labels?.[ENGINE_LABEL] ?? '' } : undefined;
 }
 
 /** The source pod named on the CronJob ("namespace/name", or a bare name in the workload's namespace). */
@@ -55,7 +40,7 @@ export function ownerCronJob(job: V1Job): { name: string; uid: string } | undefi
   return o ? { name: o.name, uid: o.uid } : undefined;
 }
 
-export function metricLabels(w: WorkloadRef): {
+export function metricLabels(w: MeteredWorkload): {
   namespace: string;
   workload: string;
   type: string;
@@ -63,7 +48,7 @@ export function metricLabels(w: WorkloadRef): {
   return { namespace: w.namespace, workload: w.name, type: w.type };
 }
 
-type BackupMetrics = Pick<
+export type BackupMetrics = Pick<
   Metrics,
   | 'backupLastSuccess'
   | 'backupLastDuration'
@@ -80,7 +65,7 @@ type BackupMetrics = Pick<
  */
 export async function applyStatusMetrics(
   metrics: BackupMetrics,
-  w: WorkloadRef,
+  w: MeteredWorkload,
   status: WorkloadStatus,
 ): Promise<void> {
   const labels = metricLabels(w);
@@ -121,7 +106,7 @@ export async function applyStatusMetrics(
 }
 
 /** Drops a workload's series (its CronJob is gone). */
-export function removeStatusMetrics(metrics: BackupMetrics, w: WorkloadRef): void {
+export function removeStatusMetrics(metrics: BackupMetrics, w: MeteredWorkload): void {
   const labels = metricLabels(w);
   metrics.backupLastSuccess.remove(labels);
   metrics.backupLastSize.remove(labels);

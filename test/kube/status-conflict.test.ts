@@ -17,15 +17,14 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/log.js';
 import { createKubeApi } from '../../src/kube/api.js';
 import { EventRecorder } from '../../src/controller/events.js';
-import { startStatusController, type StatusController } from '../../src/status/controller.js';
 import {
-  createStatusApi,
-  cronJobSource,
-  jobSource,
+  startStatusController,
   type StatusApi,
-} from '../../src/status/kube.js';
+  type StatusController,
+} from '../../src/status/controller.js';
+import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
   createNamespace,
   createSnapkeeperCronJob,

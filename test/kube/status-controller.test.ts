@@ -20,7 +20,7 @@ import { EventRecorder } from '../../src/controller/events.js';
 import { startStatusController, type StatusController } from '../../src/status/controller.js';
 import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import type { StatusRow } from '../../src/status/table.js';
 import {
   captureContext,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BatchV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { exec } from '../env/helpers.js';
 import { binaries, repoRoot } from '../env/paths.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import type { StatusRow } from '../../src/status/table.js';
 import { createNamespace, createSnapkeeperCronJob, kubeConfigOf, rand } from './status-fixtures.js';
 

@@ -19,7 +19,7 @@ import { createKubeApi } from '../../src/kube/api.js';
 import { EventRecorder } from '../../src/controller/events.js';
 import { startStatusController, type StatusController } from '../../src/status/controller.js';
 import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
   createNamespace,
   createSnapkeeperCronJob,

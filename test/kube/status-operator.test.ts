@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BatchV1Api, type KubeConfig, type V1CronJob } from '@kubernetes/client-node';
 import { run } from '../../src/cli.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
   createDeploymentChain,
   createSupport,

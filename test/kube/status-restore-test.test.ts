@@ -25,7 +25,7 @@ import { formatReport, type RestoreTestReport } from '../../src/restoretest/repo
 import { startStatusController, type StatusController } from '../../src/status/controller.js';
 import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import type { StatusRow } from '../../src/status/table.js';
 import {
   captureContext,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { isTracked } from '../../src/annotations/index.js';
 import { podTemplateAnnotations, whyGone } from '../../src/controller/presence.js';
 import type { WorkloadObject } from '../../src/kube/api.js';
-import type { WorkloadRef } from '../../src/controller/logic.js';
+import type { WorkloadRef } from '../../src/workload.js';
 
 const on = { 'snapkeeper.io/enabled': 'true', 'snapkeeper.io/type': 'postgresql' };
 const legacy = { 'ksnapshot.clickandmortar.fr/enabled': 'true' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tombstones } from '../../src/controller/reconcile.js';
+import { Tombstones } from '../../src/controller/cleanup.js';
 
 describe('Tombstones', () => {
   it('given a deleted uid, then it is remembered for the ttl and forgotten after', () => {

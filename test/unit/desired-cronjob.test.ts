@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupSpec } from '../../src/annotations/index.js';
 import { loadOperatorConfig } from '../../src/config/operator.js';
-import { desiredCronJob, SOURCE_POD_ANNOTATION } from '../../src/desired/cronjob.js';
+import { desiredCronJob } from '../../src/desired/cronjob.js';
+import { SOURCE_POD_ANNOTATION } from '../../src/labels.js';
 import { specHash } from '../../src/desired/hash.js';
 import { MAX_NAME_LENGTH, objectName } from '../../src/desired/names.js';
 import { desiredSecret } from '../../src/desired/secret.js';
-import type { WorkloadRef } from '../../src/discovery/owner.js';
+import type { WorkloadRef } from '../../src/workload.js';
 import { SPEC_HASH_ANNOTATION } from '../../src/labels.js';
-import { ownerKey } from '../../src/controller/controller.js';
+import { ownerKey } from '../../src/workload.js';
 
 const config = loadOperatorConfig({
   SNAPKEEPER_CONTROL_NAMESPACE: 'snapkeeper',

@@ -11,9 +11,9 @@ import {
   desiredRestoreTestCronJob,
   restoreTestObjectName,
 } from '../../src/desired/restore-test.js';
-import type { WorkloadRef } from '../../src/discovery/owner.js';
+import type { WorkloadRef } from '../../src/workload.js';
 import { JOB_KIND_LABEL, SPEC_HASH_ANNOTATION } from '../../src/labels.js';
-import { ownerKey } from '../../src/controller/controller.js';
+import { ownerKey } from '../../src/workload.js';
 
 const env = {
   SNAPKEEPER_CONTROL_NAMESPACE: 'snapkeeper',

@@ -1,6 +1,7 @@
 import type { V1Job, V1OwnerReference, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { resolveWorkload, workloadKey, type OwnerLookup } from '../../src/discovery/owner.js';
+import { resolveWorkload, type OwnerLookup } from '../../src/discovery/owner.js';
+import { workloadKey } from '../../src/workload.js';
 
 const ref = (kind: string, name: string, controller = true): V1OwnerReference => ({
   apiVersion: 'v1',

@@ -2,13 +2,14 @@
 // flow (Event, annotations, metrics), restart without double counting, 409
 // retries and the missed-schedule check. The same flow against the real
 // apiserver is test/kube/status-controller.test.ts.
+import type { MeteredWorkload } from '../../src/status/workload.js';
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/log.js';
 import type { ListWatchSource, WatchEvent } from '../../src/kube/api.js';
-import type { StatusApi } from '../../src/status/kube.js';
+import type { StatusApi } from '../../src/status/controller.js';
 import {
   resultEvent,
   shrankEvent,
@@ -17,8 +18,7 @@ import {
   type StatusEventSink,
 } from '../../src/status/controller.js';
 import { StatusWhileLeading } from '../../src/status/while-leading.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
-import { SOURCE_POD_ANNOTATION } from '../../src/desired/labels.js';
+import { SOURCE_POD_ANNOTATION, STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 
 const NS = 'snapkeeper';
 const log = createLogger({
@@ -451,7 +451,12 @@ describe('StatusWhileLeading', () => {
 });
 
 describe('resultEvent', () => {
-  const w = { namespace: 'shop', name: 'db', kind: 'Deployment', type: 'postgresql' };
+  const w: MeteredWorkload = {
+    namespace: 'shop',
+    name: 'db',
+    kind: 'Deployment',
+    type: 'postgresql',
+  };
   const base = { jobName: 'j', jobUid: 'u', finishedAt: new Date(0) };
   it.each([
     [

@@ -1,5 +1,6 @@
 // Finished restore-test Jobs → a run result, an Event, the status record and
 // the LAST TEST column; the report is read with the shared parseReport.
+import type { MeteredWorkload } from '../../src/status/workload.js';
 import { describe, expect, it } from 'vitest';
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import {
@@ -12,15 +13,20 @@ import {
   restoreTestEvent,
   restoreTestJobResult,
 } from '../../src/status/restore-test.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
-  STATUS_ANNOTATIONS as A,
   applyAnnotationPatch,
   readStatus,
   statusAnnotations,
 } from '../../src/status/annotations.js';
 import { formatStatusTable, statusRows } from '../../src/status/table.js';
 
-const w = { namespace: 'shop', name: 'postgres', kind: 'Deployment', type: 'postgresql' };
+const w: MeteredWorkload = {
+  namespace: 'shop',
+  name: 'postgres',
+  kind: 'Deployment',
+  type: 'postgresql',
+};
 const passed: RestoreTestReport = {
   kind: 'restore-test',
   ok: true,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { jobResult, parseTerminationMessage } from '../../src/status/result.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
-  STATUS_ANNOTATIONS as A,
   applyAnnotationPatch,
   readStatus,
   statusAnnotations,

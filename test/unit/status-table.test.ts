@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { V1CronJob } from '@kubernetes/client-node';
 import { formatStatusTable, relative, statusRows } from '../../src/status/table.js';
 import { jobFromCronJob, parseWorkloadRef, triggerBackup } from '../../src/status/trigger.js';
-import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
+import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import { UserError } from '../../src/errors.js';
+import type { BackupSpec, RestoreTestSpec } from '../../src/annotations/index.js';
+import { loadOperatorConfig } from '../../src/config/operator.js';
+import { desiredCronJob } from '../../src/desired/cronjob.js';
+import { desiredRestoreTestCronJob } from '../../src/desired/restore-test.js';
+import type { WorkloadRef } from '../../src/workload.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
 
@@ -25,7 +30,8 @@ function cronJob(
         'snapkeeper.io/workload-kind': 'StatefulSet',
         'snapkeeper.io/type': 'mariadb',
       },
-      annotations,
+      // As the operator writes it: the full key, whatever the label length.
+      annotations: { 'snapkeeper.io/workload': `shop/StatefulSet/${workload}`, ...annotations },
     },
     spec: {
       schedule: '0 3 * * *',
@@ -92,7 +98,7 @@ describe('statusRows', () => {
     });
   });
 
-  it('given a workload name longer than a label value, then the full name from the dumper env', () => {
+  it('given a workload name longer than a label value, then the full name from the workload annotation', () => {
     const long = 'a'.repeat(80);
     expect(statusRows([cronJob('c', long)], now)[0]!.workload).toBe(long);
   });
@@ -163,6 +169,48 @@ describe('statusRows', () => {
     expect(relative('2026-11-23T12:00:00Z', now)).toBe('in 3d');
     expect(relative(null, now)).toBe('-');
   });
+});
+
+describe('statusRows, on CronJobs as the operator builds them', () => {
+  const config = loadOperatorConfig({
+    SNAPKEEPER_CONTROL_NAMESPACE: 'snapkeeper',
+    SNAPKEEPER_WATCH_NAMESPACES: 'shop',
+    SNAPKEEPER_STORAGE: 's3://backups/prod',
+  });
+  const spec = {
+    type: 'postgresql',
+    schedule: '17 3 * * *',
+    timezone: 'Europe/Paris',
+    recipients: [],
+    dumpOptions: [],
+    suspend: false,
+    restoreTest: { schedule: '41 5 * * *', checks: [] },
+  } as BackupSpec & { restoreTest: RestoreTestSpec };
+
+  it.each([
+    ['a short name', 'postgres'],
+    ['a name longer than a label value', `pg-${'n'.repeat(100)}`],
+  ])(
+    'given %s, with a backup and a restore test, then one row, its full name, its restore test',
+    (_what, name) => {
+      const workload: WorkloadRef = { namespace: 'shop', kind: 'StatefulSet', name };
+      const input = { workload, spec, config, sourcePod: 'shop/pg-0' };
+      const rows = statusRows(
+        [
+          desiredCronJob({
+            ...input,
+            target: { host: 'pg.shop.svc', port: 5432 },
+            credentials: { hasUsername: true, hasPassword: true, hasDatabase: false },
+          }),
+          desiredRestoreTestCronJob(input),
+        ],
+        now,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ namespace: 'shop', workload: name, kind: 'StatefulSet' });
+      expect(rows[0]!.restoreTest).toMatchObject({ schedule: '41 5 * * *' });
+    },
+  );
 });
 
 describe('trigger (pure parts)', () => {
