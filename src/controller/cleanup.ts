@@ -3,6 +3,7 @@
  * (reconcile.ts decides when to ask; this decides what goes, and when).
  */
 import type { V1Job } from '@kubernetes/client-node';
+import { isTracked } from '../annotations/index.js';
 import { deleteOwned } from '../apply/apply.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { KubeApi, V1PartialObjectMetadata } from '../kube/api.js';
@@ -10,7 +11,6 @@ import type { ObjectStore } from '../kube/informer.js';
 import type { Logger } from '../log.js';
 import { jobOutcome } from '../status/result.js';
 import { isOwnedBy, type WorkloadRef } from '../workload.js';
-import type { Logic } from './logic.js';
 import { whyGone } from './presence.js';
 import type { ReconcileOutcome } from './queue.js';
 
@@ -23,7 +23,6 @@ const RUNNING_JOB_REQUEUE_MS = 15_000;
 /** What cleanup reads and writes: a part of the reconcile's dependencies (reconcile.ts). */
 export interface CleanupDeps {
   config: Pick<OperatorConfig, 'controlNamespace' | 'cleanupRunningBackups'>;
-  logic: Pick<Logic, 'isTracked'>;
   api: Pick<KubeApi, 'read' | 'cronJobs' | 'secrets'>;
   cronJobs: ObjectStore<V1PartialObjectMetadata>;
   secrets: ObjectStore<V1PartialObjectMetadata>;
@@ -103,8 +102,7 @@ export async function cleanup(
   }
   if (!d.mayDelete()) return { requeueAfterMs: UNRESOLVED_REQUEUE_MS };
   const why =
-    reason ??
-    whyGone(w, await d.api.read.getWorkload(w.namespace, w.kind, w.name), d.logic.isTracked);
+    reason ?? whyGone(w, await d.api.read.getWorkload(w.namespace, w.kind, w.name), isTracked);
   if (!why) {
     d.log.debug('no pod, but the workload is there and annotated: everything kept', {
       workload: key,

@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Service } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config/operator.js';
+import { objectName } from '../desired/names.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { KubeApi, V1PartialObjectMetadata } from '../kube/api.js';
@@ -8,7 +9,6 @@ import { ownerKey, parseWorkloadKey } from '../workload.js';
 import { OperatorCaches } from './caches.js';
 import { EventRecorder } from './events.js';
 import { Leadership } from './leadership.js';
-import type { Logic } from './logic.js';
 import { PodResolver } from './pod-resolver.js';
 import { WorkQueue, type Schedule } from './queue.js';
 import { refKey, type RefKey } from './refs.js';
@@ -19,7 +19,6 @@ import { WorkloadStates } from './workload-states.js';
 export interface ControllerOptions {
   config: OperatorConfig;
   api: KubeApi;
-  logic: Logic;
   log: Logger;
   metrics: Metrics;
   /** Workloads reconciled at once. */
@@ -94,7 +93,6 @@ export class Controller {
     });
     this.resolver = new PodResolver({
       pods: (ns) => caches.podInformer(ns),
-      logic: o.logic,
       read: api.read,
       enqueue: (key) => this.queue.add(key),
       log,
@@ -223,7 +221,7 @@ export class Controller {
     const name = obj.metadata?.name;
     return this.resolver.index.workloads().find((k) => {
       const w = parseWorkloadKey(k);
-      return w !== undefined && this.o.logic.objectName(w) === name;
+      return w !== undefined && objectName(w) === name;
     });
   }
 
@@ -256,7 +254,6 @@ export class Controller {
     try {
       return await reconcileWorkload(key, {
         config: this.o.config,
-        logic: this.o.logic,
         api: this.o.api,
         podsOf: (k) => this.resolver.podsOf(k),
         services: {

@@ -5,12 +5,14 @@
  * to `enqueue`. Runs on every replica, so a standby is warm.
  */
 import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { isTracked } from '../annotations/index.js';
+import { resolveWorkload } from '../discovery/owner.js';
 import type { KubeApi } from '../kube/api.js';
 import type { Informer } from '../kube/informer.js';
 import type { Logger } from '../log.js';
-import type { Logic } from './logic.js';
 import { WorkQueue, type Schedule } from './queue.js';
 import { WorkloadIndex } from './workloads.js';
+import { workloadKey } from '../workload.js';
 
 /** Cached ReplicaSet owners live this long (their owner never changes in practice). */
 const OWNER_CACHE_MS = 10 * 60 * 1000;
@@ -18,7 +20,6 @@ const OWNER_CACHE_MS = 10 * 60 * 1000;
 export interface PodResolverOptions {
   /** The pod cache of a watched namespace. */
   pods(namespace: string): Informer<V1Pod> | undefined;
-  logic: Pick<Logic, 'isTracked' | 'resolveWorkload' | 'workloadKey'>;
   read: Pick<KubeApi['read'], 'getReplicaSet' | 'getJob'>;
   /** A workload whose pods changed: reconcile it. */
   enqueue(key: string): void;
@@ -46,7 +47,7 @@ export class PodResolver {
   onPod(pod: V1Pod): void {
     const podKey = WorkloadIndex.podKey(pod);
     const known = this.index.lookup(podKey);
-    if (!this.o.logic.isTracked(pod.metadata?.annotations)) {
+    if (!isTracked(pod.metadata?.annotations)) {
       // Annotation removed: its workload may have to be cleaned up.
       if (known) this.queue.add(podKey);
       return;
@@ -95,7 +96,7 @@ export class PodResolver {
       if (old) this.o.enqueue(old);
       return;
     }
-    if (!this.o.logic.isTracked(pod.metadata?.annotations)) {
+    if (!isTracked(pod.metadata?.annotations)) {
       // Annotation removed from a pod of a known workload: the pod stays
       // indexed (a workload with pods, none annotated, is one whose
       // annotation was removed, not one whose pods are restarting).
@@ -104,11 +105,11 @@ export class PodResolver {
       if (known) this.o.enqueue(known.key);
       return;
     }
-    const w = await this.o.logic.resolveWorkload(pod, {
+    const w = await resolveWorkload(pod, {
       replicaSet: (n, rs) => this.replicaSet(n, rs),
       job: (n, j) => this.o.read.getJob(n, j),
     });
-    const key = this.o.logic.workloadKey(w);
+    const key = workloadKey(w);
     const old = this.index.set(podKey, key, WorkloadIndex.ownersOf(pod));
     this.unresolved.delete(podKey);
     if (old) this.o.enqueue(old);

@@ -1,5 +1,16 @@
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
-import type { AnnotationDefaults, BackupSpec } from '../annotations/index.js';
+import {
+  isTracked,
+  parseAnnotations,
+  type AnnotationDefaults,
+  type BackupSpec,
+} from '../annotations/index.js';
+import { resolveCredentials } from '../discovery/credentials.js';
+import { selectService } from '../discovery/service.js';
+import { desiredCronJob } from '../desired/cronjob.js';
+import { objectName } from '../desired/names.js';
+import { desiredRestoreTestCronJob, restoreTestObjectName } from '../desired/restore-test.js';
+import { desiredSecret as buildDesiredSecret } from '../desired/secret.js';
 import { applyObject, deleteOwned, type ApplyResult } from '../apply/apply.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
@@ -10,7 +21,6 @@ import type { ObjectStore } from '../kube/informer.js';
 import { EventReasons, type EventRecorder } from './events.js';
 import { parseWorkloadKey, type WorkloadRef } from '../workload.js';
 import { cleanup, CONFLICT_REQUEUE_MS, type Tombstones } from './cleanup.js';
-import type { Logic } from './logic.js';
 import type { ReconcileOutcome } from './queue.js';
 
 /** Why a tracked workload has (or has not) its CronJob; feeds snapkeeper_workloads{state}. */
@@ -24,7 +34,6 @@ export type WorkloadState =
 
 export interface ReconcileDeps {
   config: OperatorConfig;
-  logic: Logic;
   api: Pick<KubeApi, 'read' | 'cronJobs' | 'secrets'>;
   /**
    * Live (not terminating) pods of a workload, from the pod cache: the
@@ -86,16 +95,16 @@ const newestFirst = (a: V1Pod, b: V1Pod) => {
  * replaced, must not stop the backups that worked until then.
  */
 export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<ReconcileOutcome> {
-  const { config, logic, log } = d;
+  const { config, log } = d;
   const w = parseWorkloadKey(key);
   if (!w) {
     // Keys come from workloadKey and ownerOf, which give only valid ones.
     log.warn('not a workload key; skipped', { workload: key });
     return;
   }
-  const name = logic.objectName(w);
+  const name = objectName(w);
   const live = d.podsOf(key);
-  const pods = live.filter((p) => logic.isTracked(p.metadata?.annotations));
+  const pods = live.filter((p) => isTracked(p.metadata?.annotations));
 
   // Pods, none annotated: the annotation was removed. No pod at all: the
   // workload's own object decides (cleanup reads it).
@@ -125,7 +134,7 @@ export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<
     ...(config.defaultRetention ? { retention: config.defaultRetention } : {}),
     ...(config.defaultCompression ? { compression: config.defaultCompression } : {}),
   };
-  const parsed = logic.parseAnnotations(pod.metadata?.annotations ?? {}, {
+  const parsed = parseAnnotations(pod.metadata?.annotations ?? {}, {
     workloadKey: key,
     defaults,
   });
@@ -150,27 +159,27 @@ export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<
   const spec = parsed.spec;
 
   const services = d.services.list(w.namespace);
-  const selected = logic.selectService(pods, services, spec.type);
+  const selected = selectService(pods, services, spec.type);
   if (!selected.ok) {
     d.setState(key, selected.reason === 'NoService' ? 'no_service' : 'ambiguous_service');
     await d.events.record(pod, 'Warning', selected.reason, selected.message);
     return;
   }
 
-  const creds = await logic.resolveCredentials(pod, spec.type, d.refs);
+  const creds = await resolveCredentials(pod, spec.type, d.refs);
   if (!creds.ok) {
     d.setState(key, 'missing_credentials');
     await d.events.record(pod, 'Warning', EventReasons.MissingCredentials, creds.message);
     return;
   }
 
-  const desiredSecret = logic.desiredSecret({
+  const desiredSecret = buildDesiredSecret({
     workload: w,
     credentials: creds.credentials,
     config,
     type: spec.type,
   });
-  const desiredCron = logic.desiredCronJob({
+  const desiredCron = desiredCronJob({
     workload: w,
     spec,
     target: { host: selected.host, port: selected.port },
@@ -240,9 +249,9 @@ async function reconcileRestoreTest(
   podRef: string,
   d: ReconcileDeps,
 ): Promise<ReconcileOutcome> {
-  const { config, logic, log } = d;
+  const { config, log } = d;
   const ns = config.controlNamespace;
-  const name = logic.restoreTestObjectName(w);
+  const name = restoreTestObjectName(w);
   const cached = d.cronJobs.get(ns, name);
   const existing =
     cached && !d.deleted.has(cached.metadata?.uid) && !cached.metadata?.deletionTimestamp
@@ -274,7 +283,7 @@ async function reconcileRestoreTest(
     return remove('encrypted backups and no restoreTest.identitySecret');
   }
 
-  const desired = logic.desiredRestoreTestCronJob({
+  const desired = desiredRestoreTestCronJob({
     workload: w,
     spec: { ...spec, restoreTest: rt },
     config,

@@ -7,7 +7,6 @@ import { ConfigError } from '../errors.js';
 import { countRequests } from '../kube/metrics.js';
 import { HealthServer } from '../server/http.js';
 import { Controller, type ControllerOptions } from './controller.js';
-import { defaultLogic } from './logic-default.js';
 import { StatusWhileLeading } from '../status/while-leading.js';
 import { statusDeps } from '../status/kube.js';
 
@@ -79,7 +78,6 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     leaderHooks: status,
     config: o.config,
     api,
-    logic: defaultLogic,
     log: o.log,
     metrics,
     ...o.tuning,
