@@ -18,12 +18,11 @@
  * logged, and the command's own outcome (its exit code) stands.
  */
 import { writeFile } from 'node:fs/promises';
+import { DUMPER_ENV } from '../contract/dumper-env.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { failureReport, formatReport, reportFromResult, type RestoreTestReport } from './report.js';
 import type { RestoreTestResult } from './result.js';
-
-export const TERMINATION_PATH_ENV = 'SNAPKEEPER_TERMINATION_MESSAGE_PATH';
 
 /** What the command tells its report while it runs. */
 export interface TerminationReport {
@@ -50,7 +49,7 @@ export async function withTerminationReport<T>(
   ctx: InClusterContext,
   run: (report: TerminationReport | undefined) => Promise<T>,
 ): Promise<T> {
-  const path = ctx.env[TERMINATION_PATH_ENV];
+  const path = ctx.env[DUMPER_ENV.terminationMessagePath];
   if (!path) return run(undefined);
   const now = ctx.now ?? (() => new Date());
   const startedAt = now();

@@ -4,7 +4,7 @@ import {
   formatResult,
   type FailureResult,
   type SuccessResult,
-} from '../../src/dump/result.js';
+} from '../../src/contract/dump-result.js';
 
 const base = {
   durationSeconds: 1.5,
