@@ -119,31 +119,56 @@ export function podsOfJob(job: V1Job, pods: readonly V1Pod[]): V1Pod[] {
     );
 }
 
-interface PodTermination {
-  message: TerminationMessage;
+/** How a container ended, from its pod's status (its current state, else its last one). */
+export interface ContainerEnd {
+  /** The termination message as the kubelet kept it. */
+  message?: string;
   exitCode?: number;
   reason?: string;
   finishedAt?: Date;
 }
 
-function terminationOf(pod: V1Pod): PodTermination | undefined {
-  const statuses = pod.status?.containerStatuses ?? [];
-  // A dumper result wins over any other container's message.
-  let fallback: PodTermination | undefined;
-  for (const s of statuses) {
-    const t = s.state?.terminated ?? s.lastState?.terminated;
-    if (!t) continue;
-    const message = parseTerminationMessage(t.message);
-    const found: PodTermination = {
-      message,
-      exitCode: t.exitCode,
-      reason: t.reason,
-      finishedAt: toDate(t.finishedAt),
-    };
-    if (message.readable) return found;
-    fallback ??= found;
+/**
+ * The pods walker of finished Jobs (backup and restore test): the terminated
+ * containers of `pods`, in the order given (podsOfJob: newest pod first),
+ * each message read with `read`; the first whose reading is `wanted` wins
+ * over any other container's; when none is, the first terminated container,
+ * with what `read` made of it. undefined when no container has terminated.
+ */
+export function findTermination<T>(
+  pods: readonly V1Pod[],
+  read: (message: string | undefined) => T,
+  wanted: (reading: T) => boolean,
+): { end: ContainerEnd; reading: T } | undefined {
+  let fallback: { end: ContainerEnd; reading: T } | undefined;
+  for (const pod of pods) {
+    for (const s of pod.status?.containerStatuses ?? []) {
+      const t = s.state?.terminated ?? s.lastState?.terminated;
+      if (!t) continue;
+      const found = {
+        end: {
+          message: t.message,
+          exitCode: t.exitCode,
+          reason: t.reason,
+          finishedAt: toDate(t.finishedAt),
+        },
+        reading: read(t.message),
+      };
+      if (wanted(found.reading)) return found;
+      fallback ??= found;
+    }
   }
   return fallback;
+}
+
+interface PodTermination extends Omit<ContainerEnd, 'message'> {
+  message: TerminationMessage;
+}
+
+/** A backup pod's end: its dumper result, which wins over any other container's message. */
+function terminationOf(pod: V1Pod): PodTermination | undefined {
+  const found = findTermination([pod], parseTerminationMessage, (m) => m.readable);
+  return found && { ...found.end, message: found.reading };
 }
 
 /**
