@@ -3,7 +3,7 @@
  * result") that `snapkeeper dump` writes to stdout and to the
  * termination-message path, and that the operator's status controller reads
  * back from the finished Job's pod (src/status/result.ts). One schema for
- * both sides, as the restore-test report has (src/restoretest/report.ts):
+ * both sides, as the restore-test report has (./restore-test-report.ts):
  * the writer builds a `DumpResult` (the schema's type), formatResult makes
  * it one line of at most 4096 bytes, the kubelet's cap on a termination
  * message, and the reader parses with `dumpResultReadSchema`, the same

@@ -2,7 +2,7 @@
  * `snapkeeper restore-test` in the restore-test CronJob's container: when
  * SNAPKEEPER_TERMINATION_MESSAGE_PATH is set (the CronJob sets it to
  * /dev/termination-log), the command writes one line there on every outcome,
- * the report of src/restoretest/report.ts that the operator reads back from
+ * the report of src/contract/restore-test-report.ts that the operator reads back from
  * the finished Job with `parseReport`:
  *
  * - the comparison finished (passed, a mismatch, a failed check):
@@ -21,7 +21,8 @@ import { writeFile } from 'node:fs/promises';
 import { DUMPER_ENV } from '../contract/dumper-env.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { failureReport, formatReport, reportFromResult, type RestoreTestReport } from './report.js';
+import { formatReport, type RestoreTestReport } from '../contract/restore-test-report.js';
+import { failureReport, reportFromResult } from './report.js';
 import type { RestoreTestResult } from './result.js';
 
 /** What the command tells its report while it runs. */

@@ -4,8 +4,8 @@
  *
  * A restore-test Job is told from a backup Job by the job-kind label its
  * CronJob puts on it (src/labels.ts); it is never counted as a backup. Its
- * pod's termination message is the restore-test report (src/restoretest/
- * report.ts, read with parseReport). Its status record is kept on the
+ * pod's termination message is the restore-test report (src/contract/
+ * restore-test-report.ts, read with parseReport). Its status record is kept on the
  * restore-test CronJob with the same annotations a backup CronJob carries
  * (src/status/annotations.ts): there, "last success" is the last passed
  * restore test, "last key" the backup it tested, "runs failed" the failed
@@ -13,7 +13,7 @@
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Metrics } from '../metrics/registry.js';
-import { parseReport, type RestoreTestReport } from '../restoretest/report.js';
+import { parseReport, type RestoreTestReport } from '../contract/restore-test-report.js';
 import type { WorkloadStatus } from './annotations.js';
 import { formatDuration } from './format.js';
 import {

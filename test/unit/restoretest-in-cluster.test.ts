@@ -13,7 +13,7 @@ import { createLogger } from '../../src/log.js';
 import { DUMPER_ENV } from '../../src/contract/dumper-env.js';
 import { withTerminationReport } from '../../src/restoretest/in-cluster.js';
 
-import { parseReport } from '../../src/restoretest/report.js';
+import { parseReport } from '../../src/contract/restore-test-report.js';
 import type { RestoreTestResult } from '../../src/restoretest/result.js';
 
 let dir: string;

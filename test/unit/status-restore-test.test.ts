@@ -2,11 +2,8 @@
 // the LAST TEST column; the report is read with the shared parseReport.
 import { describe, expect, it } from 'vitest';
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
-import {
-  failureReport,
-  formatReport,
-  type RestoreTestReport,
-} from '../../src/restoretest/report.js';
+import { formatReport, type RestoreTestReport } from '../../src/contract/restore-test-report.js';
+import { failureReport } from '../../src/restoretest/report.js';
 import {
   firstProblem,
   restoreTestEvent,

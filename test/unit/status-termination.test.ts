@@ -3,7 +3,7 @@
 // end each one takes when a Job has several pods, or a pod several containers.
 import { describe, expect, it } from 'vitest';
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
-import { formatReport, type RestoreTestReport } from '../../src/restoretest/report.js';
+import { formatReport, type RestoreTestReport } from '../../src/contract/restore-test-report.js';
 import { restoreTestJobResult } from '../../src/status/restore-test.js';
 import { findTermination, jobResult } from '../../src/status/result.js';
 
