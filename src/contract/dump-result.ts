@@ -10,6 +10,7 @@
  * schema read leniently.
  */
 import { z } from 'zod';
+import { byteSize as size, largestFitting } from './line.js';
 
 export const MAX_RESULT_BYTES = 4096;
 
@@ -76,8 +77,6 @@ export const dumpResultReadSchema = z.discriminatedUnion('ok', [
 
 export type DumpResultAsRead = z.infer<typeof dumpResultReadSchema>;
 
-const size = (s: string) => Buffer.byteLength(s, 'utf8');
-
 /**
  * The result as one line of at most `max` bytes: a long error is cut (with
  * `…`), a long object list is shortened to what fits (the manifest has all).
@@ -90,14 +89,7 @@ export function formatResult(result: DumpResult, max = MAX_RESULT_BYTES): string
     const points = Array.from(result.error);
     const cut = (n: number) =>
       JSON.stringify({ ...result, error: points.slice(0, n).join('') + '…' });
-    let lo = 0;
-    let hi = points.length;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (size(cut(mid)) <= max) lo = mid;
-      else hi = mid - 1;
-    }
-    return cut(lo);
+    return cut(largestFitting(0, points.length, (n) => size(cut(n)) <= max));
   }
   const objects = [...result.objects];
   while (size(line) > max && objects.length > 0) {

@@ -10,6 +10,7 @@
  * restore-test.json beside the manifest.
  */
 import { z } from 'zod';
+import { byteSize as size, largestFitting } from './line.js';
 
 export const MAX_REPORT_BYTES = 4096;
 
@@ -35,8 +36,6 @@ export const restoreTestReportSchema = z.object({
 
 export type RestoreTestReport = z.infer<typeof restoreTestReportSchema>;
 
-const size = (s: string) => Buffer.byteLength(s, 'utf8');
-
 function cutText(s: string, n: number): string {
   const points = Array.from(s);
   return points.length <= n ? s : points.slice(0, n).join('') + '…';
@@ -57,14 +56,9 @@ export function formatReport(report: RestoreTestReport, max = MAX_REPORT_BYTES):
       mismatches: report.mismatches.slice(0, n),
       mismatchesTruncated: true,
     });
-    let lo = 1;
-    let hi = report.mismatches.length - 1;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (size(JSON.stringify(keep(mid))) <= max) lo = mid;
-      else hi = mid - 1;
-    }
-    r = keep(lo);
+    r = keep(
+      largestFitting(1, report.mismatches.length - 1, (n) => size(JSON.stringify(keep(n))) <= max),
+    );
     line = JSON.stringify(r);
   }
   // Still too long: cut the remaining mismatch and the error to the longest prefix that fits.
@@ -76,14 +70,9 @@ export function formatReport(report: RestoreTestReport, max = MAX_REPORT_BYTES):
       field === 'error'
         ? { ...r, error: cutText(full, n) }
         : { ...r, mismatches: [cutText(full, n)], mismatchesTruncated: true };
-    let lo = 0;
-    let hi = Array.from(full).length;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (size(JSON.stringify(build(mid))) <= max) lo = mid;
-      else hi = mid - 1;
-    }
-    r = build(lo);
+    r = build(
+      largestFitting(0, Array.from(full).length, (n) => size(JSON.stringify(build(n))) <= max),
+    );
     line = JSON.stringify(r);
   }
   return line;

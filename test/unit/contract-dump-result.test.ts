@@ -41,6 +41,34 @@ const asRead = (r: DumpResult) => {
   return { readable: true, ...(r.ok ? rest : r) };
 };
 
+// Moved here from test/unit/dump-result.test.ts with formatResult (assertions unchanged).
+describe('termination message', () => {
+  it('given a small success, then it is the result as one JSON line, unchanged', () => {
+    const line = formatResult(success(2));
+    expect(line).not.toContain('\n');
+    expect(JSON.parse(line)).toEqual(success(2));
+  });
+
+  it('given hundreds of objects, then the line is cut to 4096 bytes by dropping objects, and says so', () => {
+    const line = formatResult(success(300));
+    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_RESULT_BYTES);
+    const parsed = JSON.parse(line);
+    expect(parsed.objectsTruncated).toBe(true);
+    expect(parsed.manifestKey).toBe(success(1).manifestKey);
+    expect(parsed.objects.length).toBeGreaterThan(0);
+    expect(parsed.objects.length).toBeLessThan(300);
+  });
+
+  it('given a huge multi-byte error, then the line stays under 4096 bytes, valid JSON, ending in …', () => {
+    const line = formatResult(failure('pg_dump exited with code 1: ' + 'é🎉'.repeat(5000)));
+    expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_RESULT_BYTES);
+    const parsed = JSON.parse(line);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.error.startsWith('pg_dump exited with code 1: ')).toBe(true);
+    expect(parsed.error.endsWith('…')).toBe(true);
+  });
+});
+
 describe('given a result the dumper writes, when read back', () => {
   it.each<[string, DumpResult]>([
     ['a success', success(2)],

@@ -1,4 +1,8 @@
-// The built CronJobs, byte for byte. Their spec-hash is what apply compares:
+// The built CronJobs as the contract with the dumper (src/contract/dumper-env.ts):
+// every variable they set is a contract name, the dumper reads what the
+// operator meant, and the objects stay the same byte for byte.
+//
+// Byte for byte: Their spec-hash is what apply compares:
 // a CronJob whose built object changes in any byte (a field, a value, the
 // order of the environment) is rewritten on every cluster at the operator's
 // upgrade, and its next Jobs run with the new spec. A refactor of the
@@ -7,11 +11,15 @@
 // so in its commit.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { V1CronJob, V1EnvVar } from '@kubernetes/client-node';
 import type { BackupSpec, RestoreTestSpec } from '../../src/annotations/index.js';
 import { loadOperatorConfig } from '../../src/config/operator.js';
+import { DUMPER_ENV, TERMINATION_MESSAGE_PATH } from '../../src/contract/dumper-env.js';
 import { desiredCronJob, type DesiredCronJobInput } from '../../src/desired/cronjob.js';
 import { desiredRestoreTestCronJob } from '../../src/desired/restore-test.js';
 import type { WorkloadRef } from '../../src/discovery/owner.js';
+import { loadDumpConfig } from '../../src/dump/config.js';
+import { operatorEnv } from './desired-fixture.js';
 
 const images = {
   SNAPKEEPER_IMAGE_POSTGRESQL: 'registry.local/dumper-postgresql:1.2.3',
@@ -20,14 +28,8 @@ const images = {
   SNAPKEEPER_IMAGE_ELASTICSEARCH: 'registry.local/dumper-elasticsearch:1.2.3',
 };
 const s3 = loadOperatorConfig({
+  ...operatorEnv,
   ...images,
-  SNAPKEEPER_CONTROL_NAMESPACE: 'snapkeeper',
-  SNAPKEEPER_WATCH_NAMESPACES: 'shop',
-  SNAPKEEPER_STORAGE: 's3://backups/prod',
-  SNAPKEEPER_S3_ENDPOINT: 'http://minio.minio.svc:9000',
-  SNAPKEEPER_S3_REGION: 'us-east-1',
-  SNAPKEEPER_S3_FORCE_PATH_STYLE: 'true',
-  SNAPKEEPER_S3_CREDENTIALS_SECRET: 's3-creds',
   SNAPKEEPER_KEY_TEMPLATE:
     '{YYYY}/{MM}/{DD}/{type}/{namespace}-{workload}/{timestamp}/{database}.{ext}',
   SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET: 'restore-identity',
@@ -158,5 +160,71 @@ describe('the built CronJobs, byte for byte', () => {
     ],
   ] as const)('given the %s, then its JSON is unchanged', (name, expected) => {
     expect(digest(desiredRestoreTestCronJob(restoreTests[name]))).toBe(expected);
+  });
+});
+
+const envOf = (cj: V1CronJob): V1EnvVar[] =>
+  cj.spec!.jobTemplate.spec!.template.spec!.containers[0]!.env ?? [];
+const contractNames = new Set<string>(Object.values(DUMPER_ENV));
+/** Not a contract with the dumper: where tools find a home and temporary files. */
+const forTheTools = new Set(['HOME', 'TMPDIR']);
+
+describe('the environment of the built CronJobs', () => {
+  it.each([
+    ...Object.entries(backups).map(([n, i]) => [n, desiredCronJob(i)] as const),
+    ...Object.entries(restoreTests).map(([n, i]) => [n, desiredRestoreTestCronJob(i)] as const),
+  ])('given the CronJob of %s, then every variable it sets is a contract name', (_n, cj) => {
+    const names = envOf(cj).map((e) => e.name);
+    expect(names.filter((n) => !contractNames.has(n) && !forTheTools.has(n))).toEqual([]);
+    expect(names).toContain(DUMPER_ENV.terminationMessagePath);
+  });
+
+  it('given a backup CronJob, when the dumper reads its environment (Secret values filled in), then it gets what the operator meant', () => {
+    const input = backups['postgresql, everything set, S3 with credentials']!;
+    const env = Object.fromEntries(
+      envOf(desiredCronJob(input)).map((e) => [
+        e.name,
+        e.value ?? `from-secret-${e.valueFrom?.secretKeyRef?.key}`,
+      ]),
+    );
+    expect(loadDumpConfig(env)).toMatchObject({
+      engine: 'postgresql',
+      target: {
+        host: 'db.shop.svc',
+        port: 5432,
+        databases: ['from-secret-database'],
+        username: 'from-secret-username',
+        password: 'from-secret-password',
+        clientVersion: '16',
+        extraArgs: ['--exclude-table', 'audit log'],
+      },
+      recipients: input.spec.recipients,
+      compression: { type: 'zstd', level: 3 },
+      retention: 'keep-last=7',
+      storage: 's3://backups/prod',
+      keyTemplate: s3.keyTemplate,
+      workload,
+      terminationMessagePath: TERMINATION_MESSAGE_PATH,
+    });
+    expect(env[DUMPER_ENV.s3AccessKeyId]).toBe('from-secret-AWS_ACCESS_KEY_ID');
+    expect(env[DUMPER_ENV.s3Endpoint]).toBe('http://minio.minio.svc:9000');
+    expect(env[DUMPER_ENV.s3ForcePathStyle]).toBe('true');
+  });
+
+  it('given the mysql CronJob with named databases, then the dumper reads them and its defaults', () => {
+    const env = Object.fromEntries(
+      envOf(
+        desiredCronJob(
+          backups['mysql, databases named, no credentials in the Secret, default compression']!,
+        ),
+      ).map((e) => [e.name, e.value]),
+    );
+    expect(loadDumpConfig(env)).toMatchObject({
+      engine: 'mysql',
+      target: { host: 'mysql.shop.svc', port: 3306, databases: ['app', 'audit'] },
+      compression: { type: 'gzip', level: 6 },
+      storage: 's3://plain',
+      workload,
+    });
   });
 });
