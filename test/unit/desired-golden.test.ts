@@ -10,6 +10,7 @@
 // digests as they are; a deliberate change of the spec updates them, and says
 // so in its commit.
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { V1CronJob, V1EnvVar } from '@kubernetes/client-node';
 import type { BackupSpec, RestoreTestSpec } from '../../src/annotations/index.js';
@@ -170,6 +171,11 @@ const contractNames = new Set<string>(Object.values(DUMPER_ENV));
 const forTheTools = new Set(['HOME', 'TMPDIR']);
 
 describe('the environment of the built CronJobs', () => {
+  it('given the contract names, then every one is documented for users in docs/dump-environment.md', async () => {
+    const doc = await readFile(new URL('../../docs/dump-environment.md', import.meta.url), 'utf8');
+    expect([...contractNames].filter((n) => !doc.includes(`\`${n}\``))).toEqual([]);
+  });
+
   it.each([
     ...Object.entries(backups).map(([n, i]) => [n, desiredCronJob(i)] as const),
     ...Object.entries(restoreTests).map(([n, i]) => [n, desiredRestoreTestCronJob(i)] as const),
