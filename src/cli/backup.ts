@@ -6,7 +6,7 @@ import { getEngine } from '../../dumpers/index.js';
 import { parseRecipients } from '../crypto/age.js';
 import { parseDatabaseList, parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { validateKeyTemplate } from '../dump/key.js';
-import { formatResult } from '../dump/result.js';
+import { formatResult } from '../contract/dump-result.js';
 import { runBackup } from '../dump/run.js';
 import { UserError } from '../errors.js';
 import { formatBytes } from '../pipeline/progress.js';

@@ -4,7 +4,8 @@
  * is one JSON line on stdout and in the termination-message file.
  */
 import type { Command } from 'commander';
-import type { DumpResult } from '../dump/result.js';
+import { DUMPER_ENV, TERMINATION_MESSAGE_PATH } from '../contract/dumper-env.js';
+import type { DumpResult } from '../contract/dump-result.js';
 import { describeError } from '../errors.js';
 import type { CliContext } from './context.js';
 
@@ -21,20 +22,21 @@ export function register(program: Command, ctx: CliContext): void {
 export async function dump(ctx: CliContext): Promise<void> {
   const [
     { getEngine },
-    { DEFAULT_TERMINATION_MESSAGE_PATH, loadDumpConfig },
-    { formatResult, writeResult },
+    { loadDumpConfig },
+    { formatResult },
+    { writeResult },
     { runBackup },
     { openStorage },
   ] = await Promise.all([
     import('../../dumpers/index.js'),
     import('../dump/config.js'),
+    import('../contract/dump-result.js'),
     import('../dump/result.js'),
     import('../dump/run.js'),
     import('../storage/open.js'),
   ]);
   const started = new Date();
-  const terminationPath =
-    ctx.env.SNAPKEEPER_TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH;
+  const terminationPath = ctx.env[DUMPER_ENV.terminationMessagePath] || TERMINATION_MESSAGE_PATH;
   const report = async (result: DumpResult) => {
     const line = formatResult(result);
     ctx.stdout.write(line + '\n');

@@ -2,6 +2,7 @@
  * What list, restore, verify and prune share: the storage the `--from`
  * flags (src/cli/flags.ts) name, `--output`, and a plain text table.
  */
+import { DUMPER_ENV } from '../contract/dumper-env.js';
 import { UserError } from '../errors.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
@@ -9,7 +10,8 @@ import type { CliContext } from './context.js';
 import type { FromFlags } from './flags.js';
 
 export function openFrom(flags: FromFlags, ctx: CliContext): Storage {
-  const location = flags.from ?? ctx.env.SNAPKEEPER_STORAGE;
+  // The restore-test CronJob sets it (src/contract/dumper-env.ts); a user may too.
+  const location = flags.from ?? ctx.env[DUMPER_ENV.storage];
   if (!location || location.trim() === '')
     throw new UserError('where are the backups? pass --from <directory or s3://bucket/prefix>');
   return openStorage(location, {

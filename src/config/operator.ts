@@ -16,16 +16,13 @@ import {
   type DumperResources,
 } from '../annotations/resources.js';
 import { RETENTION_ACCEPTED, retentionProblem } from '../annotations/retention.js';
-import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from '../dump/key.js';
+import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from '../contract/key-template.js';
 import { VERSION } from '../version.js';
 import {
   COMPRESSION_ACCEPTED,
   parseCompression,
   type Compression,
 } from '../pipeline/compression.js';
-
-/** The one definition, shared with the dumper (src/dump/key.ts). */
-export { DEFAULT_KEY_TEMPLATE };
 
 /** Requests/limits of a restore-test pod where neither the pod nor the chart says otherwise. */
 export const DEFAULT_RESTORE_TEST_RESOURCES = 'cpu=500m,memory=1Gi,ephemeral-storage=4Gi';
@@ -191,7 +188,7 @@ const schema = z.object({
   SNAPKEEPER_S3_CREDENTIALS_SECRET: optional.pipe(
     z.string().regex(DNS_SUBDOMAIN, 'is not a Secret name').optional(),
   ),
-  // The dumper's own check (src/dump/key.ts): a template the operator puts
+  // The dumper's own check (src/contract/key-template.ts): a template the operator puts
   // on every CronJob must be one the dumper runs with.
   SNAPKEEPER_KEY_TEMPLATE: optional.pipe(
     z

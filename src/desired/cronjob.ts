@@ -17,6 +17,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { BackupSpec } from '../annotations/index.js';
 import type { OperatorConfig } from '../config/operator.js';
+import { DUMPER_ENV as E, TERMINATION_MESSAGE_PATH } from '../contract/dumper-env.js';
 import type { WorkloadRef } from '../workload.js';
 import { SOURCE_POD_ANNOTATION, SPEC_HASH_ANNOTATION } from '../labels.js';
 import type { EngineType } from '../manifest.js';
@@ -27,7 +28,6 @@ import { objectName } from './names.js';
 
 /** The uid/gid of the backup pods: the conventional "nonroot" user of distroless images. */
 export const BACKUP_UID = 65532;
-export const TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 export const CONTAINER_NAME = 'dump';
 
 /** Engines whose tool needs a writable /tmp (the MySQL client's 0600 defaults file; elasticdump's temp files). */
@@ -179,7 +179,7 @@ export function ownedCronJob(o: {
   return cronJob;
 }
 
-/** The dumper's environment (docs/architecture.md, "The dumper's environment"). */
+/** The dumper's environment (docs/architecture.md, "The dumper's environment"; names: src/contract/dumper-env.ts). */
 function dumperEnv(input: DesiredCronJobInput, secretName: string): V1EnvVar[] {
   const { workload, spec, target, credentials, config } = input;
   const fromSecret = (envName: string, key: string, secret = secretName): V1EnvVar => ({
@@ -189,25 +189,22 @@ function dumperEnv(input: DesiredCronJobInput, secretName: string): V1EnvVar[] {
   const literal = (envName: string, value: string): V1EnvVar => ({ name: envName, value });
 
   const env: V1EnvVar[] = [
-    literal('SNAPKEEPER_TYPE', spec.type),
-    literal('SNAPKEEPER_HOST', target.host),
-    literal('SNAPKEEPER_PORT', String(target.port)),
+    literal(E.type, spec.type),
+    literal(E.host, target.host),
+    literal(E.port, String(target.port)),
   ];
-  if (credentials.hasUsername) env.push(fromSecret('SNAPKEEPER_USERNAME', 'username'));
-  if (credentials.hasPassword !== false) env.push(fromSecret('SNAPKEEPER_PASSWORD', 'password'));
+  if (credentials.hasUsername) env.push(fromSecret(E.username, 'username'));
+  if (credentials.hasPassword !== false) env.push(fromSecret(E.password, 'password'));
   if (spec.databases !== undefined) {
-    env.push(
-      literal('SNAPKEEPER_DATABASES', spec.databases === '*' ? '*' : spec.databases.join(',')),
-    );
+    env.push(literal(E.databases, spec.databases === '*' ? '*' : spec.databases.join(',')));
   } else if (credentials.hasDatabase) {
-    env.push(fromSecret('SNAPKEEPER_DATABASES', 'database'));
+    env.push(fromSecret(E.databases, 'database'));
   }
-  if (spec.clientVersion !== undefined)
-    env.push(literal('SNAPKEEPER_CLIENT_VERSION', spec.clientVersion));
+  if (spec.clientVersion !== undefined) env.push(literal(E.clientVersion, spec.clientVersion));
   if (spec.dumpOptions.length > 0)
-    env.push(literal('SNAPKEEPER_DUMP_OPTIONS', JSON.stringify(spec.dumpOptions)));
+    env.push(literal(E.dumpOptions, JSON.stringify(spec.dumpOptions)));
   if (spec.type === 'elasticsearch' && spec.esLimit !== undefined) {
-    env.push(literal('SNAPKEEPER_ES_LIMIT', String(spec.esLimit)));
+    env.push(literal(E.esLimit, String(spec.esLimit)));
   }
   // Only when it is not the dumper's default: CronJobs of workloads that
   // choose nothing keep the spec (and spec-hash) they had before.
@@ -215,11 +212,11 @@ function dumperEnv(input: DesiredCronJobInput, secretName: string): V1EnvVar[] {
     spec.compression !== undefined &&
     formatCompression(spec.compression) !== formatCompression(DEFAULT_COMPRESSION)
   )
-    env.push(literal('SNAPKEEPER_COMPRESSION', formatCompression(spec.compression)));
-  env.push(literal('SNAPKEEPER_RECIPIENTS', spec.recipients.join(',')));
-  env.push(literal('SNAPKEEPER_RETENTION', spec.retention ?? ''));
+    env.push(literal(E.compression, formatCompression(spec.compression)));
+  env.push(literal(E.recipients, spec.recipients.join(',')));
+  env.push(literal(E.retention, spec.retention ?? ''));
   env.push(...storageEnv(workload, config));
-  env.push(literal('SNAPKEEPER_TERMINATION_MESSAGE_PATH', TERMINATION_MESSAGE_PATH));
+  env.push(literal(E.terminationMessagePath, TERMINATION_MESSAGE_PATH));
   // Tools that look for a home directory find a writable one (or none, harmlessly).
   env.push(literal('HOME', '/tmp'));
   return env;
@@ -248,18 +245,18 @@ export function storageEnv(
     valueFrom: { secretKeyRef: { name: secret, key: name } },
   });
   const env: V1EnvVar[] = [
-    literal('SNAPKEEPER_STORAGE', config.storage),
-    literal('SNAPKEEPER_KEY_TEMPLATE', config.keyTemplate),
-    literal('SNAPKEEPER_WORKLOAD_NAMESPACE', workload.namespace),
-    literal('SNAPKEEPER_WORKLOAD_KIND', workload.kind),
-    literal('SNAPKEEPER_WORKLOAD_NAME', workload.name),
+    literal(E.storage, config.storage),
+    literal(E.keyTemplate, config.keyTemplate),
+    literal(E.workloadNamespace, workload.namespace),
+    literal(E.workloadKind, workload.kind),
+    literal(E.workloadName, workload.name),
   ];
-  if (config.s3Endpoint !== undefined) env.push(literal('AWS_ENDPOINT_URL_S3', config.s3Endpoint));
-  if (config.s3Region !== undefined) env.push(literal('AWS_REGION', config.s3Region));
+  if (config.s3Endpoint !== undefined) env.push(literal(E.s3Endpoint, config.s3Endpoint));
+  if (config.s3Region !== undefined) env.push(literal(E.s3Region, config.s3Region));
   if (config.s3CredentialsSecret !== undefined) {
-    env.push(fromSecret('AWS_ACCESS_KEY_ID', config.s3CredentialsSecret));
-    env.push(fromSecret('AWS_SECRET_ACCESS_KEY', config.s3CredentialsSecret));
+    env.push(fromSecret(E.s3AccessKeyId, config.s3CredentialsSecret));
+    env.push(fromSecret(E.s3SecretAccessKey, config.s3CredentialsSecret));
   }
-  if (config.s3ForcePathStyle) env.push(literal('SNAPKEEPER_S3_FORCE_PATH_STYLE', 'true'));
+  if (config.s3ForcePathStyle) env.push(literal(E.s3ForcePathStyle, 'true'));
   return env;
 }

@@ -14,9 +14,10 @@
 import type { V1CronJob, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { BackupSpec, DumperResources, RestoreTestSpec } from '../annotations/index.js';
 import type { OperatorConfig } from '../config/operator.js';
+import { DUMPER_ENV, TERMINATION_MESSAGE_PATH } from '../contract/dumper-env.js';
 import type { WorkloadRef } from '../workload.js';
 import { JOB_KIND_LABEL, RESTORE_TEST_JOB_KIND } from '../labels.js';
-import { lockedDownPod, ownedCronJob, storageEnv, TERMINATION_MESSAGE_PATH } from './cronjob.js';
+import { lockedDownPod, ownedCronJob, storageEnv } from './cronjob.js';
 import { ownedLabels } from './labels.js';
 import { objectName } from './names.js';
 
@@ -110,7 +111,7 @@ export function desiredRestoreTestCronJob(input: DesiredRestoreTestInput): V1Cro
         args: restoreTestArgs(workload, rt.checks, identity?.key),
         env: [
           ...storageEnv(workload, config),
-          { name: 'SNAPKEEPER_TERMINATION_MESSAGE_PATH', value: TERMINATION_MESSAGE_PATH },
+          { name: DUMPER_ENV.terminationMessagePath, value: TERMINATION_MESSAGE_PATH },
           { name: 'HOME', value: '/tmp' },
           { name: 'TMPDIR', value: '/tmp' },
         ],

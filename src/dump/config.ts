@@ -1,7 +1,8 @@
 /**
  * The `dump` command's environment: what the operator sets on the CronJob
- * container (docs/architecture.md, docs/dump-environment.md). Declared once
- * here, validated with zod; every problem is one `VARIABLE: message` line.
+ * container (docs/architecture.md, docs/dump-environment.md). The names are
+ * the contract's (src/contract/dumper-env.ts); their validation is declared
+ * once here, with zod; every problem is one `VARIABLE: message` line.
  */
 import { z } from 'zod';
 import type { DumpTarget } from '../../dumpers/types.js';
@@ -18,9 +19,8 @@ import { engineTypes, type EngineType } from '../manifest.js';
 import { DEFAULT_SHRINK_THRESHOLD, parseThreshold } from '../contents/shrink.js';
 import { parseRetention } from '../retention/policy.js';
 import { DEFAULT_STALE_UPLOAD_AGE_MS, parseAge } from '../retention/stale.js';
-import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from './key.js';
-
-export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+import { DUMPER_ENV as E, TERMINATION_MESSAGE_PATH } from '../contract/dumper-env.js';
+import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from '../contract/key-template.js';
 
 /** Unset and empty are the same thing for an environment variable. */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -36,16 +36,16 @@ const port = z
   .refine((n) => n >= 1 && n <= 65535, 'expected a port between 1 and 65535');
 
 const envSchema = z.object({
-  SNAPKEEPER_TYPE: z.enum(engineTypes, { error: `expected one of ${engineTypes.join(', ')}` }),
-  SNAPKEEPER_HOST: z.string().trim().min(1, 'required: the database Service address'),
-  SNAPKEEPER_PORT: optional(port),
-  SNAPKEEPER_USERNAME: optional(z.string()),
-  SNAPKEEPER_PASSWORD: optional(z.string()),
-  SNAPKEEPER_DATABASES: optional(z.string()),
-  SNAPKEEPER_CLIENT_VERSION: optional(
+  [E.type]: z.enum(engineTypes, { error: `expected one of ${engineTypes.join(', ')}` }),
+  [E.host]: z.string().trim().min(1, 'required: the database Service address'),
+  [E.port]: optional(port),
+  [E.username]: optional(z.string()),
+  [E.password]: optional(z.string()),
+  [E.databases]: optional(z.string()),
+  [E.clientVersion]: optional(
     z.string().regex(/^\d+(\.\d+)?$/, 'expected a major version such as 16 or 8.0'),
   ),
-  SNAPKEEPER_DUMP_OPTIONS: optional(
+  [E.dumpOptions]: optional(
     z.string().transform((s, ctx) => {
       let v: unknown;
       try {
@@ -61,14 +61,14 @@ const envSchema = z.object({
       return v as string[];
     }),
   ),
-  SNAPKEEPER_ES_LIMIT: optional(
+  [E.esLimit]: optional(
     z
       .string()
       .regex(/^\d+$/, 'expected a positive integer')
       .transform(Number)
       .refine((n) => n >= 1 && n <= 10000, 'expected 1 to 10000'),
   ),
-  SNAPKEEPER_RECIPIENTS: optional(
+  [E.recipients]: optional(
     z.string().transform((s, ctx) => {
       const list = s
         .split(/[\s,]+/)
@@ -85,7 +85,7 @@ const envSchema = z.object({
       return [...new Set(list)];
     }),
   ),
-  SNAPKEEPER_COMPRESSION: optional(
+  [E.compression]: optional(
     z.string().transform((s, ctx) => {
       const c = parseCompression(s);
       if (c.ok) return c.compression;
@@ -93,13 +93,13 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   ),
-  SNAPKEEPER_RETENTION: optional(
+  [E.retention]: optional(
     z.string().superRefine((s, ctx) => {
       const r = parseRetention(s);
       if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error });
     }),
   ),
-  SNAPKEEPER_ABORT_UPLOADS_OLDER_THAN: optional(
+  [E.abortUploadsOlderThan]: optional(
     z.string().transform((s, ctx) => {
       const age = parseAge(s);
       if (age.ok) return age.ms;
@@ -107,7 +107,7 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   ),
-  SNAPKEEPER_SHRINK_THRESHOLD: optional(
+  [E.shrinkThreshold]: optional(
     z.string().transform((s, ctx) => {
       const v = parseThreshold(s);
       if (v !== undefined) return v;
@@ -115,10 +115,10 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   ),
-  SNAPKEEPER_STORAGE: z.string().trim().min(1, 'required: s3://bucket/prefix or a directory'),
+  [E.storage]: z.string().trim().min(1, 'required: s3://bucket/prefix or a directory'),
   // The same check as the operator's (src/config/operator.ts), on the same
   // trimmed value: what the operator accepts, the dumper runs with.
-  SNAPKEEPER_KEY_TEMPLATE: optional(
+  [E.keyTemplate]: optional(
     z
       .string()
       .trim()
@@ -127,13 +127,11 @@ const envSchema = z.object({
         if (problems.length > 0) ctx.addIssue({ code: 'custom', message: problems.join('; ') });
       }),
   ),
-  SNAPKEEPER_WORKLOAD_NAMESPACE: z.string().trim().min(1, 'required'),
-  SNAPKEEPER_WORKLOAD_KIND: optional(z.string().trim()),
-  SNAPKEEPER_WORKLOAD_NAME: z.string().trim().min(1, 'required'),
-  SNAPKEEPER_S3_FORCE_PATH_STYLE: optional(
-    z.enum(['true', 'false'], { error: 'expected true or false' }),
-  ),
-  SNAPKEEPER_TERMINATION_MESSAGE_PATH: optional(z.string()),
+  [E.workloadNamespace]: z.string().trim().min(1, 'required'),
+  [E.workloadKind]: optional(z.string().trim()),
+  [E.workloadName]: z.string().trim().min(1, 'required'),
+  [E.s3ForcePathStyle]: optional(z.enum(['true', 'false'], { error: 'expected true or false' })),
+  [E.terminationMessagePath]: optional(z.string()),
 });
 
 export interface DumpConfig {
@@ -166,47 +164,46 @@ export function loadDumpConfig(env: NodeJS.ProcessEnv = process.env): DumpConfig
   }
   const e = parsed.data;
   const problems: string[] = [];
-  let databases: string[] | '*' = e.SNAPKEEPER_TYPE === 'elasticsearch' ? '*' : [];
-  if (e.SNAPKEEPER_DATABASES !== undefined) {
+  const databaseList = e[E.databases];
+  let databases: string[] | '*' = e[E.type] === 'elasticsearch' ? '*' : [];
+  if (databaseList !== undefined) {
     try {
-      databases = parseDatabaseList(e.SNAPKEEPER_DATABASES);
+      databases = parseDatabaseList(databaseList);
     } catch (err) {
-      problems.push(
-        `SNAPKEEPER_DATABASES: ${(err as UserError).message.replace(/^databases: /, '')}`,
-      );
+      problems.push(`${E.databases}: ${(err as UserError).message.replace(/^databases: /, '')}`);
     }
-  } else if (e.SNAPKEEPER_TYPE !== 'elasticsearch') {
-    problems.push('SNAPKEEPER_DATABASES: required: a comma list of databases, or *');
+  } else if (e[E.type] !== 'elasticsearch') {
+    problems.push(`${E.databases}: required: a comma list of databases, or *`);
   }
   if (problems.length > 0) throw new ConfigError(problems, 'invalid dumper environment');
 
   const target: DumpTarget = {
-    host: e.SNAPKEEPER_HOST,
-    port: e.SNAPKEEPER_PORT ?? DEFAULT_PORTS[e.SNAPKEEPER_TYPE],
+    host: e[E.host],
+    port: e[E.port] ?? DEFAULT_PORTS[e[E.type]],
     databases,
-    extraArgs: e.SNAPKEEPER_DUMP_OPTIONS ?? [],
+    extraArgs: e[E.dumpOptions] ?? [],
   };
-  if (e.SNAPKEEPER_USERNAME !== undefined) target.username = e.SNAPKEEPER_USERNAME;
-  if (e.SNAPKEEPER_PASSWORD !== undefined) target.password = e.SNAPKEEPER_PASSWORD;
-  if (e.SNAPKEEPER_CLIENT_VERSION !== undefined) target.clientVersion = e.SNAPKEEPER_CLIENT_VERSION;
-  if (e.SNAPKEEPER_TYPE === 'elasticsearch') target.esLimit = e.SNAPKEEPER_ES_LIMIT ?? 1000;
+  const { [E.username]: username, [E.password]: password, [E.clientVersion]: clientVersion } = e;
+  if (username !== undefined) target.username = username;
+  if (password !== undefined) target.password = password;
+  if (clientVersion !== undefined) target.clientVersion = clientVersion;
+  if (e[E.type] === 'elasticsearch') target.esLimit = e[E.esLimit] ?? 1000;
 
   return {
-    engine: e.SNAPKEEPER_TYPE,
+    engine: e[E.type],
     target,
-    recipients: e.SNAPKEEPER_RECIPIENTS ?? [],
-    compression: e.SNAPKEEPER_COMPRESSION ?? DEFAULT_COMPRESSION,
-    retention: e.SNAPKEEPER_RETENTION ?? '',
-    staleUploadAgeMs: e.SNAPKEEPER_ABORT_UPLOADS_OLDER_THAN ?? DEFAULT_STALE_UPLOAD_AGE_MS,
-    shrinkThreshold: e.SNAPKEEPER_SHRINK_THRESHOLD ?? DEFAULT_SHRINK_THRESHOLD,
-    storage: e.SNAPKEEPER_STORAGE,
-    keyTemplate: e.SNAPKEEPER_KEY_TEMPLATE ?? DEFAULT_KEY_TEMPLATE,
+    recipients: e[E.recipients] ?? [],
+    compression: e[E.compression] ?? DEFAULT_COMPRESSION,
+    retention: e[E.retention] ?? '',
+    staleUploadAgeMs: e[E.abortUploadsOlderThan] ?? DEFAULT_STALE_UPLOAD_AGE_MS,
+    shrinkThreshold: e[E.shrinkThreshold] ?? DEFAULT_SHRINK_THRESHOLD,
+    storage: e[E.storage],
+    keyTemplate: e[E.keyTemplate] ?? DEFAULT_KEY_TEMPLATE,
     workload: {
-      namespace: e.SNAPKEEPER_WORKLOAD_NAMESPACE,
-      kind: e.SNAPKEEPER_WORKLOAD_KIND ?? 'Deployment',
-      name: e.SNAPKEEPER_WORKLOAD_NAME,
+      namespace: e[E.workloadNamespace],
+      kind: e[E.workloadKind] ?? 'Deployment',
+      name: e[E.workloadName],
     },
-    terminationMessagePath:
-      e.SNAPKEEPER_TERMINATION_MESSAGE_PATH ?? DEFAULT_TERMINATION_MESSAGE_PATH,
+    terminationMessagePath: e[E.terminationMessagePath] ?? TERMINATION_MESSAGE_PATH,
   };
 }

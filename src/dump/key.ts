@@ -1,11 +1,7 @@
 /**
- * Storage keys from a template. Default:
- *
- *   {namespace}/{workload}/{timestamp}/{database}.{ext}
- *
- * Placeholders: {namespace} {workload} {kind} {type} {timestamp}
- * ({YYYY}{MM}{DD}{hh}{mm}{ss} of the same instant, UTC) {database} {ext}.
- * A ksnapshot-like layout is `{YYYY}/{MM}/{DD}/{type}/{namespace}-{workload}/{timestamp}/{database}.{ext}`.
+ * Storage keys from a template (the template, its default and its check:
+ * src/contract/key-template.ts): rendering one, the backup identity that
+ * {timestamp} renders, and the manifest and prefix a key belongs to.
  *
  * {timestamp} is the backup's identity, not only its time: the start in UTC
  * to the millisecond plus a random suffix, `20261120T030000.123Z-k3f9q2`.
@@ -14,38 +10,10 @@
  * one name) therefore never share a directory, and the identity still sorts
  * by time and reads as one. Keys written before it (`20261120T030000Z`)
  * remain readable: list and restore go by the manifest, not the key.
- *
- * One backup is one directory: every object of a run and its manifest.json
- * share the directory part of the key, so the directory part must contain
- * {timestamp} and neither {database} nor {ext}, and the file part must
- * contain both.
- *
- * This module is the one definition of the template and its check: the
- * operator (src/config/operator.ts) and the dumper (src/dump/config.ts,
- * `backup --key-template`) both use checkKeyTemplate.
  */
 import { randomBytes } from 'node:crypto';
+import { checkKeyTemplate } from '../contract/key-template.js';
 import { UserError } from '../errors.js';
-
-export const DEFAULT_KEY_TEMPLATE = '{namespace}/{workload}/{timestamp}/{database}.{ext}';
-
-/** Every placeholder a template may use, without braces. */
-export const KEY_PLACEHOLDERS: readonly string[] = [
-  'namespace',
-  'workload',
-  'kind',
-  'type',
-  'timestamp',
-  'YYYY',
-  'MM',
-  'DD',
-  'hh',
-  'mm',
-  'ss',
-  'database',
-  'ext',
-];
-const PLACEHOLDERS = new Set(KEY_PLACEHOLDERS);
 
 export interface KeyValues {
   namespace: string;
@@ -59,34 +27,6 @@ export interface KeyValues {
   database: string;
   /** e.g. `sql.gz`, `sql.gz.age`, `dump.gz`, `tar.gz`. */
   ext: string;
-}
-
-/**
- * Problems with a template, one string each; [] when it is usable: every key
- * it renders is a valid storage key (src/storage/errors.ts checkKey), one
- * directory per backup.
- */
-export function checkKeyTemplate(template: string): string[] {
-  const problems: string[] = [];
-  if (template.trim() === '') return ['is empty'];
-  for (const m of template.matchAll(/\{([^}]*)\}/g)) {
-    if (!PLACEHOLDERS.has(m[1]!)) problems.push(`unknown placeholder {${m[1]}}`);
-  }
-  if (/^\/|\/$|\/\//.test(template)) problems.push('no leading, trailing or double "/"');
-  if (template.split('/').some((s) => s === '.' || s === '..'))
-    problems.push('no "." or ".." path segment');
-  // eslint-disable-next-line no-control-regex
-  if (/[\\\u0000-\u001f\u007f]/.test(template)) problems.push('no backslash or control character');
-  const slash = template.lastIndexOf('/');
-  const dir = slash < 0 ? '' : template.slice(0, slash);
-  const file = template.slice(slash + 1);
-  if (!dir.includes('{timestamp}'))
-    problems.push('the directory part must contain {timestamp} (one directory per backup)');
-  for (const p of ['{database}', '{ext}']) {
-    if (!file.includes(p)) problems.push(`the file name part must contain ${p}`);
-    if (dir.includes(p)) problems.push(`${p} may only appear in the file name part`);
-  }
-  return [...new Set(problems)];
 }
 
 export function validateKeyTemplate(template: string): string {

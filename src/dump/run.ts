@@ -33,7 +33,7 @@ import { applyRetention } from '../retention/apply.js';
 import { parseRetention } from '../retention/policy.js';
 import { DEFAULT_STALE_UPLOAD_AGE_MS, abortStaleUploads } from '../retention/stale.js';
 import { manifestKeyFor, randomSuffix, renderKey, workloadPrefix } from './key.js';
-import type { SuccessResult } from './result.js';
+import type { SuccessResult } from '../contract/dump-result.js';
 
 export interface Workload {
   namespace: string;

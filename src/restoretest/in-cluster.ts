@@ -2,7 +2,7 @@
  * `snapkeeper restore-test` in the restore-test CronJob's container: when
  * SNAPKEEPER_TERMINATION_MESSAGE_PATH is set (the CronJob sets it to
  * /dev/termination-log), the command writes one line there on every outcome,
- * the report of src/restoretest/report.ts that the operator reads back from
+ * the report of src/contract/restore-test-report.ts that the operator reads back from
  * the finished Job with `parseReport`:
  *
  * - the comparison finished (passed, a mismatch, a failed check):
@@ -18,12 +18,12 @@
  * logged, and the command's own outcome (its exit code) stands.
  */
 import { writeFile } from 'node:fs/promises';
+import { DUMPER_ENV } from '../contract/dumper-env.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { failureReport, formatReport, reportFromResult, type RestoreTestReport } from './report.js';
+import { formatReport, type RestoreTestReport } from '../contract/restore-test-report.js';
+import { failureReport, reportFromResult } from './report.js';
 import type { RestoreTestResult } from './result.js';
-
-export const TERMINATION_PATH_ENV = 'SNAPKEEPER_TERMINATION_MESSAGE_PATH';
 
 /** What the command tells its report while it runs. */
 export interface TerminationReport {
@@ -50,7 +50,7 @@ export async function withTerminationReport<T>(
   ctx: InClusterContext,
   run: (report: TerminationReport | undefined) => Promise<T>,
 ): Promise<T> {
-  const path = ctx.env[TERMINATION_PATH_ENV];
+  const path = ctx.env[DUMPER_ENV.terminationMessagePath];
   if (!path) return run(undefined);
   const now = ctx.now ?? (() => new Date());
   const startedAt = now();

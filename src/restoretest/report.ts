@@ -1,38 +1,10 @@
 /**
- * The scheduled restore test's report: one JSON line that `snapkeeper
- * restore-test` writes to the termination-message path when it runs in the
- * restore-test CronJob, and that the operator's status controller reads from
- * the finished Job (Events, metrics, the status row). One schema for both
- * sides: the writer builds a `RestoreTestReport`, the reader parses with
- * `parseReport`. At most 4096 bytes, the kubelet's cap on a termination
- * message; the full result is restore-test.json beside the manifest.
+ * The restore-test report (its schema and line: src/contract/
+ * restore-test-report.ts) built from what the test did: the result of a
+ * comparison, or the error that stopped it before.
  */
-import { z } from 'zod';
+import type { RestoreTestReport } from '../contract/restore-test-report.js';
 import type { RestoreTestResult } from './result.js';
-
-export const MAX_REPORT_BYTES = 4096;
-
-export const restoreTestReportSchema = z.object({
-  kind: z.literal('restore-test'),
-  /** True: restored, every count equal and every check true. */
-  ok: z.boolean(),
-  /** The manifest key of the backup tested; absent when none could be chosen. */
-  backup: z.string().optional(),
-  startedAt: z.iso.datetime(),
-  finishedAt: z.iso.datetime(),
-  durationSeconds: z.number().nonnegative(),
-  /** How many tables and checks were compared (absent when it did not get that far). */
-  tables: z.number().int().nonnegative().optional(),
-  checks: z.number().int().nonnegative().optional(),
-  /** The differences, first first (`orders: 120000 rows in the backup, 119412 restored`); may be cut. */
-  mismatches: z.array(z.string()),
-  /** True when `mismatches` was cut to fit. */
-  mismatchesTruncated: z.boolean().optional(),
-  /** Why the test could not run to its comparison (no backup, wrong key, restore failed). */
-  error: z.string().optional(),
-});
-
-export type RestoreTestReport = z.infer<typeof restoreTestReportSchema>;
 
 /** The report of a restore test that ran to its comparison. */
 export function reportFromResult(result: RestoreTestResult): RestoreTestReport {
@@ -68,70 +40,4 @@ export function failureReport(
     mismatches: [],
     error,
   };
-}
-
-const size = (s: string) => Buffer.byteLength(s, 'utf8');
-
-function cutText(s: string, n: number): string {
-  const points = Array.from(s);
-  return points.length <= n ? s : points.slice(0, n).join('') + '…';
-}
-
-/**
- * The report as one line of at most `max` bytes: mismatches are dropped from
- * the end until it fits (the first one stays, cut if need be), then a long
- * error is cut.
- */
-export function formatReport(report: RestoreTestReport, max = MAX_REPORT_BYTES): string {
-  let r: RestoreTestReport = report;
-  let line = JSON.stringify(r);
-  if (size(line) > max && report.mismatches.length > 1) {
-    // The most mismatches (at least one) that fit, by bisection.
-    const keep = (n: number): RestoreTestReport => ({
-      ...report,
-      mismatches: report.mismatches.slice(0, n),
-      mismatchesTruncated: true,
-    });
-    let lo = 1;
-    let hi = report.mismatches.length - 1;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (size(JSON.stringify(keep(mid))) <= max) lo = mid;
-      else hi = mid - 1;
-    }
-    r = keep(lo);
-    line = JSON.stringify(r);
-  }
-  // Still too long: cut the remaining mismatch and the error to the longest prefix that fits.
-  for (const field of ['mismatch', 'error'] as const) {
-    if (size(line) <= max) break;
-    const full = field === 'error' ? (r.error ?? '') : (r.mismatches[0] ?? '');
-    if (full === '') continue;
-    const build = (n: number): RestoreTestReport =>
-      field === 'error'
-        ? { ...r, error: cutText(full, n) }
-        : { ...r, mismatches: [cutText(full, n)], mismatchesTruncated: true };
-    let lo = 0;
-    let hi = Array.from(full).length;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (size(JSON.stringify(build(mid))) <= max) lo = mid;
-      else hi = mid - 1;
-    }
-    r = build(lo);
-    line = JSON.stringify(r);
-  }
-  return line;
-}
-
-/** The report in a termination message; undefined when it is not one (another container's message, garbage). */
-export function parseReport(message: string | undefined): RestoreTestReport | undefined {
-  if (message === undefined) return undefined;
-  const line = message.trim().split('\n').pop() ?? '';
-  try {
-    const parsed = restoreTestReportSchema.safeParse(JSON.parse(line));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

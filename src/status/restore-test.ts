@@ -4,8 +4,8 @@
  *
  * A restore-test Job is told from a backup Job by the job-kind label its
  * CronJob puts on it (src/labels.ts); it is never counted as a backup. Its
- * pod's termination message is the restore-test report (src/restoretest/
- * report.ts, read with parseReport). Its status record is kept on the
+ * pod's termination message is the restore-test report (src/contract/
+ * restore-test-report.ts, read with parseReport). Its status record is kept on the
  * restore-test CronJob with the same annotations a backup CronJob carries
  * (src/status/annotations.ts): there, "last success" is the last passed
  * restore test, "last key" the backup it tested, "runs failed" the failed
@@ -13,10 +13,18 @@
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Metrics } from '../metrics/registry.js';
-import { parseReport, type RestoreTestReport } from '../restoretest/report.js';
+import { parseReport, type RestoreTestReport } from '../contract/restore-test-report.js';
 import type { WorkloadStatus } from './annotations.js';
 import { formatDuration } from './format.js';
-import { clip, condition, jobOutcome, podsOfJob, toDate, type BackupResult } from './result.js';
+import {
+  clip,
+  condition,
+  findTermination,
+  jobOutcome,
+  podsOfJob,
+  toDate,
+  type BackupResult,
+} from './result.js';
 import { metricLabels, type MeteredWorkload } from './workload.js';
 
 export const RestoreTestEventReasons = {
@@ -32,35 +40,6 @@ export interface RestoreTestRunResult extends BackupResult {
   checks?: number;
   /** How many differences the report named (it may have been cut to fit). */
   mismatches: number;
-}
-
-interface Termination {
-  report?: RestoreTestReport;
-  message?: string;
-  exitCode?: number;
-  reason?: string;
-  finishedAt?: Date;
-}
-
-/** The newest pod's container end: its report if it wrote one. */
-function terminationOf(pods: readonly V1Pod[]): Termination | undefined {
-  let fallback: Termination | undefined;
-  for (const pod of pods) {
-    for (const s of pod.status?.containerStatuses ?? []) {
-      const t = s.state?.terminated ?? s.lastState?.terminated;
-      if (!t) continue;
-      const found: Termination = {
-        message: t.message,
-        exitCode: t.exitCode,
-        reason: t.reason,
-        finishedAt: toDate(t.finishedAt),
-      };
-      const report = parseReport(t.message);
-      if (report) return { ...found, report };
-      fallback ??= found;
-    }
-  }
-  return fallback;
 }
 
 /** "the first mismatch or the error" of a failed report, with how many more there were. */
@@ -87,8 +66,10 @@ export function restoreTestJobResult(
   if (!outcome) return undefined;
   const jobName = job.metadata?.name ?? '';
   const jobUid = job.metadata?.uid ?? jobName;
-  const t = terminationOf(podsOfJob(job, pods));
-  const report = t?.report;
+  // The first container that carries a report, in any pod (newest first).
+  const found = findTermination(podsOfJob(job, pods), parseReport, (r) => r !== undefined);
+  const t = found?.end;
+  const report = found?.reading;
   const final = condition(job, outcome === 'succeeded' ? 'Complete' : 'Failed');
   const started = toDate(report?.startedAt) ?? toDate(job.status?.startTime);
   const finishedAt =

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import { dumpResultReadSchema, type DumpResultAsRead } from '../contract/dump-result.js';
 
 /**
  * What a finished backup Job tells us: the dumper's termination message
@@ -10,37 +10,6 @@ import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 /** Longest reason kept anywhere (annotation, Event message, table cell). */
 export const MAX_REASON_LENGTH = 512;
 
-const successSchema = z.object({
-  ok: z.literal(true),
-  manifestKey: z.string().optional(),
-  objects: z
-    .array(
-      z.object({ key: z.string(), bytes: z.number().optional(), sha256: z.string().optional() }),
-    )
-    .optional(),
-  bytes: z.number().nonnegative().optional(),
-  rawBytes: z.number().nonnegative().optional(),
-  durationSeconds: z.number().nonnegative().optional(),
-  serverVersion: z.string().optional(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  /** BackupShrank: the dumper's sentence on why this backup holds far less than the one before. */
-  shrank: z.string().optional(),
-});
-
-const failureSchema = z.object({
-  ok: z.literal(false),
-  error: z.string().optional(),
-  durationSeconds: z.number().nonnegative().optional(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-});
-
-const messageSchema = z.discriminatedUnion('ok', [successSchema, failureSchema]);
-
-export type DumperSuccess = z.infer<typeof successSchema>;
-export type DumperFailure = z.infer<typeof failureSchema>;
-
 /**
  * The parsed termination message. `readable: false` means the text was not a
  * dumper result (missing, truncated, or something else wrote it); `error` then
@@ -48,9 +17,7 @@ export type DumperFailure = z.infer<typeof failureSchema>;
  * otherwise.
  */
 export type TerminationMessage =
-  | ({ readable: true } & DumperSuccess)
-  | ({ readable: true } & DumperFailure)
-  | { readable: false; ok: false; error: string };
+  ({ readable: true } & DumpResultAsRead) | { readable: false; ok: false; error: string };
 
 export function clip(text: string, max = MAX_REASON_LENGTH): string {
   const one = text.replace(/\s*\n\s*/g, ' ').trim();
@@ -58,7 +25,8 @@ export function clip(text: string, max = MAX_REASON_LENGTH): string {
 }
 
 /**
- * Parses the dumper's one-line JSON result. Never throws. Tolerates a message
+ * Parses the dumper's one-line JSON result with the contract's schema
+ * (src/contract/dump-result.ts, read leniently). Never throws. Tolerates a message
  * that carries log lines before the result (terminationMessagePolicy
  * FallbackToLogsOnError) by trying the last line that looks like JSON.
  */
@@ -82,7 +50,7 @@ export function parseTerminationMessage(text: string | undefined | null): Termin
       continue;
     }
     sawJson = true;
-    const parsed = messageSchema.safeParse(value);
+    const parsed = dumpResultReadSchema.safeParse(value);
     if (parsed.success) return { readable: true, ...parsed.data };
   }
   if (!sawJson && trimmed.startsWith('{')) {
@@ -151,31 +119,56 @@ export function podsOfJob(job: V1Job, pods: readonly V1Pod[]): V1Pod[] {
     );
 }
 
-interface PodTermination {
-  message: TerminationMessage;
+/** How a container ended, from its pod's status (its current state, else its last one). */
+export interface ContainerEnd {
+  /** The termination message as the kubelet kept it. */
+  message?: string;
   exitCode?: number;
   reason?: string;
   finishedAt?: Date;
 }
 
-function terminationOf(pod: V1Pod): PodTermination | undefined {
-  const statuses = pod.status?.containerStatuses ?? [];
-  // A dumper result wins over any other container's message.
-  let fallback: PodTermination | undefined;
-  for (const s of statuses) {
-    const t = s.state?.terminated ?? s.lastState?.terminated;
-    if (!t) continue;
-    const message = parseTerminationMessage(t.message);
-    const found: PodTermination = {
-      message,
-      exitCode: t.exitCode,
-      reason: t.reason,
-      finishedAt: toDate(t.finishedAt),
-    };
-    if (message.readable) return found;
-    fallback ??= found;
+/**
+ * The pods walker of finished Jobs (backup and restore test): the terminated
+ * containers of `pods`, in the order given (podsOfJob: newest pod first),
+ * each message read with `read`; the first whose reading is `wanted` wins
+ * over any other container's; when none is, the first terminated container,
+ * with what `read` made of it. undefined when no container has terminated.
+ */
+export function findTermination<T>(
+  pods: readonly V1Pod[],
+  read: (message: string | undefined) => T,
+  wanted: (reading: T) => boolean,
+): { end: ContainerEnd; reading: T } | undefined {
+  let fallback: { end: ContainerEnd; reading: T } | undefined;
+  for (const pod of pods) {
+    for (const s of pod.status?.containerStatuses ?? []) {
+      const t = s.state?.terminated ?? s.lastState?.terminated;
+      if (!t) continue;
+      const found = {
+        end: {
+          message: t.message,
+          exitCode: t.exitCode,
+          reason: t.reason,
+          finishedAt: toDate(t.finishedAt),
+        },
+        reading: read(t.message),
+      };
+      if (wanted(found.reading)) return found;
+      fallback ??= found;
+    }
   }
   return fallback;
+}
+
+interface PodTermination extends Omit<ContainerEnd, 'message'> {
+  message: TerminationMessage;
+}
+
+/** A backup pod's end: its dumper result, which wins over any other container's message. */
+function terminationOf(pod: V1Pod): PodTermination | undefined {
+  const found = findTermination([pod], parseTerminationMessage, (m) => m.readable);
+  return found && { ...found.end, message: found.reading };
 }
 
 /**

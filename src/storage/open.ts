@@ -1,3 +1,4 @@
+import { DUMPER_ENV } from '../contract/dumper-env.js';
 import { UserError } from '../errors.js';
 import { LocalStorage } from './local.js';
 import { S3Storage } from './s3.js';
@@ -47,7 +48,7 @@ export function openStorage(location: string, options: OpenStorageOptions = {}):
     throw new UserError(`S3 endpoint ${JSON.stringify(endpoint)} is not an http(s) URL`);
   const region =
     options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1';
-  const pathStyleEnv = nonEmpty(env.SNAPKEEPER_S3_FORCE_PATH_STYLE);
+  const pathStyleEnv = nonEmpty(env[DUMPER_ENV.s3ForcePathStyle]);
   const forcePathStyle =
     options.forcePathStyle ??
     (pathStyleEnv !== undefined ? pathStyleEnv === 'true' : endpoint !== undefined);

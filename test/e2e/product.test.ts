@@ -18,7 +18,7 @@ import {
   WORKLOAD_NAMESPACE_LABEL,
 } from '../../src/labels.js';
 import type { StatusRow } from '../../src/status/table.js';
-import { parseReport } from '../../src/restoretest/report.js';
+import { parseReport } from '../../src/contract/restore-test-report.js';
 import {
   ageKeypair,
   exec,

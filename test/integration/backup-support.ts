@@ -7,7 +7,7 @@ import { getEngine } from '../../dumpers/index.js';
 import { run as runCli } from '../../src/cli.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { parseDbUrl, withPasswordFromEnv } from '../../src/dburl.js';
-import { DEFAULT_KEY_TEMPLATE } from '../../src/dump/key.js';
+import { DEFAULT_KEY_TEMPLATE } from '../../src/contract/key-template.js';
 import { runBackup, type BackupRequest } from '../../src/dump/run.js';
 import { createLogger } from '../../src/log.js';
 import type { Storage } from '../../src/storage/types.js';

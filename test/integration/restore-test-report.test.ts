@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Manifest } from '../../src/manifest.js';
-import { parseReport, type RestoreTestReport } from '../../src/restoretest/report.js';
+import { parseReport, type RestoreTestReport } from '../../src/contract/restore-test-report.js';
 import type { RestoreTestResult } from '../../src/restoretest/result.js';
 import {
   ageKeypair,

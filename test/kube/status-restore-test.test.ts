@@ -21,7 +21,7 @@ import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/log.js';
 import { createKubeApi } from '../../src/kube/api.js';
 import { EventRecorder } from '../../src/controller/events.js';
-import { formatReport, type RestoreTestReport } from '../../src/restoretest/report.js';
+import { formatReport, type RestoreTestReport } from '../../src/contract/restore-test-report.js';
 import { startStatusController, type StatusController } from '../../src/status/controller.js';
 import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';

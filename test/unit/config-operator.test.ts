@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KEY_TEMPLATE, loadOperatorConfig } from '../../src/config/operator.js';
+import { DEFAULT_KEY_TEMPLATE } from '../../src/contract/key-template.js';
+import { loadOperatorConfig } from '../../src/config/operator.js';
 import { ConfigError } from '../../src/errors.js';
 
 const minimal = { SNAPKEEPER_WATCH_NAMESPACES: 'shop', SNAPKEEPER_STORAGE: 's3://backups/prod' };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupSpec } from '../../src/annotations/index.js';
-import { loadOperatorConfig } from '../../src/config/operator.js';
 import { desiredCronJob } from '../../src/desired/cronjob.js';
 import { SOURCE_POD_ANNOTATION } from '../../src/labels.js';
 import { specHash } from '../../src/desired/hash.js';
@@ -9,17 +8,9 @@ import { desiredSecret } from '../../src/desired/secret.js';
 import type { WorkloadRef } from '../../src/workload.js';
 import { SPEC_HASH_ANNOTATION } from '../../src/labels.js';
 import { ownerKey } from '../../src/workload.js';
+import { operatorConfig, postgresSource } from './desired-fixture.js';
 
-const config = loadOperatorConfig({
-  SNAPKEEPER_CONTROL_NAMESPACE: 'snapkeeper',
-  SNAPKEEPER_WATCH_NAMESPACES: 'shop',
-  SNAPKEEPER_STORAGE: 's3://backups/prod',
-  SNAPKEEPER_S3_ENDPOINT: 'http://minio.minio.svc:9000',
-  SNAPKEEPER_S3_REGION: 'us-east-1',
-  SNAPKEEPER_S3_FORCE_PATH_STYLE: 'true',
-  SNAPKEEPER_S3_CREDENTIALS_SECRET: 's3-creds',
-  SNAPKEEPER_IMAGE_POSTGRESQL: 'registry.local/dumper-postgresql:1.2.3',
-});
+const config = operatorConfig;
 const workload: WorkloadRef = { namespace: 'shop', kind: 'Deployment', name: 'postgres' };
 const spec: BackupSpec = {
   type: 'postgresql',
@@ -30,14 +21,7 @@ const spec: BackupSpec = {
   dumpOptions: ['--exclude-table', 'audit log'],
   suspend: false,
 };
-const input = {
-  workload,
-  spec,
-  target: { host: 'postgres.shop.svc', port: 5432 },
-  credentials: { hasUsername: true, hasDatabase: true },
-  config,
-  sourcePod: 'postgres-5d9c-abcde',
-};
+const input = { workload, spec, ...postgresSource, config };
 const secretValues = {
   username: 'app_user_x',
   password: 'Sup3r-S3cret-Pw',

@@ -14,20 +14,11 @@ import {
 import type { WorkloadRef } from '../../src/workload.js';
 import { JOB_KIND_LABEL, SPEC_HASH_ANNOTATION } from '../../src/labels.js';
 import { ownerKey } from '../../src/workload.js';
+import { operatorConfig, operatorEnv, postgresSource } from './desired-fixture.js';
 
-const env = {
-  SNAPKEEPER_CONTROL_NAMESPACE: 'snapkeeper',
-  SNAPKEEPER_WATCH_NAMESPACES: 'shop',
-  SNAPKEEPER_STORAGE: 's3://backups/prod',
-  SNAPKEEPER_S3_ENDPOINT: 'http://minio.minio.svc:9000',
-  SNAPKEEPER_S3_REGION: 'us-east-1',
-  SNAPKEEPER_S3_FORCE_PATH_STYLE: 'true',
-  SNAPKEEPER_S3_CREDENTIALS_SECRET: 's3-creds',
-  SNAPKEEPER_IMAGE_POSTGRESQL: 'registry.local/dumper-postgresql:1.2.3',
-};
-const config = loadOperatorConfig(env);
+const config = operatorConfig;
 const withIdentity = loadOperatorConfig({
-  ...env,
+  ...operatorEnv,
   SNAPKEEPER_RESTORE_TEST_IDENTITY_SECRET: 'restore-identity',
   SNAPKEEPER_RESTORE_TEST_IDENTITY_KEY: 'key.txt',
 });
@@ -58,14 +49,7 @@ const labels = {
 
 describe('desiredRestoreTestCronJob', () => {
   const cj = desiredRestoreTestCronJob(input);
-  const backup = desiredCronJob({
-    workload,
-    spec,
-    target: { host: 'postgres.shop.svc', port: 5432 },
-    credentials: { hasUsername: true, hasDatabase: true },
-    config,
-    sourcePod: 'postgres-5d9c-abcde',
-  });
+  const backup = desiredCronJob({ workload, spec, ...postgresSource, config });
 
   it('given a workload with a restore test, then the CronJob has exactly the contract shape', () => {
     const { annotations, ...meta } = cj.metadata!;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_KEY_TEMPLATE, checkKeyTemplate } from '../../src/contract/key-template.js';
 import {
-  DEFAULT_KEY_TEMPLATE,
-  checkKeyTemplate,
   keySegment,
   keyTimestamp,
   manifestKeyFor,

@@ -6,14 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadOperatorConfig } from '../../src/config/operator.js';
 import { loadDumpConfig } from '../../src/dump/config.js';
-import {
-  checkKeyTemplate,
-  KEY_PLACEHOLDERS,
-  keySegment,
-  manifestKeyFor,
-  renderKey,
-  workloadPrefix,
-} from '../../src/dump/key.js';
+import { checkKeyTemplate, KEY_PLACEHOLDERS } from '../../src/contract/key-template.js';
+import { keySegment, manifestKeyFor, renderKey, workloadPrefix } from '../../src/dump/key.js';
 import { ConfigError } from '../../src/errors.js';
 import { engineTypes } from '../../src/manifest.js';
 import { checkKey } from '../../src/storage/errors.js';

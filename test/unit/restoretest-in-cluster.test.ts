@@ -10,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli.js';
 import { InterruptedError, OperationError, UserError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import { TERMINATION_PATH_ENV, withTerminationReport } from '../../src/restoretest/in-cluster.js';
-import { parseReport } from '../../src/restoretest/report.js';
+import { DUMPER_ENV } from '../../src/contract/dumper-env.js';
+import { withTerminationReport } from '../../src/restoretest/in-cluster.js';
+
+import { parseReport } from '../../src/contract/restore-test-report.js';
 import type { RestoreTestResult } from '../../src/restoretest/result.js';
 
 let dir: string;
@@ -26,7 +28,7 @@ function setup(opts: { signal?: AbortSignal } = {}) {
   const logs: string[] = [];
   const times = [new Date('2026-12-01T03:00:00Z'), new Date('2026-12-01T03:00:04.5Z')];
   const ctx = {
-    env: { [TERMINATION_PATH_ENV]: path } as NodeJS.ProcessEnv,
+    env: { [DUMPER_ENV.terminationMessagePath]: path } as NodeJS.ProcessEnv,
     log: createLogger({ level: 'warn', format: 'json', write: (l) => logs.push(l) }),
     signal: opts.signal ?? new AbortController().signal,
     now: () => times.shift() ?? new Date('2026-12-01T03:00:09Z'),
@@ -122,7 +124,7 @@ describe('the restore test report in the container', () => {
 
   it('given a path that cannot be written, then the command outcome stands and a warning is logged', async () => {
     const { ctx, logs } = setup();
-    ctx.env[TERMINATION_PATH_ENV] = join(dir, 'missing', 'termination-log');
+    ctx.env[DUMPER_ENV.terminationMessagePath] = join(dir, 'missing', 'termination-log');
     await expect(
       withTerminationReport(ctx, () => Promise.reject(new UserError('no backup'))),
     ).rejects.toBeInstanceOf(UserError);
@@ -166,7 +168,7 @@ describe('snapkeeper restore-test with SNAPKEEPER_TERMINATION_MESSAGE_PATH', () 
     const { path, read } = setup();
     const empty = join(dir, 'no-backups');
     const r = await cli(['restore-test', '--from', empty, '--workload', 'shop/postgres'], {
-      [TERMINATION_PATH_ENV]: path,
+      [DUMPER_ENV.terminationMessagePath]: path,
     });
     expect(r.code).toBe(2);
     const report = await read();

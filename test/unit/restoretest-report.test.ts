@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_REPORT_BYTES,
-  failureReport,
   formatReport,
   parseReport,
-  reportFromResult,
-} from '../../src/restoretest/report.js';
+} from '../../src/contract/restore-test-report.js';
+import { failureReport, reportFromResult } from '../../src/restoretest/report.js';
 import type { RestoreTestResult } from '../../src/restoretest/result.js';
 
 const result = (mismatches: string[]): RestoreTestResult => ({

@@ -3,11 +3,8 @@
 import type { MeteredWorkload } from '../../src/status/workload.js';
 import { describe, expect, it } from 'vitest';
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
-import {
-  failureReport,
-  formatReport,
-  type RestoreTestReport,
-} from '../../src/restoretest/report.js';
+import { formatReport, type RestoreTestReport } from '../../src/contract/restore-test-report.js';
+import { failureReport } from '../../src/restoretest/report.js';
 import {
   firstProblem,
   restoreTestEvent,

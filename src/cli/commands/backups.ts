@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { DEFAULT_KEY_TEMPLATE } from '../../dump/key.js';
+import { DEFAULT_KEY_TEMPLATE } from '../../contract/key-template.js';
 import type { BackupFlags } from '../backup.js';
 import type { DecryptFlags } from '../decrypt.js';
 import { addFromFlags, addSelectFlags, collect } from '../flags.js';
