@@ -9,7 +9,7 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config/operator.js';
-import type { Credentials } from '../discovery/credentials.js';
+import type { Credentials } from '../discovery/engines.js';
 import type { WorkloadRef } from '../workload.js';
 import { SPEC_HASH_ANNOTATION } from '../labels.js';
 import { specHash } from './hash.js';

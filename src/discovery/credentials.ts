@@ -11,17 +11,11 @@
  */
 import type { V1ConfigMap, V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { EngineType } from '../manifest.js';
-import { identityFor, wellKnownNames } from './engines.js';
+import { identityFor, wellKnownNames, type Credentials, type EnvEntry } from './engines.js';
 
 export interface RefLookup {
   secret(ns: string, name: string): Promise<V1Secret | undefined>;
   configMap(ns: string, name: string): Promise<V1ConfigMap | undefined>;
-}
-
-export interface Credentials {
-  username?: string;
-  password?: string;
-  database?: string;
 }
 
 export type CredentialsResult =
@@ -34,8 +28,6 @@ export type CredentialsResult =
   | { ok: false; message: string };
 
 /** A variable of the container: its value, or why it has none. */
-export type EnvEntry = { value: string } | { problem: string };
-
 export async function resolveCredentials(
   pod: V1Pod,
   type: EngineType,

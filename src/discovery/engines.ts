@@ -9,7 +9,16 @@
  * routines, events, triggers of other users and `--all-databases`).
  */
 import type { EngineType } from '../manifest.js';
-import type { Credentials, EnvEntry } from './credentials.js';
+
+/** What a database pod's environment says about how to log in. */
+export interface Credentials {
+  username?: string;
+  password?: string;
+  database?: string;
+}
+
+/** One environment variable as read: its value, or why it could not be read. */
+export type EnvEntry = { value: string } | { problem: string };
 
 type Env = Map<string, EnvEntry>;
 export type Identity = { ok: true; credentials: Credentials } | { ok: false; message: string };
