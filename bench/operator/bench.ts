@@ -29,6 +29,12 @@ const RESYNC_SECONDS = Number(process.env.BENCH_RESYNC_SECONDS ?? 10);
 const RESYNCS = Number(process.env.BENCH_RESYNCS ?? 3);
 const CREATE_CONCURRENCY = 24;
 const ROTATIONS = 10;
+/**
+ * The CLI bundle to run; BENCH_CLI compares another build (e.g. of an older
+ * commit), named in the report by BENCH_CLI_LABEL (never by its path).
+ */
+const CLI = process.env.BENCH_CLI ?? join(repoRoot, 'dist', 'cli.js');
+const CLI_LABEL = process.env.BENCH_CLI ? (process.env.BENCH_CLI_LABEL ?? 'another build') : '';
 const CONTROL = 'snapkeeper';
 const PASSWORD = 'bench-Pa55w0rd-not-secret';
 
@@ -206,25 +212,21 @@ try {
   const port = await freePort();
   const logs: string[] = [];
   const tStart = Date.now();
-  operator = spawn(
-    process.execPath,
-    [join(repoRoot, 'dist', 'cli.js'), 'operator', '--kubeconfig', kube.kubeconfig],
-    {
-      env: {
-        PATH: process.env.PATH,
-        SNAPKEEPER_CONTROL_NAMESPACE: CONTROL,
-        SNAPKEEPER_WATCH_NAMESPACES: namespaces.join(','),
-        SNAPKEEPER_STORAGE: 's3://backups/cluster',
-        SNAPKEEPER_HTTP_ADDRESS: `127.0.0.1:${port}`,
-        SNAPKEEPER_LEADER_ELECTION: 'false',
-        SNAPKEEPER_RESYNC_SECONDS: String(RESYNC_SECONDS),
-        SNAPKEEPER_LOG_FORMAT: 'json',
-        SNAPKEEPER_LOG_LEVEL: 'info',
-        POD_NAME: 'snapkeeper-bench-0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  operator = spawn(process.execPath, [CLI, 'operator', '--kubeconfig', kube.kubeconfig], {
+    env: {
+      PATH: process.env.PATH,
+      SNAPKEEPER_CONTROL_NAMESPACE: CONTROL,
+      SNAPKEEPER_WATCH_NAMESPACES: namespaces.join(','),
+      SNAPKEEPER_STORAGE: 's3://backups/cluster',
+      SNAPKEEPER_HTTP_ADDRESS: `127.0.0.1:${port}`,
+      SNAPKEEPER_LEADER_ELECTION: 'false',
+      SNAPKEEPER_RESYNC_SECONDS: String(RESYNC_SECONDS),
+      SNAPKEEPER_LOG_FORMAT: 'json',
+      SNAPKEEPER_LOG_LEVEL: 'info',
+      POD_NAME: 'snapkeeper-bench-0',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const pid = operator.pid!;
   for (const s of [operator.stdout!, operator.stderr!]) {
     s.setEncoding('utf8');
@@ -348,7 +350,7 @@ try {
 
   const date = started.toISOString().slice(0, 10);
   const report = [
-    `### ${date} — ${WORKLOADS} workloads in ${NAMESPACES} namespaces`,
+    `### ${date} — ${WORKLOADS} workloads in ${NAMESPACES} namespaces${CLI_LABEL ? ` (${CLI_LABEL})` : ''}`,
     '',
     `Machine: ${machine()}; control plane: etcd + kube-apiserver ${kube.version} + kube-controller-manager on the same machine, no nodes.`,
     '',
