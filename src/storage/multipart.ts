@@ -1,18 +1,20 @@
 /**
  * A streamed S3 upload whose part size grows with the object, so a dump of
- * any size fits in S3's 10,000 parts: `partSize` (16 MiB) for the first
+ * any size fits in S3's 10,000 parts: `partSize` (8 MiB) for the first
  * `growEvery` (1,000) parts, then twice that for the next 1,000, and so on,
  * never more than S3's 5 GiB part. With the defaults, 10,000 parts hold
- * S3's largest object (5 TiB); fixed 16 MiB parts stopped at 156 GiB.
+ * more than S3's largest object (5 TiB); fixed 16 MiB parts stopped at
+ * 156 GiB.
  *
  * Memory: S3 needs each part's length before it is sent (and the SDK must
  * be able to resend a part it retries), so a part is held in memory. Parts
- * in flight share a budget (`queueBytes`, 32 MiB): two 16 MiB parts, then
+ * in flight share a budget (`queueBytes`, 16 MiB): two 8 MiB parts, then
  * one part at a time. Part buffers (those in flight and the one being
- * filled) stay at 48 MiB for dumps up to 15 GiB and 64 MiB up to 46 GiB;
- * past that they are two parts' worth, which is the least a multipart upload
- * of such parts can hold. (The node process itself, with every module of
- * the CLI loaded, starts at about 145 MiB.)
+ * filled) stay at 24 MiB for dumps up to 7.8 GiB of stored data, 32 MiB up
+ * to 23 GiB and 64 MiB up to 54 GiB; past that they are two parts' worth,
+ * the least a multipart upload of such parts can hold. (16 MiB parts, the
+ * earlier default, held 48 MiB from the start: a backup to S3 peaked 25-30
+ * MiB higher, bench/RESULTS.md.)
  *
  * A body shorter than the first part is one PutObject. Exclusive uploads
  * send `If-None-Match: *` on the PutObject or the CompleteMultipartUpload.
@@ -44,9 +46,9 @@ export interface PartPlan {
 }
 
 export const DEFAULT_PART_PLAN: PartPlan = {
-  partSize: 16 * 1024 * 1024,
+  partSize: 8 * 1024 * 1024,
   growEvery: 1000,
-  queueBytes: 32 * 1024 * 1024,
+  queueBytes: 16 * 1024 * 1024,
   maxParts: MAX_PARTS,
 };
 

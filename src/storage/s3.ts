@@ -32,9 +32,9 @@ export interface S3StorageOptions {
   /** Absent: the SDK's default chain (IRSA / Workload Identity, profiles, IMDS). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /**
-   * Multipart parts (./multipart.ts): the first part size (16 MiB), doubled
+   * Multipart parts (./multipart.ts): the first part size (8 MiB), doubled
    * after every `partGrowEvery` parts (1,000); parts in flight share a
-   * budget of `queueSize` first parts (2 × 16 MiB). `maxParts` is S3's
+   * budget of `queueSize` first parts (2 × 8 MiB). `maxParts` is S3's
    * 10,000; tests lower it.
    */
   partSize?: number;

@@ -29,7 +29,7 @@ const pg = inject('postgres');
 const my = inject('mariadb');
 const s3 = inject('s3');
 
-/** ~110 MB of plain dump that gzip halves at best: several 16 MiB parts. */
+/** ~110 MB of plain dump that gzip halves at best: several 8 MiB parts. */
 async function bigDatabase(): Promise<string> {
   const db = await createPgDatabase(pg, uniqueName('pgbig'));
   await psql(
