@@ -8,6 +8,9 @@ import {
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
   type V1CronJob,
   type V1Job,
   type V1Pod,
@@ -16,6 +19,7 @@ import { loadOperatorConfig } from '../../src/config/operator.js';
 import { desiredCronJob } from '../../src/desired/cronjob.js';
 import { createLogger } from '../../src/log.js';
 import type { CliContext } from '../../src/cli/context.js';
+import type { ListWatchSource } from '../../src/kube/api.js';
 import type { KubeInfo } from '../env/helpers.js';
 
 export function kubeConfigOf(kube: KubeInfo): KubeConfig {
@@ -99,6 +103,53 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * A list/watch source that counts the watch events it has handed on. The
+ * informer applies each event and calls its handlers before the count moves,
+ * so "delivered() has passed N" means the controller has seen N more events.
+ */
+export function countingSource<T extends KubernetesObject>(
+  source: ListWatchSource<T>,
+): { source: ListWatchSource<T>; delivered(): number } {
+  let delivered = 0;
+  return {
+    delivered: () => delivered,
+    source: {
+      description: source.description,
+      list: () => source.list(),
+      watch: (resourceVersion, onEvent, onDone) =>
+        source.watch(
+          resourceVersion,
+          (event) => {
+            onEvent(event);
+            delivered++;
+          },
+          onDone,
+        ),
+    },
+  };
+}
+
+/**
+ * Changes every Job of the namespace once (a label only), so that each comes
+ * by a Job informer again; returns how many.
+ */
+export async function touchJobs(kc: KubeConfig, namespace: string): Promise<number> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  const jobs = (await batch.listNamespacedJob({ namespace })).items;
+  for (const j of jobs) {
+    await batch.patchNamespacedJob(
+      {
+        namespace,
+        name: j.metadata!.name!,
+        body: { metadata: { labels: { 'test.snapkeeper.io/touched': rand() } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+  return jobs.length;
 }
 
 /** The pod the job controller made for this Job. */

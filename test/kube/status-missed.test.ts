@@ -43,6 +43,8 @@ let shop: string;
 let cronJob: V1CronJob;
 let metrics: Metrics;
 let ctl: StatusController;
+/** Missed checks begun (each asks for the time once). */
+let checks = 0;
 
 async function missed(): Promise<number | undefined> {
   const s = parseMetrics(await metrics.registry.metrics());
@@ -79,6 +81,10 @@ beforeAll(async () => {
     log,
     missedGraceSeconds: GRACE,
     missedCheckIntervalMs: 1000,
+    now: () => {
+      checks++;
+      return new Date();
+    },
   });
   await ctl.synced;
 });
@@ -107,8 +113,10 @@ describe('missed schedule', () => {
     expect(ev!.message).toContain(
       `no successful backup of ${shop}/postgres since it was scheduled`,
     );
-    // The check keeps running every second: still one Event, written once.
-    await new Promise((r) => setTimeout(r, 2500));
+    // The check keeps running every second: three more of its runs (a fourth
+    // has begun), still one Event, written once.
+    const before = checks;
+    await waitFor('three more missed checks', async () => checks >= before + 4 || undefined);
     expect((await events('BackupMissed')).map((e) => e.count ?? 1)).toEqual([1]);
   });
 
