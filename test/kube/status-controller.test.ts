@@ -15,11 +15,9 @@ import {
 } from '@kubernetes/client-node';
 import { run } from '../../src/cli.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
-import { createLogger } from '../../src/log.js';
-import { createKubeApi, type ListWatchSource } from '../../src/kube/api.js';
-import { EventRecorder } from '../../src/controller/events.js';
-import { startStatusController, type StatusController } from '../../src/status/controller.js';
-import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import type { ListWatchSource } from '../../src/kube/api.js';
+import type { StatusController } from '../../src/status/controller.js';
+import { jobSource } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
 import type { StatusRow } from '../../src/status/table.js';
@@ -36,13 +34,13 @@ import {
   kubeConfigOf,
   parseMetrics,
   rand,
+  startTestStatusController,
   successMessage,
   touchJobs,
   waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
-const log = createLogger({ level: 'warn', format: 'text' });
 
 let kc: KubeConfig;
 let control: string;
@@ -54,15 +52,10 @@ function startController(
   metrics: Metrics,
   jobs: ListWatchSource<V1Job> = jobSource(kc, control),
 ): StatusController {
-  const api = createKubeApi(kc);
-  return startStatusController({
-    namespace: control,
-    jobs,
-    cronJobs: cronJobSource(kc, control),
-    api: createStatusApi(kc),
-    events: new EventRecorder({ api: api.events, log, instance: 'status-test' }),
+  return startTestStatusController(kc, control, {
     metrics,
-    log,
+    jobs,
+    instance: 'status-test',
     missedGraceSeconds: 3600,
   });
 }

@@ -19,7 +19,14 @@ import { loadOperatorConfig } from '../../src/config/operator.js';
 import { desiredCronJob } from '../../src/desired/cronjob.js';
 import { createLogger } from '../../src/log.js';
 import type { CliContext } from '../../src/cli/context.js';
-import type { ListWatchSource } from '../../src/kube/api.js';
+import { createKubeApi, type ListWatchSource } from '../../src/kube/api.js';
+import { EventRecorder } from '../../src/controller/events.js';
+import {
+  startStatusController,
+  type StatusController,
+  type StatusControllerDeps,
+} from '../../src/status/controller.js';
+import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
 import type { KubeInfo } from '../env/helpers.js';
 
 export function kubeConfigOf(kube: KubeInfo): KubeConfig {
@@ -32,6 +39,32 @@ export const rand = () => randomBytes(3).toString('hex');
 
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+}
+
+/**
+ * A status controller over the control namespace, as the operator wires it:
+ * the real Job and CronJob sources (or `jobs`, e.g. a countingSource), the
+ * status API, a deduplicating Event recorder named `instance`.
+ */
+export function startTestStatusController(
+  kc: KubeConfig,
+  control: string,
+  o: Pick<StatusControllerDeps, 'metrics' | 'missedGraceSeconds'> &
+    Partial<Pick<StatusControllerDeps, 'jobs' | 'missedCheckIntervalMs' | 'now'>> & {
+      instance: string;
+    },
+): StatusController {
+  const log = createLogger({ level: 'warn', format: 'text' });
+  const { instance, ...deps } = o;
+  return startStatusController({
+    namespace: control,
+    jobs: jobSource(kc, control),
+    cronJobs: cronJobSource(kc, control),
+    api: createStatusApi(kc),
+    events: new EventRecorder({ api: createKubeApi(kc).events, log, instance }),
+    log,
+    ...deps,
+  });
 }
 
 /** The source pod (stays Pending: no scheduler, no kubelet). */

@@ -14,11 +14,7 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
-import { createLogger } from '../../src/log.js';
-import { createKubeApi } from '../../src/kube/api.js';
-import { EventRecorder } from '../../src/controller/events.js';
-import { startStatusController, type StatusController } from '../../src/status/controller.js';
-import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import type { StatusController } from '../../src/status/controller.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
 import {
   createNamespace,
@@ -29,12 +25,12 @@ import {
   kubeConfigOf,
   parseMetrics,
   rand,
+  startTestStatusController,
   successMessage,
   waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
-const log = createLogger({ level: 'warn', format: 'text' });
 const GRACE = 20;
 
 let kc: KubeConfig;
@@ -71,14 +67,9 @@ beforeAll(async () => {
     '* * * * *',
   );
   metrics = createMetrics(new Registry());
-  ctl = startStatusController({
-    namespace: control,
-    jobs: jobSource(kc, control),
-    cronJobs: cronJobSource(kc, control),
-    api: createStatusApi(kc),
-    events: new EventRecorder({ api: createKubeApi(kc).events, log, instance: 'missed-test' }),
+  ctl = startTestStatusController(kc, control, {
     metrics,
-    log,
+    instance: 'missed-test',
     missedGraceSeconds: GRACE,
     missedCheckIntervalMs: 1000,
     now: () => {

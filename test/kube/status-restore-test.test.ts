@@ -19,12 +19,10 @@ import { run } from '../../src/cli.js';
 import { loadOperatorConfig } from '../../src/config/operator.js';
 import { desiredRestoreTestCronJob } from '../../src/desired/restore-test.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
-import { createLogger } from '../../src/log.js';
-import { createKubeApi, type ListWatchSource } from '../../src/kube/api.js';
-import { EventRecorder } from '../../src/controller/events.js';
+import type { ListWatchSource } from '../../src/kube/api.js';
 import { formatReport, type RestoreTestReport } from '../../src/restoretest/report.js';
-import { startStatusController, type StatusController } from '../../src/status/controller.js';
-import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import type { StatusController } from '../../src/status/controller.js';
+import { jobSource } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/status/annotations.js';
 import type { StatusRow } from '../../src/status/table.js';
@@ -40,12 +38,12 @@ import {
   kubeConfigOf,
   parseMetrics,
   rand,
+  startTestStatusController,
   touchJobs,
   waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
-const log = createLogger({ level: 'warn', format: 'text' });
 
 let kc: KubeConfig;
 let batch: BatchV1Api;
@@ -74,15 +72,10 @@ function startController(
   metrics: Metrics,
   jobs: ListWatchSource<V1Job> = jobSource(kc, control),
 ): StatusController {
-  const api = createKubeApi(kc);
-  return startStatusController({
-    namespace: control,
-    jobs,
-    cronJobs: cronJobSource(kc, control),
-    api: createStatusApi(kc),
-    events: new EventRecorder({ api: api.events, log, instance: 'status-rt-test' }),
+  return startTestStatusController(kc, control, {
     metrics,
-    log,
+    jobs,
+    instance: 'status-rt-test',
     missedGraceSeconds: 60,
   });
 }
