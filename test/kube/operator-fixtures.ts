@@ -104,6 +104,71 @@ export async function startTestOperator(
   };
 }
 
+/** Reconciles the operator has finished: its `snapkeeper_reconcile_duration_seconds_count`. */
+export async function reconcileCount(op: TestOperator): Promise<number> {
+  const samples = (await op.running.metrics.reconcileDuration.get()).values;
+  return (
+    samples.find((s) => s.metricName === 'snapkeeper_reconcile_duration_seconds_count')?.value ?? 0
+  );
+}
+
+/**
+ * Resolves once `n` reconciles that began after the call have finished,
+ * whatever drove them (the resync timer, an informer event), by the reconcile
+ * counter; returns how many finished in all meanwhile. The reconciles in
+ * flight at the call are not counted towards `n`.
+ */
+export async function reconciled(op: TestOperator, n: number, timeoutMs = 20_000): Promise<number> {
+  const inFlight = op.running.controller.queue.inFlight;
+  const start = await reconcileCount(op);
+  return eventually(
+    `${n} more reconciles`,
+    async () => {
+      const done = (await reconcileCount(op)) - start;
+      return done >= inFlight + n ? done : undefined;
+    },
+    timeoutMs,
+    25,
+  );
+}
+
+/**
+ * `times` resyncs, each what the resync timer does (every known workload
+ * queued), each run until the work queue is drained, without waiting for the
+ * timer; returns the reconciles they made, by the counter. Make sure the
+ * operator's caches have seen the change under test first (an informer's
+ * `get`, the workload index): a resync reconciles what the caches hold.
+ */
+export async function resynced(op: TestOperator, times = 1): Promise<number> {
+  const controller = op.running.controller;
+  await controller.queue.drained();
+  const start = await reconcileCount(op);
+  for (let i = 0; i < times; i++) {
+    controller.resync();
+    await controller.queue.drained();
+  }
+  return (await reconcileCount(op)) - start;
+}
+
+/**
+ * Waits until the operator's own writes have stopped echoing: a whole resync
+ * that began after its last write (and the reconciles the echoes queued)
+ * has run, and nothing was written meanwhile. A controller that writes on
+ * every echo or every resync never settles, and this times out.
+ */
+export async function settled(op: TestOperator, timeoutMs = 20_000): Promise<void> {
+  await eventually(
+    'the operator to settle (a resync after its last write, writing nothing)',
+    async () => {
+      const writes = op.writes().length;
+      await resynced(op);
+      return op.writes().length === writes ? true : undefined;
+    },
+    timeoutMs,
+    0,
+  );
+}
+
 export interface Workload {
   deployment: string;
   replicaSet: string;

@@ -11,7 +11,8 @@ import {
   eventually,
   newNamespace,
   pgAnnotations,
-  sleep,
+  resynced,
+  settled,
   startTestOperator,
   type TestOperator,
 } from './operator-fixtures.js';
@@ -66,7 +67,8 @@ describe('operator restart and leader election', () => {
     const second = await startTestOperator(kube, env);
     started.push(second);
     await second.running.controller.queue.drained();
-    await sleep(3000); // three resyncs
+    // Three resyncs of the four workloads.
+    expect(await resynced(second, 3)).toBeGreaterThanOrEqual(12);
     expect(
       second.requests.filter((r) => r.verb === 'get' || r.verb === 'list').length,
     ).toBeGreaterThan(0);
@@ -92,9 +94,14 @@ describe('operator restart and leader election', () => {
       'a leader',
       () => a.running.controller.isLeader() || b.running.controller.isLeader(),
     );
-    await sleep(1000);
-    expect(a.running.controller.isLeader() && b.running.controller.isLeader()).toBe(false);
     const [leader, standby] = a.running.controller.isLeader() ? [a, b] : [b, a];
+    // The standby keeps trying for the Lease (every 300 ms here): three more tries, none won.
+    const tries = () => standby.requests.filter((r) => r.resource === 'leases').length;
+    const triedBefore = tries();
+    await eventually('three more Lease tries by the standby', () =>
+      tries() >= triedBefore + 3 ? true : undefined,
+    );
+    expect(a.running.controller.isLeader() && b.running.controller.isLeader()).toBe(false);
 
     for (const app of ['x', 'y']) {
       await createSupport(kc, watched, app);
@@ -102,7 +109,13 @@ describe('operator restart and leader election', () => {
     }
     for (const app of ['x', 'y'])
       await eventually(`CronJob ${app}`, () => cronJob(control, watched, app));
-    await sleep(1500);
+    await settled(leader);
+    // The standby has resolved both workloads too, and had a resync of them
+    // (its queue is paused: a standby that reconciled would write here).
+    await eventually('both workloads known to the standby', () =>
+      standby.running.controller.resolver.index.workloads().length >= 2 ? true : undefined,
+    );
+    await resynced(standby);
     expect(leader.writes(0, OWNED).length).toBeGreaterThanOrEqual(4);
     expect(standby.writes(0, OWNED)).toEqual([]);
     // The standby has warm caches all the same.

@@ -15,8 +15,11 @@ import {
   newNamespace,
   pgAnnotations,
   podEvents,
+  reconcileCount,
+  reconciled,
+  resynced,
   setPodAnnotations,
-  sleep,
+  settled,
   startTestOperator,
   type TestOperator,
 } from './operator-fixtures.js';
@@ -98,16 +101,13 @@ describe('operator reconcile', () => {
 
   it('given nothing changes, when several resync periods pass, then the operator makes zero write requests', async () => {
     await eventually('CronJob', () => cronJob('pg'));
-    await sleep(1500); // let the first reconcile's echoes settle
+    await settled(op); // the first reconcile's echoes
     const since = Date.now();
-    const reconcilesBefore = (await op.running.metrics.reconcileDuration.get()).values.find((v) =>
-      v.metricName?.endsWith('_count'),
-    )?.value;
-    await sleep(4500); // resync is 1 s here
-    const reconcilesAfter = (await op.running.metrics.reconcileDuration.get()).values.find((v) =>
-      v.metricName?.endsWith('_count'),
-    )?.value;
-    expect(reconcilesAfter! - reconcilesBefore!).toBeGreaterThanOrEqual(3); // resyncs did run
+    const reconcilesBefore = await reconcileCount(op);
+    // Three reconciles driven by the resync timer itself (1 s here), not by the test.
+    await reconciled(op, 3);
+    const reconcilesAfter = await reconcileCount(op);
+    expect(reconcilesAfter - reconcilesBefore).toBeGreaterThanOrEqual(3); // resyncs did run
     expect(op.writes(since)).toEqual([]);
   });
 
@@ -146,7 +146,8 @@ describe('operator reconcile', () => {
     expect(ev.message).toContain('snapkeeper.io/type');
     expect(ev.message).toContain('oracle');
     expect(ev.message).toMatch(/postgresql/);
-    await sleep(2500); // two resyncs
+    // The operator has seen the change (its Warning is out): two resyncs of it.
+    expect(await resynced(op, 2)).toBeGreaterThanOrEqual(2);
     const after = await cronJob('pg');
     expect(after?.metadata?.resourceVersion).toBe(before.metadata!.resourceVersion);
     // One Event per problem, not one per resync.

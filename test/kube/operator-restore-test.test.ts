@@ -24,8 +24,9 @@ import {
   newNamespace,
   pgAnnotations,
   podEvents,
+  resynced,
   setPodAnnotations,
-  sleep,
+  settled,
   startTestOperator,
   type TestOperator,
 } from './operator-fixtures.js';
@@ -185,9 +186,9 @@ describe('operator: the restore-test CronJob', () => {
 
   it('given nothing changes, when several resyncs pass, then zero write requests', async () => {
     await eventually('restore-test CronJob', () => restoreTestOf('pg'));
-    await sleep(1500);
+    await settled(op);
     const since = Date.now();
-    await sleep(4000); // resync is 1 s here
+    expect(await resynced(op, 3)).toBeGreaterThanOrEqual(3);
     expect(op.writes(since)).toEqual([]);
   });
 
@@ -209,7 +210,8 @@ describe('operator: the restore-test CronJob', () => {
     expect(ev.type).toBe('Warning');
     expect(ev.message).toContain('"61 6 * * *" is not a schedule');
     expect(ev.message).toContain('accepted: 5-field cron');
-    await sleep(2500); // two resyncs
+    // The operator has seen the change (its Warning is out): two resyncs of it.
+    expect(await resynced(op, 2)).toBeGreaterThanOrEqual(2);
     expect((await restoreTestOf('pg'))?.metadata?.resourceVersion).toBe(
       rtBefore.metadata!.resourceVersion,
     );
@@ -247,7 +249,7 @@ describe('operator: the restore-test CronJob', () => {
     const pod = await podOf('pg');
     await setPodAnnotations(kc, watched, pod.metadata!.name!, pgAnnotations());
     await gone('restore-test CronJob deleted', () => restoreTestOf('pg'));
-    await sleep(2000);
+    await settled(op);
     const backup = await backupOf('pg');
     expect(backup?.metadata?.resourceVersion).toBe(backupBefore.metadata!.resourceVersion);
   });
@@ -287,7 +289,7 @@ describe('operator: the restore-test CronJob', () => {
     );
     expect(ev.type).toBe('Warning');
     expect(ev.message).toContain('restoreTest.identitySecret');
-    await sleep(2500);
+    expect(await resynced(op, 2)).toBeGreaterThanOrEqual(2);
     expect(await restoreTestOf('enc')).toBeUndefined();
     const again = (await podEvents(kc, watched, w.pods[0]!.metadata!.name!)).filter(
       (e) => e.reason === 'RestoreTestNoIdentity',

@@ -63,7 +63,9 @@ describe('operator: a Secret watch that expired', () => {
         timeout: 10_000,
         interval: 50,
       });
-      // Let the first watches run over a second, so a close is a clean one.
+      // Let the first watches run over a second, so a close is a clean one: a
+      // wait on the clock, truly (the informer counts a watch closed within
+      // its first second as a failure, src/kube/informer.ts).
       await new Promise((r) => setTimeout(r, 1200));
 
       if (!nock.isActive()) nock.activate();

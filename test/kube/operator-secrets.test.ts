@@ -16,6 +16,7 @@ import {
   newNamespace,
   pgAnnotations,
   podEvents,
+  reconcileCount,
   startTestOperator,
   type TestOperator,
 } from './operator-fixtures.js';
@@ -49,11 +50,6 @@ function fixture(kc: KubeConfig, watched: () => string, control: () => string) {
       }),
   };
 }
-
-const reconciles = async (op: TestOperator) =>
-  (await op.running.metrics.reconcileDuration.get()).values.find((v) =>
-    v.metricName?.endsWith('_count'),
-  )?.value ?? 0;
 
 describe('operator: credentials Secrets are watched', () => {
   let kc: KubeConfig;
@@ -117,10 +113,10 @@ describe('operator: credentials Secrets are watched', () => {
     await vi.waitFor(async () => expect(await f.mirrored('pg')).toBe('n3w-pa55word-1'));
     await op.running.controller.queue.drained();
     const since = Date.now();
-    const before = await reconciles(op);
+    const before = await reconcileCount(op);
     op.running.controller.resync();
     await op.running.controller.queue.drained();
-    expect((await reconciles(op)) - before).toBeGreaterThanOrEqual(3); // the resync did run
+    expect((await reconcileCount(op)) - before).toBeGreaterThanOrEqual(3); // the resync did run
     expect(op.requests.filter((r) => r.at >= since)).toEqual([]);
   });
 
@@ -207,9 +203,15 @@ describe('operator: a Secret watch cut by the network', () => {
       });
       const watchesBefore = op.requests.filter((r) => r.verb === 'watch').length;
 
+      const failures = () => op.logs.filter((l) => l.includes('list/watch failed, retrying'));
+      const failedBefore = failures().length;
       relay.cut();
       await f.setSource('pg', { password: 'wh1le-cut' });
-      await new Promise((r) => setTimeout(r, 1500));
+      // The operator's watches have noticed the cut, and the change is not through.
+      await vi.waitFor(() => expect(failures().length).toBeGreaterThan(failedBefore), {
+        timeout: 10_000,
+        interval: 25,
+      });
       expect(await f.mirrored('pg')).toBe(PASSWORD);
       relay.restore();
 

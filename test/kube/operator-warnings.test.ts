@@ -13,7 +13,8 @@ import {
   newNamespace,
   pgAnnotations,
   podEvents,
-  sleep,
+  resynced,
+  settled,
   startTestOperator,
   type TestOperator,
 } from './operator-fixtures.js';
@@ -87,10 +88,10 @@ describe('operator annotation warnings', () => {
       `${S}schedule: overrides ${K}schedule ("0 5 * * *"); using "0 3 * * *"`,
     ]);
 
-    // Several resyncs (1 s here): the warnings stand, nothing is written again.
-    await sleep(1500);
+    // Several resyncs: the warnings stand, nothing is written again.
+    await settled(op);
     const since = Date.now();
-    await sleep(3500);
+    expect(await resynced(op, 3)).toBeGreaterThanOrEqual(3);
     expect(op.writes(since)).toEqual([]);
     const again = await warnings(pod);
     expect(again).toHaveLength(3);

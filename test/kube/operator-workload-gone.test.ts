@@ -18,6 +18,8 @@ import {
   eventually,
   newNamespace,
   pgAnnotations,
+  resynced,
+  settled,
   sleep,
   startTestOperator,
   type StatefulWorkload,
@@ -50,7 +52,8 @@ describe('operator: a workload is gone when its object is, not when its pods are
   /** A backup Job of the workload's CronJob, as `snapkeeper trigger` makes it; its pod exists. */
   async function startBackup(sts: string) {
     const cj = await eventually('CronJob', () => cronJob(sts));
-    // Manual Job names carry the second: never two in one second.
+    // Manual Job names carry the second: never two in one second. A wait on
+    // the clock, truly: nothing else tells when the next second has begun.
     await sleep(1100);
     const j = await batch.createNamespacedJob({
       namespace: control,
@@ -65,6 +68,14 @@ describe('operator: a workload is gone when its object is, not when its pods are
       gone(() => core.readNamespacedPod({ namespace: watched, name }).catch(() => undefined)),
     );
   }
+
+  /** The operator's pod cache has (or no longer has) this pod. */
+  const podSeen = (name: string, present: boolean) =>
+    eventually(`pod ${name} ${present ? 'in' : 'gone from'} the operator's cache`, () =>
+      (op!.running.controller.caches.pods[0]!.get(watched, name) !== undefined) === present
+        ? true
+        : undefined,
+    );
 
   beforeAll(async () => {
     kc = kubeConfig(kube);
@@ -105,18 +116,25 @@ describe('operator: a workload is gone when its object is, not when its pods are
     // ... and one running (its pod is there, not finished).
     running = await startBackup('db');
 
-    await sleep(1500); // the operator's own echoes settle
+    await settled(op!); // the operator's own echoes
     const cjBefore = (await cronJob('db'))!;
     const secretBefore = (await secret('db'))!;
     const since = Date.now();
 
     // The pod restarts: for a while there is no pod at all.
     await deletePod(db.pod.metadata!.name!);
-    await sleep(3000); // three resyncs without a pod
+    await podSeen(db.pod.metadata!.name!, false);
+    expect(await resynced(op!, 3)).toBeGreaterThanOrEqual(3); // three resyncs without a pod
     const cjWithout = await cronJob('db');
     const secretWithout = await secret('db');
     await createStatefulPod(kc, watched, db);
-    await sleep(2000);
+    await podSeen(db.pod.metadata!.name!, true);
+    await eventually('the pod resolved to its workload again', () =>
+      op!.running.controller.resolver.index.lookup(`${watched}/${db.pod.metadata!.name!}`)
+        ? true
+        : undefined,
+    );
+    expect(await resynced(op!, 2)).toBeGreaterThanOrEqual(2);
 
     for (const cj of [cjWithout, await cronJob('db')]) {
       expect(cj?.metadata?.uid).toBe(cjBefore.metadata!.uid);
@@ -155,7 +173,7 @@ describe('operator: a workload is gone when its object is, not when its pods are
     });
     expect(pod.metadata?.deletionTimestamp).toBeUndefined();
     // Its pod reads the Secret (a retry would start a new pod): kept while it runs.
-    await sleep(2000);
+    expect(await resynced(op!, 2)).toBeGreaterThanOrEqual(2);
     expect(await secret('db')).toBeDefined();
 
     await finishPod(kc, running.pod, 0, successMessage(`${watched}/db/20261120T040000Z`, 4096));
@@ -175,7 +193,8 @@ describe('operator: a workload is gone when its object is, not when its pods are
     await eventually('CronJob', () => cronJob('db2'));
     await eventually('Secret', () => secret('db2'));
     await deletePod(w.pod.metadata!.name!);
-    await sleep(2000);
+    await podSeen(w.pod.metadata!.name!, false);
+    expect(await resynced(op!, 2)).toBeGreaterThanOrEqual(2);
     expect(await cronJob('db2')).toBeDefined();
 
     const sts = await apps.readNamespacedStatefulSet({ namespace: watched, name: 'db2' });

@@ -11,19 +11,19 @@ import {
   type CoreV1Event,
   type KubeConfig,
   type V1CronJob,
+  type V1Job,
 } from '@kubernetes/client-node';
 import { run } from '../../src/cli.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
-import { createLogger } from '../../src/log.js';
-import { createKubeApi } from '../../src/kube/api.js';
-import { EventRecorder } from '../../src/controller/events.js';
-import { startStatusController, type StatusController } from '../../src/status/controller.js';
-import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import type { ListWatchSource } from '../../src/kube/api.js';
+import type { StatusController } from '../../src/status/controller.js';
+import { jobSource } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import type { StatusRow } from '../../src/status/table.js';
 import {
   captureContext,
+  countingSource,
   createNamespace,
   createSnapkeeperCronJob,
   createSourcePod,
@@ -34,12 +34,13 @@ import {
   kubeConfigOf,
   parseMetrics,
   rand,
+  startTestStatusController,
   successMessage,
+  touchJobs,
   waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
-const log = createLogger({ level: 'warn', format: 'text' });
 
 let kc: KubeConfig;
 let control: string;
@@ -47,16 +48,14 @@ let shop: string;
 let cronJob: V1CronJob;
 const workload = { name: 'postgres' } as { namespace: string; name: string };
 
-function startController(metrics: Metrics): StatusController {
-  const api = createKubeApi(kc);
-  return startStatusController({
-    namespace: control,
-    jobs: jobSource(kc, control),
-    cronJobs: cronJobSource(kc, control),
-    api: createStatusApi(kc),
-    events: new EventRecorder({ api: api.events, log, instance: 'status-test' }),
+function startController(
+  metrics: Metrics,
+  jobs: ListWatchSource<V1Job> = jobSource(kc, control),
+): StatusController {
+  return startTestStatusController(kc, control, {
     metrics,
-    log,
+    jobs,
+    instance: 'status-test',
     missedGraceSeconds: 3600,
   });
 }
@@ -240,7 +239,8 @@ describe('status controller against the apiserver', () => {
     await ctl.stop();
 
     metrics = createMetrics(new Registry());
-    ctl = startController(metrics);
+    const jobs = countingSource(jobSource(kc, control));
+    ctl = startController(metrics, jobs.source);
     await ctl.synced;
     await ctl.drained();
     const s = await waitFor('restored metrics', async () => {
@@ -255,8 +255,13 @@ describe('status controller against the apiserver', () => {
       3,
     );
 
-    // Give a wrongly re-recording controller the time to do it, then compare.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Every finished Job comes by the new controller once more (a label
+    // changes): one that did not know them recorded would record them again.
+    const seen = jobs.delivered();
+    const touched = await touchJobs(kc, control);
+    await waitFor('the controller to see every Job again', async () =>
+      jobs.delivered() >= seen + touched ? true : undefined,
+    );
     await ctl.drained();
     const after = await annotations();
     for (const k of [A.runsSucceeded, A.runsFailed, A.recordedJobs, A.lastSuccess, A.lastJob]) {

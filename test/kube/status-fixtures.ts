@@ -8,6 +8,9 @@ import {
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesObject,
   type V1CronJob,
   type V1Job,
   type V1Pod,
@@ -16,6 +19,14 @@ import { loadOperatorConfig } from '../../src/config/operator.js';
 import { desiredCronJob } from '../../src/desired/cronjob.js';
 import { createLogger } from '../../src/log.js';
 import type { CliContext } from '../../src/cli/context.js';
+import { createKubeApi, type ListWatchSource } from '../../src/kube/api.js';
+import { EventRecorder } from '../../src/controller/events.js';
+import {
+  startStatusController,
+  type StatusController,
+  type StatusControllerDeps,
+} from '../../src/status/controller.js';
+import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
 import type { KubeInfo } from '../env/helpers.js';
 
 export function kubeConfigOf(kube: KubeInfo): KubeConfig {
@@ -28,6 +39,32 @@ export const rand = () => randomBytes(3).toString('hex');
 
 export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+}
+
+/**
+ * A status controller over the control namespace, as the operator wires it:
+ * the real Job and CronJob sources (or `jobs`, e.g. a countingSource), the
+ * status API, a deduplicating Event recorder named `instance`.
+ */
+export function startTestStatusController(
+  kc: KubeConfig,
+  control: string,
+  o: Pick<StatusControllerDeps, 'metrics' | 'missedGraceSeconds'> &
+    Partial<Pick<StatusControllerDeps, 'jobs' | 'missedCheckIntervalMs' | 'now'>> & {
+      instance: string;
+    },
+): StatusController {
+  const log = createLogger({ level: 'warn', format: 'text' });
+  const { instance, ...deps } = o;
+  return startStatusController({
+    namespace: control,
+    jobs: jobSource(kc, control),
+    cronJobs: cronJobSource(kc, control),
+    api: createStatusApi(kc),
+    events: new EventRecorder({ api: createKubeApi(kc).events, log, instance }),
+    log,
+    ...deps,
+  });
 }
 
 /** The source pod (stays Pending: no scheduler, no kubelet). */
@@ -99,6 +136,53 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * A list/watch source that counts the watch events it has handed on. The
+ * informer applies each event and calls its handlers before the count moves,
+ * so "delivered() has passed N" means the controller has seen N more events.
+ */
+export function countingSource<T extends KubernetesObject>(
+  source: ListWatchSource<T>,
+): { source: ListWatchSource<T>; delivered(): number } {
+  let delivered = 0;
+  return {
+    delivered: () => delivered,
+    source: {
+      description: source.description,
+      list: () => source.list(),
+      watch: (resourceVersion, onEvent, onDone) =>
+        source.watch(
+          resourceVersion,
+          (event) => {
+            onEvent(event);
+            delivered++;
+          },
+          onDone,
+        ),
+    },
+  };
+}
+
+/**
+ * Changes every Job of the namespace once (a label only), so that each comes
+ * by a Job informer again; returns how many.
+ */
+export async function touchJobs(kc: KubeConfig, namespace: string): Promise<number> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  const jobs = (await batch.listNamespacedJob({ namespace })).items;
+  for (const j of jobs) {
+    await batch.patchNamespacedJob(
+      {
+        namespace,
+        name: j.metadata!.name!,
+        body: { metadata: { labels: { 'test.snapkeeper.io/touched': rand() } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+  return jobs.length;
 }
 
 /** The pod the job controller made for this Job. */

@@ -14,11 +14,7 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
-import { createLogger } from '../../src/log.js';
-import { createKubeApi } from '../../src/kube/api.js';
-import { EventRecorder } from '../../src/controller/events.js';
-import { startStatusController, type StatusController } from '../../src/status/controller.js';
-import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import type { StatusController } from '../../src/status/controller.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
   createNamespace,
@@ -29,12 +25,12 @@ import {
   kubeConfigOf,
   parseMetrics,
   rand,
+  startTestStatusController,
   successMessage,
   waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
-const log = createLogger({ level: 'warn', format: 'text' });
 const GRACE = 20;
 
 let kc: KubeConfig;
@@ -43,6 +39,8 @@ let shop: string;
 let cronJob: V1CronJob;
 let metrics: Metrics;
 let ctl: StatusController;
+/** Missed checks begun (each asks for the time once). */
+let checks = 0;
 
 async function missed(): Promise<number | undefined> {
   const s = parseMetrics(await metrics.registry.metrics());
@@ -69,16 +67,15 @@ beforeAll(async () => {
     '* * * * *',
   );
   metrics = createMetrics(new Registry());
-  ctl = startStatusController({
-    namespace: control,
-    jobs: jobSource(kc, control),
-    cronJobs: cronJobSource(kc, control),
-    api: createStatusApi(kc),
-    events: new EventRecorder({ api: createKubeApi(kc).events, log, instance: 'missed-test' }),
+  ctl = startTestStatusController(kc, control, {
     metrics,
-    log,
+    instance: 'missed-test',
     missedGraceSeconds: GRACE,
     missedCheckIntervalMs: 1000,
+    now: () => {
+      checks++;
+      return new Date();
+    },
   });
   await ctl.synced;
 });
@@ -107,8 +104,10 @@ describe('missed schedule', () => {
     expect(ev!.message).toContain(
       `no successful backup of ${shop}/postgres since it was scheduled`,
     );
-    // The check keeps running every second: still one Event, written once.
-    await new Promise((r) => setTimeout(r, 2500));
+    // The check keeps running every second: three more of its runs (a fourth
+    // has begun), still one Event, written once.
+    const before = checks;
+    await waitFor('three more missed checks', async () => checks >= before + 4 || undefined);
     expect((await events('BackupMissed')).map((e) => e.count ?? 1)).toEqual([1]);
   });
 

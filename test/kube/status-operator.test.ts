@@ -151,7 +151,12 @@ describe('status inside the operator', () => {
     });
     expect(value(s, 'snapkeeper_backup_runs_total', { result: 'success' })).toBe(1);
     expect(value(s, 'snapkeeper_backup_runs_total', { result: 'failure' })).toBe(0);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Its status controller has made its first pass (which records what
+    // finished while nobody watched): the missed check that ends the pass
+    // has run.
+    await waitFor('the first pass of the status controller', async () =>
+      value(await scrape(), 'snapkeeper_backup_missed') !== undefined ? true : undefined,
+    );
     expect(op.writes(0, ['cronjobs'])).toEqual([]);
     const after = (await theCronJob()).metadata!.annotations!;
     expect(after[A.runsSucceeded]).toBe(before[A.runsSucceeded]);

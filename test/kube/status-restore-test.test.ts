@@ -13,22 +13,22 @@ import {
   type CoreV1Event,
   type KubeConfig,
   type V1CronJob,
+  type V1Job,
 } from '@kubernetes/client-node';
 import { run } from '../../src/cli.js';
 import { loadOperatorConfig } from '../../src/config/operator.js';
 import { desiredRestoreTestCronJob } from '../../src/desired/restore-test.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
-import { createLogger } from '../../src/log.js';
-import { createKubeApi } from '../../src/kube/api.js';
-import { EventRecorder } from '../../src/controller/events.js';
+import type { ListWatchSource } from '../../src/kube/api.js';
 import { formatReport, type RestoreTestReport } from '../../src/contract/restore-test-report.js';
-import { startStatusController, type StatusController } from '../../src/status/controller.js';
-import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import type { StatusController } from '../../src/status/controller.js';
+import { jobSource } from '../../src/status/kube.js';
 import { jobFromCronJob } from '../../src/status/trigger.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import type { StatusRow } from '../../src/status/table.js';
 import {
   captureContext,
+  countingSource,
   createNamespace,
   createSnapkeeperCronJob,
   createSourcePod,
@@ -38,11 +38,12 @@ import {
   kubeConfigOf,
   parseMetrics,
   rand,
+  startTestStatusController,
+  touchJobs,
   waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
-const log = createLogger({ level: 'warn', format: 'text' });
 
 let kc: KubeConfig;
 let batch: BatchV1Api;
@@ -67,16 +68,14 @@ function report(ok: boolean, mismatches: string[] = []): RestoreTestReport {
   };
 }
 
-function startController(metrics: Metrics): StatusController {
-  const api = createKubeApi(kc);
-  return startStatusController({
-    namespace: control,
-    jobs: jobSource(kc, control),
-    cronJobs: cronJobSource(kc, control),
-    api: createStatusApi(kc),
-    events: new EventRecorder({ api: api.events, log, instance: 'status-rt-test' }),
+function startController(
+  metrics: Metrics,
+  jobs: ListWatchSource<V1Job> = jobSource(kc, control),
+): StatusController {
+  return startTestStatusController(kc, control, {
     metrics,
-    log,
+    jobs,
+    instance: 'status-rt-test',
     missedGraceSeconds: 60,
   });
 }
@@ -312,7 +311,8 @@ describe('status controller: restore-test Jobs', () => {
       ...(await podEvents('RestoreTestFailed')),
     ].map((e) => [e.metadata?.name, e.count ?? 1]);
     metrics = createMetrics(new Registry());
-    ctl = startController(metrics);
+    const jobs = countingSource(jobSource(kc, control));
+    ctl = startController(metrics, jobs.source);
     await ctl.synced;
     await ctl.drained();
     const s = await waitFor('restored metrics', async () => {
@@ -320,7 +320,14 @@ describe('status controller: restore-test Jobs', () => {
       return sample(x, 'snapkeeper_restore_test_failures_total') === 2 && x;
     });
     expect(sample(s, 'snapkeeper_restore_test_last_success_timestamp_seconds')).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Every finished Job comes by the new controller once more (a label
+    // changes): one that did not know them recorded would record them again.
+    const seen = jobs.delivered();
+    const touched = await touchJobs(kc, control);
+    await waitFor('the controller to see every Job again', async () =>
+      jobs.delivered() >= seen + touched ? true : undefined,
+    );
+    await ctl.drained();
     expect(
       sample(
         parseMetrics(await metrics.registry.metrics()),

@@ -86,12 +86,15 @@ describe('snapkeeper trigger', () => {
 
   it('given --wait and a pod that succeeds, then exit 0 with size and duration', async () => {
     const known = await jobNames();
-    // Job names carry the second: keep two triggers of this suite apart.
+    // Job names carry the second: keep two triggers of this suite apart (a
+    // wait on the clock, truly: the name is made from it).
     await new Promise((r) => setTimeout(r, 1100));
     const t = trigger(['--wait']);
     const job = await newJob(known);
     const pod = await jobPod(kc, job);
-    // Still following: it must not have returned before the pod ended.
+    // Still following: it must not have returned before the pod ended. (Half
+    // a second is a bound on a wrong early return, kept as it was: the pod
+    // ending is the event, and the output below shows it was waited for.)
     expect(
       await Promise.race([t.done, new Promise((r) => setTimeout(() => r('waiting'), 500))]),
     ).toBe('waiting');
@@ -104,7 +107,7 @@ describe('snapkeeper trigger', () => {
 
   it('given --wait and a pod that fails, then exit 1 with the dumper reason', async () => {
     const known = await jobNames();
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 1100)); // the clock's second, as above
     const t = trigger(['--wait']);
     const job = await newJob(known);
     const pod = await jobPod(kc, job);
@@ -121,7 +124,7 @@ describe('snapkeeper trigger', () => {
   });
 
   it('given --wait and a timeout that passes first, then exit 1 saying so', async () => {
-    await new Promise((r) => setTimeout(r, 1100));
+    await new Promise((r) => setTimeout(r, 1100)); // the clock's second, as above
     const t = trigger(['--wait', '--timeout', '2']);
     expect(await t.done).toBe(1);
     expect(t.stderr()).toMatch(/stopped waiting for job .* \(timeout\)/);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   isTracked,
@@ -413,14 +414,7 @@ describe('parseAnnotations: warnings', () => {
 });
 
 describe('parseAnnotations never throws', () => {
-  // A small seeded generator: reproducible, and varied enough to hit every branch's edges.
-  function rng(seed: number) {
-    let s = seed >>> 0;
-    return () => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return s / 2 ** 32;
-    };
-  }
+  // Values and keys drawn from pieces that hit every branch's edges.
   const alphabet = [
     'a',
     'H',
@@ -464,25 +458,24 @@ describe('parseAnnotations never throws', () => {
     'bogus',
   ];
 
+  const annotationSets = fc.dictionary(
+    fc.tuple(fc.constantFrom(S, K), fc.constantFrom(...keys)).map(([p, k]) => `${p}${k}`),
+    fc.array(fc.constantFrom(...alphabet), { maxLength: 11 }).map((v) => v.join('')),
+    { maxKeys: 7 },
+  );
+
   it('given 3000 random annotation sets, when parsed, then each returns a result and errors are well-formed', () => {
-    const rand = rng(42);
-    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-    for (let i = 0; i < 3000; i++) {
-      const annotations: Record<string, string> = {};
-      const n = Math.floor(rand() * 8);
-      for (let j = 0; j < n; j++) {
-        const len = Math.floor(rand() * 12);
-        let value = '';
-        for (let k = 0; k < len; k++) value += pick(alphabet);
-        annotations[`${pick([S, K])}${pick(keys)}`] = value;
-      }
-      const r = parseAnnotations(annotations, ctx());
-      if (!r.ok) {
-        expect(r.errors.length).toBeGreaterThan(0);
-        for (const e of r.errors)
-          expect(e).toMatch(/^(snapkeeper\.io|ksnapshot\.clickandmortar\.fr)\/[a-z-]+: /);
-      }
-    }
+    fc.assert(
+      fc.property(annotationSets, (annotations) => {
+        const r = parseAnnotations(annotations, ctx());
+        if (!r.ok) {
+          expect(r.errors.length).toBeGreaterThan(0);
+          for (const e of r.errors)
+            expect(e).toMatch(/^(snapkeeper\.io|ksnapshot\.clickandmortar\.fr)\/[a-z-]+: /);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('given values that are not strings, when parsed, then it does not throw', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { jobResult, parseTerminationMessage } from '../../src/status/result.js';
@@ -67,15 +68,21 @@ describe('parseTerminationMessage', () => {
   });
 
   it('given any string, then it never throws', () => {
-    let seed = 7;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    for (let i = 0; i < 500; i++) {
-      const cut = success.slice(0, Math.floor(rnd() * success.length));
-      const noise = Array.from({ length: 20 }, () =>
-        String.fromCharCode(Math.floor(rnd() * 128)),
-      ).join('');
-      expect(() => parseTerminationMessage(cut + noise)).not.toThrow();
-    }
+    // A cut of a real result with ASCII noise after it, and any string at all.
+    const noise = fc.string({
+      unit: fc.integer({ min: 0, max: 127 }).map((c) => String.fromCharCode(c)),
+      maxLength: 20,
+    });
+    const text = fc.oneof(
+      fc.tuple(fc.nat({ max: success.length }), noise).map(([n, x]) => success.slice(0, n) + x),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(() => parseTerminationMessage(t)).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
