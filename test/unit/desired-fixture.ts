@@ -1,5 +1,6 @@
 // The operator environment the desired-object tests build with: S3 behind an
 // endpoint, with credentials and path-style addressing, one dumper image set.
+import type { BackupSpec } from '../../src/annotations/index.js';
 import { loadOperatorConfig } from '../../src/config/operator.js';
 
 export const operatorEnv = {
@@ -20,4 +21,14 @@ export const postgresSource = {
   target: { host: 'postgres.shop.svc', port: 5432 },
   credentials: { hasUsername: true, hasDatabase: true },
   sourcePod: 'postgres-5d9c-abcde',
+};
+
+/** A PostgreSQL backup at 03:17 Paris time: no encryption, no extra dump options. */
+export const postgresSpec: BackupSpec = {
+  type: 'postgresql',
+  schedule: '17 3 * * *',
+  timezone: 'Europe/Paris',
+  recipients: [],
+  dumpOptions: [],
+  suspend: false,
 };

@@ -19,6 +19,7 @@ import { DUMPER_ENV, TERMINATION_MESSAGE_PATH } from '../../src/contract/dumper-
 import { desiredCronJob, type DesiredCronJobInput } from '../../src/desired/cronjob.js';
 import { desiredRestoreTestCronJob } from '../../src/desired/restore-test.js';
 import type { WorkloadRef } from '../../src/workload.js';
+import { postgresSpec } from './desired-fixture.js';
 import { loadDumpConfig } from '../../src/dump/config.js';
 import { operatorEnv } from './desired-fixture.js';
 
@@ -44,14 +45,7 @@ const plain = loadOperatorConfig({
 });
 
 const workload: WorkloadRef = { namespace: 'shop', kind: 'StatefulSet', name: 'db' };
-const base: BackupSpec = {
-  type: 'postgresql',
-  schedule: '17 3 * * *',
-  timezone: 'Europe/Paris',
-  recipients: [],
-  dumpOptions: [],
-  suspend: false,
-};
+const base: BackupSpec = postgresSpec;
 const restoreTest: RestoreTestSpec = {
   schedule: '41 5 * * *',
   checks: ['select count(*) > 0 from orders'],

@@ -9,6 +9,7 @@ import { loadOperatorConfig } from '../../src/config/operator.js';
 import { desiredCronJob } from '../../src/desired/cronjob.js';
 import { desiredRestoreTestCronJob } from '../../src/desired/restore-test.js';
 import type { WorkloadRef } from '../../src/workload.js';
+import { postgresSpec } from './desired-fixture.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
 
@@ -178,12 +179,7 @@ describe('statusRows, on CronJobs as the operator builds them', () => {
     SNAPKEEPER_STORAGE: 's3://backups/prod',
   });
   const spec = {
-    type: 'postgresql',
-    schedule: '17 3 * * *',
-    timezone: 'Europe/Paris',
-    recipients: [],
-    dumpOptions: [],
-    suspend: false,
+    ...postgresSpec,
     restoreTest: { schedule: '41 5 * * *', checks: [] },
   } as BackupSpec & { restoreTest: RestoreTestSpec };
 
