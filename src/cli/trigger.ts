@@ -2,7 +2,7 @@ import { OperationError, SnapkeeperError, UserError } from '../errors.js';
 import { jobResult } from '../status/result.js';
 import { formatBytes } from '../pipeline/progress.js';
 import { formatDuration } from '../status/format.js';
-import { kubeTriggerApi, parseWorkloadRef, triggerBackup, waitForJob } from '../status/trigger.js';
+import { kubeTriggerApi, parseWorkloadRef, triggerBackup, waitForJob } from './trigger-job.js';
 import type { CliContext } from './context.js';
 import type { ClusterOptions } from './flags.js';
 import { apiError, clusterFor } from './status.js';

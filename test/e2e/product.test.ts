@@ -17,7 +17,7 @@ import {
   WORKLOAD_NAME_LABEL,
   WORKLOAD_NAMESPACE_LABEL,
 } from '../../src/labels.js';
-import type { StatusRow } from '../../src/status/table.js';
+import type { StatusRow } from '../../src/cli/status-table.js';
 import { parseReport } from '../../src/contract/restore-test-report.js';
 import {
   ageKeypair,

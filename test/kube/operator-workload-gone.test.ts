@@ -9,7 +9,7 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/c
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
-import { jobFromCronJob } from '../../src/status/trigger.js';
+import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
   createStatefulPod,

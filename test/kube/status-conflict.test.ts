@@ -23,7 +23,7 @@ import {
   type StatusController,
 } from '../../src/status/controller.js';
 import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
-import { jobFromCronJob } from '../../src/status/trigger.js';
+import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
   createNamespace,

@@ -18,9 +18,9 @@ import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import type { ListWatchSource } from '../../src/kube/api.js';
 import type { StatusController } from '../../src/status/controller.js';
 import { jobSource } from '../../src/status/kube.js';
-import { jobFromCronJob } from '../../src/status/trigger.js';
+import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
-import type { StatusRow } from '../../src/status/table.js';
+import type { StatusRow } from '../../src/cli/status-table.js';
 import {
   captureContext,
   countingSource,

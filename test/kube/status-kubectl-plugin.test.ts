@@ -10,7 +10,7 @@ import { BatchV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-
 import { exec } from '../env/helpers.js';
 import { binaries, repoRoot } from '../env/paths.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
-import type { StatusRow } from '../../src/status/table.js';
+import type { StatusRow } from '../../src/cli/status-table.js';
 import { createNamespace, createSnapkeeperCronJob, kubeConfigOf, rand } from './status-fixtures.js';
 
 const kube = inject('kube');

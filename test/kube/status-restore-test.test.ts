@@ -23,9 +23,9 @@ import type { ListWatchSource } from '../../src/kube/api.js';
 import { formatReport, type RestoreTestReport } from '../../src/contract/restore-test-report.js';
 import type { StatusController } from '../../src/status/controller.js';
 import { jobSource } from '../../src/status/kube.js';
-import { jobFromCronJob } from '../../src/status/trigger.js';
+import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
-import type { StatusRow } from '../../src/status/table.js';
+import type { StatusRow } from '../../src/cli/status-table.js';
 import {
   captureContext,
   countingSource,

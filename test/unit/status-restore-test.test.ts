@@ -16,7 +16,7 @@ import {
   readStatus,
   statusAnnotations,
 } from '../../src/status/annotations.js';
-import { formatStatusTable, statusRows } from '../../src/status/table.js';
+import { formatStatusTable, statusRows } from '../../src/cli/status-table.js';
 
 const w: MeteredWorkload = {
   namespace: 'shop',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1CronJob } from '@kubernetes/client-node';
-import { formatStatusTable, relative, statusRows } from '../../src/status/table.js';
-import { jobFromCronJob, parseWorkloadRef, triggerBackup } from '../../src/status/trigger.js';
+import { formatStatusTable, relative, statusRows } from '../../src/cli/status-table.js';
+import { jobFromCronJob, parseWorkloadRef, triggerBackup } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import { UserError } from '../../src/errors.js';
 import type { BackupSpec, RestoreTestSpec } from '../../src/annotations/index.js';

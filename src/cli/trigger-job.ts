@@ -22,7 +22,7 @@ import {
   sameWorkloadName,
   type WorkloadName,
 } from '../workload.js';
-import { jobOutcome } from './result.js';
+import { jobOutcome } from '../status/result.js';
 
 /** Job names stay ≤ 63 characters: the job controller puts them in a label. */
 const MAX_JOB_NAME = 63;

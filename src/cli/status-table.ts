@@ -1,10 +1,11 @@
 import type { V1CronJob } from '@kubernetes/client-node';
 import { isRestoreTestObject } from '../labels.js';
-import { readStatus } from './annotations.js';
-import { formatBytes, formatDuration } from './format.js';
-import { nextRun } from './schedule.js';
+import { readStatus } from '../status/annotations.js';
+import { formatBytes, formatDuration } from '../status/format.js';
+import { nextRun } from '../status/schedule.js';
 import { workloadKey } from '../workload.js';
-import { isManaged, workloadOf } from './workload.js';
+import { formatTable } from './storage-flags.js';
+import { isManaged, workloadOf } from '../status/workload.js';
 
 /** One line of `snapkeeper status`; the JSON output is an array of these. */
 export interface StatusRow {
@@ -203,16 +204,5 @@ export function formatStatusTable(rows: readonly StatusRow[], now: Date): string
     ...(withTests ? [lastTestCell(r.restoreTest, now)] : []),
     lastErrorCell(r),
   ]);
-  const all = [[...headers], ...cells];
-  const widths = headers.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  return (
-    all
-      .map((row) =>
-        row
-          .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+  return formatTable(headers, cells);
 }
