@@ -25,7 +25,7 @@ import {
   toDate,
   type BackupResult,
 } from './result.js';
-import { metricLabels, type MeteredWorkload } from './workload.js';
+import { metricLabels, raiseCounterTo, type MeteredWorkload } from './workload.js';
 
 export const RestoreTestEventReasons = {
   RestoreTestSucceeded: 'RestoreTestSucceeded',
@@ -165,15 +165,7 @@ export async function applyRestoreTestMetrics(
   if (status.lastDurationSeconds !== undefined) {
     metrics.restoreTestLastDuration.set(labels, status.lastDurationSeconds);
   }
-  const have =
-    (await metrics.restoreTestFailures.get()).values.find(
-      (v) =>
-        v.labels.namespace === labels.namespace &&
-        v.labels.workload === labels.workload &&
-        v.labels.type === labels.type,
-    )?.value ?? 0;
-  const target = status.runsFailed;
-  metrics.restoreTestFailures.inc(labels, target > have ? target - have : 0);
+  await raiseCounterTo(metrics.restoreTestFailures, labels, status.runsFailed);
 }
 
 /** Drops a workload's restore-test series (its restore-test CronJob is gone). */

@@ -1,5 +1,6 @@
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { ENGINE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SOURCE_POD_ANNOTATION } from '../labels.js';
+import type { Counter } from 'prom-client';
 import type { Metrics } from '../metrics/registry.js';
 import { ownerOf, type WorkloadRef } from '../workload.js';
 import type { WorkloadStatus } from './annotations.js';
@@ -76,33 +77,28 @@ export async function applyStatusMetrics(
   if (status.lastDurationSeconds !== undefined) {
     metrics.backupLastDuration.set(labels, status.lastDurationSeconds);
   }
-  const current = (await metrics.backupRuns.get()).values;
-  for (const [result, target] of [
-    ['success', status.runsSucceeded],
-    ['failure', status.runsFailed],
-  ] as const) {
-    const have =
-      current.find(
-        (v) =>
-          v.labels.namespace === labels.namespace &&
-          v.labels.workload === labels.workload &&
-          v.labels.type === labels.type &&
-          v.labels.result === result,
-      )?.value ?? 0;
-    // Expose both series from the start, so increase() sees the first failure.
-    if (target > have) metrics.backupRuns.inc({ ...labels, result }, target - have);
-    else if (have === 0) metrics.backupRuns.inc({ ...labels, result }, 0);
-  }
-  // The same for the backups that shrank: exported from 0, raised to the record.
-  const shrank =
-    (await metrics.backupShrank.get()).values.find(
-      (v) =>
-        v.labels.namespace === labels.namespace &&
-        v.labels.workload === labels.workload &&
-        v.labels.type === labels.type,
+  // Both results' series exist from the start, so increase() sees the first failure.
+  await raiseCounterTo(metrics.backupRuns, { ...labels, result: 'success' }, status.runsSucceeded);
+  await raiseCounterTo(metrics.backupRuns, { ...labels, result: 'failure' }, status.runsFailed);
+  await raiseCounterTo(metrics.backupShrank, labels, status.runsShrank);
+}
+
+/**
+ * Raises one series of a counter to `target`, never lowering it: a record
+ * restored after a restart and a run just recorded take the same path and
+ * never count twice. The series is exported from 0 even when nothing
+ * happened yet, so increase() sees the first event.
+ */
+export async function raiseCounterTo(
+  counter: Counter,
+  labels: Record<string, string>,
+  target: number,
+): Promise<void> {
+  const have =
+    (await counter.get()).values.find((v) =>
+      Object.entries(labels).every(([k, value]) => v.labels[k] === value),
     )?.value ?? 0;
-  const target = status.runsShrank;
-  metrics.backupShrank.inc(labels, target > shrank ? target - shrank : 0);
+  counter.inc(labels, target > have ? target - have : 0);
 }
 
 /** Drops a workload's series (its CronJob is gone). */
