@@ -124,11 +124,16 @@ export interface KubeApi {
   pods(namespace: string): ListWatchSource<V1Pod>;
   services(namespace: string): ListWatchSource<V1Service>;
   /**
-   * The CronJobs / Secrets snapkeeper owns, metadata only: the write path
-   * decides on labels, annotations (the spec hash) and resourceVersion, so
-   * neither the CronJobs' specs nor the mirrored credentials are held.
+   * The CronJobs snapkeeper owns, whole: the status controller also reads
+   * their schedule (the operator's cache keeps only what it reads of them,
+   * src/controller/caches.ts).
    */
-  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1PartialObjectMetadata>;
+  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1CronJob>;
+  /**
+   * The Secrets snapkeeper owns, metadata only: the write path decides on
+   * labels, annotations (the spec hash) and resourceVersion, so the mirrored
+   * credentials are never held.
+   */
   ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1PartialObjectMetadata>;
   /**
    * Metadata only (PartialObjectMetadata: name, resourceVersion, labels, no
@@ -490,9 +495,7 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
     services: (namespace) =>
       source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`),
     ownedCronJobs: (namespace, labelSelector) =>
-      metadataSource(
-        clients,
-        count,
+      source<V1CronJob>(
         'cronjobs',
         `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
         labelSelector,

@@ -1,8 +1,14 @@
-import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ListWatchSource } from '../kube/api.js';
-import { Informer, type DelayFn } from '../kube/informer.js';
+import {
+  Informer,
+  type DelayFn,
+  type InformerHandlers,
+  type ObjectStore,
+} from '../kube/informer.js';
+import type { CachedCronJob } from '../controller/caches.js';
 import { WorkQueue, type ReconcileOutcome, type Schedule } from '../controller/queue.js';
 import { isConflict } from '../kube/errors.js';
 import { isRestoreTestObject } from '../labels.js';
@@ -63,11 +69,23 @@ export interface StatusApi {
   getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
 }
 
+/**
+ * The operator's cache of its CronJobs (src/controller/caches.ts), shared:
+ * the status controller subscribes to it while it runs, and never starts or
+ * stops it.
+ */
+export interface SharedCronJobCache extends ObjectStore<CachedCronJob> {
+  /** Resolves after its first list. */
+  readonly synced: Promise<void>;
+  /** Returns the function that unsubscribes. */
+  on(handlers: InformerHandlers<CachedCronJob>): () => void;
+}
+
 export interface StatusControllerDeps {
   /** The control namespace: snapkeeper's CronJobs and their Jobs. */
   namespace: string;
   jobs: ListWatchSource<V1Job>;
-  cronJobs: ListWatchSource<V1CronJob>;
+  cronJobs: SharedCronJobCache;
   api: StatusApi;
   events: StatusEventSink;
   metrics: BackupMetrics & RestoreTestMetrics;
@@ -153,7 +171,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   const now = deps.now ?? (() => new Date());
   const informerOptions = { log, ...(deps.delay ? { delay: deps.delay } : {}) };
   const jobs = new Informer<V1Job>(deps.jobs, informerOptions);
-  const cronJobs = new Informer<V1CronJob>(deps.cronJobs, informerOptions);
+  const { cronJobs } = deps;
   const queue = new WorkQueue(sync, {
     log,
     concurrency: 2,
@@ -173,7 +191,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   let firstPassDone = false;
   // Metric updates one at a time: raising a counter reads it first.
   let metricsChain: Promise<void> = Promise.resolve();
-  function setMetrics(w: MeteredWorkload, cj: V1CronJob): Promise<void> {
+  function setMetrics(w: MeteredWorkload, cj: KubernetesObject): Promise<void> {
     const status = readStatus(cj.metadata?.annotations);
     metricsChain = metricsChain
       .then(() =>
@@ -188,7 +206,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   }
 
   /** From the annotations: restores the metrics after a restart, follows other writers. */
-  function restoreMetrics(cj: V1CronJob): void {
+  function restoreMetrics(cj: CachedCronJob): void {
     const w = workloadOf(cj);
     if (!w || !isManaged(cj)) return;
     void setMetrics(w, cj);
@@ -198,7 +216,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   }
 
   jobs.on({ add: onJob, update: (_old, job) => onJob(job) });
-  cronJobs.on({
+  const unsubscribe = cronJobs.on({
     add: restoreMetrics,
     update: (_old, cj) => restoreMetrics(cj),
     delete: (cj) => {
@@ -212,7 +230,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   });
 
   /** The pod Events go to; a failure to read it costs the Event, not the record. */
-  async function sourcePod(cj: V1CronJob): Promise<V1Pod | undefined> {
+  async function sourcePod(cj: KubernetesObject): Promise<V1Pod | undefined> {
     const ref = sourcePodOf(cj);
     if (!ref) return undefined;
     try {
@@ -295,14 +313,14 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
    * may not have caught up yet, and a missed check on it would miss the
    * success just recorded.
    */
-  const latest = new Map<string, V1CronJob>();
+  const latest = new Map<string, KubernetesObject>();
   const missedReported = new Map<string, string>();
   async function checkMissed(): Promise<void> {
     const t = now();
     for (const cj of cronJobs.list(namespace)) await checkOne(cj, t);
   }
 
-  async function checkOne(cj: V1CronJob, t: Date): Promise<void> {
+  async function checkOne(cj: CachedCronJob, t: Date): Promise<void> {
     const w = workloadOf(cj);
     // Only backups can be missed; a restore test's age has its own alert.
     if (!w || !isManaged(cj) || isRestoreTestObject(cj)) return;
@@ -351,9 +369,13 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   }
 
   jobs.start();
-  cronJobs.start();
+  // The shared cache may have been filled long ago: what its `add` events
+  // would have told this controller, it learns from the list.
   const synced = Promise.all([jobs.synced, cronJobs.synced]).then(async () => {
-    for (const cj of cronJobs.list(namespace)) queue.add(cj.metadata?.name ?? '');
+    for (const cj of cronJobs.list(namespace)) {
+      restoreMetrics(cj);
+      queue.add(cj.metadata?.name ?? '');
+    }
     for (const j of jobs.list(namespace)) onJob(j);
     queue.start();
     // Record what finished while nobody watched before judging what was missed.
@@ -372,7 +394,8 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     drained: () => queue.drained(),
     async stop() {
       clearInterval(interval);
-      await Promise.all([queue.stop(), jobs.stop(), cronJobs.stop()]);
+      unsubscribe();
+      await Promise.all([queue.stop(), jobs.stop()]);
     },
   };
 }

@@ -5,7 +5,6 @@ import {
   Watch,
   setHeaderOptions,
   type KubeConfig,
-  type V1CronJob,
   type V1Job,
 } from '@kubernetes/client-node';
 import { listWatchSource, type ListWatchSource, type RequestListener } from '../kube/api.js';
@@ -19,7 +18,12 @@ import {
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { StatusApi, StatusControllerDeps, StatusEventSink } from './controller.js';
+import type {
+  SharedCronJobCache,
+  StatusApi,
+  StatusControllerDeps,
+  StatusEventSink,
+} from './controller.js';
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
@@ -82,23 +86,6 @@ export function jobSource(
   );
 }
 
-/** snapkeeper's CronJobs in the control namespace. */
-export function cronJobSource(
-  kc: KubeConfig,
-  namespace: string,
-  onRequest: RequestListener = () => {},
-): ListWatchSource<V1CronJob> {
-  const batch = kc.makeApiClient(BatchV1Api);
-  return listWatchSource<V1CronJob>(
-    new Watch(kc),
-    onRequest,
-    'cronjobs',
-    `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
-    () => batch.listNamespacedCronJob({ namespace, labelSelector: MANAGED_SELECTOR }),
-    MANAGED_SELECTOR,
-  );
-}
-
 /** The status controller's dependencies as the operator wires them (src/controller/run.ts). */
 export function statusDeps(o: {
   config: OperatorConfig;
@@ -106,16 +93,18 @@ export function statusDeps(o: {
   log: Logger;
   metrics: Metrics;
   onRequest: RequestListener;
-  /** The operator's deduplicating recorder (made after this is called). */
-  events: () => StatusEventSink;
+  /** The operator's CronJob cache (src/controller/caches.ts). */
+  cronJobs: SharedCronJobCache;
+  /** The operator's deduplicating recorder. */
+  events: StatusEventSink;
 }): StatusControllerDeps {
   const ns = o.config.controlNamespace;
   return {
     namespace: ns,
     jobs: jobSource(o.kubeConfig, ns, o.onRequest),
-    cronJobs: cronJobSource(o.kubeConfig, ns, o.onRequest),
+    cronJobs: o.cronJobs,
     api: createStatusApi(o.kubeConfig, o.onRequest),
-    events: { record: (...args) => o.events().record(...args) },
+    events: o.events,
     metrics: o.metrics,
     log: o.log,
     missedGraceSeconds: o.config.missedBackupGraceSeconds,

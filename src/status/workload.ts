@@ -1,4 +1,4 @@
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
 import { ENGINE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SOURCE_POD_ANNOTATION } from '../labels.js';
 import type { Counter } from 'prom-client';
 import type { Metrics } from '../metrics/registry.js';
@@ -18,13 +18,15 @@ export function isManaged(obj: { metadata?: { labels?: Record<string, string> } 
  * The workload a CronJob backs up (or restore-tests), src/workload.ts's
  * ownerOf, with the engine from its type label.
  */
-export function workloadOf(cronJob: V1CronJob): MeteredWorkload | undefined {
+export function workloadOf(cronJob: KubernetesObject): MeteredWorkload | undefined {
   const w = ownerOf(cronJob);
   return w ? { ...w, type: cronJob.metadata?.labels?.[ENGINE_LABEL] ?? '' } : undefined;
 }
 
 /** The source pod named on the CronJob ("namespace/name", or a bare name in the workload's namespace). */
-export function sourcePodOf(cronJob: V1CronJob): { namespace: string; name: string } | undefined {
+export function sourcePodOf(
+  cronJob: KubernetesObject,
+): { namespace: string; name: string } | undefined {
   const v = cronJob.metadata?.annotations?.[SOURCE_POD_ANNOTATION]?.trim();
   if (!v) return undefined;
   const slash = v.indexOf('/');

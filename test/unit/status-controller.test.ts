@@ -18,6 +18,7 @@ import {
   type StatusEventSink,
 } from '../../src/status/controller.js';
 import { StatusWhileLeading } from '../../src/status/while-leading.js';
+import { Informer } from '../../src/kube/informer.js';
 import { SOURCE_POD_ANNOTATION, STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 
 const NS = 'snapkeeper';
@@ -191,10 +192,12 @@ function start(
 ) {
   const metrics = createMetrics(new Registry());
   const cronJobs = new FakeSource<V1CronJob>([...api.cronJobs.values()]);
-  const ctl = startStatusController({
+  // The operator's CronJob cache, which the controller shares and does not stop.
+  const cache = sharedCache(cronJobs);
+  const started = startStatusController({
     namespace: NS,
     jobs,
-    cronJobs,
+    cronJobs: cache,
     api,
     events,
     metrics,
@@ -206,7 +209,21 @@ function start(
       return () => clearTimeout(t);
     },
   });
+  const ctl: StatusController = {
+    ...started,
+    async stop() {
+      await started.stop();
+      await cache.stop();
+    },
+  };
   return { ctl, metrics, cronJobs };
+}
+
+/** An informer over the source, started: the cache the operator would share. */
+function sharedCache(source: FakeSource<V1CronJob>): Informer<V1CronJob> {
+  const cache = new Informer(source, { log });
+  cache.start();
+  return cache;
 }
 
 async function settle(ctl: { synced: Promise<void>; drained(): Promise<void> }) {
@@ -410,12 +427,13 @@ describe('StatusWhileLeading', () => {
     cj.metadata!.annotations![A.runsShrank] = '2';
     api.cronJobs.set('shop-postgres', cj);
     const metrics = createMetrics(new Registry());
+    const cache = sharedCache(new FakeSource<V1CronJob>([cj]));
     const started: StatusController[] = [];
     const lifecycle = new StatusWhileLeading(
       {
         namespace: NS,
         jobs: new FakeSource<V1Job>([]),
-        cronJobs: new FakeSource<V1CronJob>([cj]),
+        cronJobs: cache,
         api,
         events: new Events(),
         metrics,
@@ -447,6 +465,7 @@ describe('StatusWhileLeading', () => {
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
     expect(await value(metrics, 'backupShrank', L)).toBe(2);
     await lifecycle.stopped();
+    await cache.stop();
   });
 });
 
