@@ -83,8 +83,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const status = new StatusWhileLeading(
     statusDeps({
       ...o,
+      api,
       metrics,
-      onRequest,
       cronJobs: controller.caches.cronJobs,
       events: controller.events,
     }),

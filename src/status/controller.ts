@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ListWatchSource } from '../kube/api.js';
+import type { ListWatchSource, MetadataPatcher } from '../kube/api.js';
 import {
   Informer,
   type DelayFn,
@@ -10,7 +10,7 @@ import {
 } from '../kube/informer.js';
 import type { CachedCronJob } from '../controller/caches.js';
 import { WorkQueue, type ReconcileOutcome, type Schedule } from '../controller/queue.js';
-import { isConflict } from '../kube/errors.js';
+import { patchAnnotations } from '../apply/apply.js';
 import { isRestoreTestObject } from '../labels.js';
 import {
   applyRestoreTestMetrics,
@@ -51,22 +51,17 @@ export interface StatusEventSink {
 }
 
 /**
- * The status controller's window on the API: its reads, and its one write
- * (a merge patch of the status annotations on a CronJob, guarded by the
- * CronJob's resourceVersion so a concurrent change is a 409, not a lost
- * update).
+ * The status controller's window on the API: its reads, and the patcher its
+ * one write goes through (src/apply's patchAnnotations: a merge patch of the
+ * status annotations on a CronJob, guarded by the CronJob's resourceVersion
+ * so a concurrent change is a 409, not a lost update).
  */
 export interface StatusApi {
   getCronJob(namespace: string, name: string): Promise<V1CronJob | undefined>;
-  patchCronJobAnnotations(
-    namespace: string,
-    name: string,
-    resourceVersion: string | undefined,
-    annotations: Record<string, string | null>,
-  ): Promise<V1CronJob>;
   /** The pods of one Job (its termination messages). */
   listJobPods(job: V1Job): Promise<V1Pod[]>;
   getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  cronJobPatcher: MetadataPatcher<V1CronJob>;
 }
 
 /**
@@ -245,8 +240,9 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
   }
 
   async function sync(name: string): Promise<ReconcileOutcome> {
-    let cj = await api.getCronJob(namespace, name);
-    if (!cj || !isManaged(cj)) return;
+    const read = await api.getCronJob(namespace, name);
+    if (!read || !isManaged(read)) return;
+    let cj: V1CronJob = read;
     // A restore-test CronJob's Jobs are restore tests: never counted as backups.
     const restoreTest = isRestoreTestObject(cj);
     const w = workloadOf(cj);
@@ -258,7 +254,7 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
     const pending = jobs
       .list(namespace)
       .filter((j) => jobOutcome(j) && ownerCronJob(j)?.uid === uid)
-      .filter((j) => !isRecorded(cj?.metadata?.annotations, j.metadata?.uid ?? ''))
+      .filter((j) => !isRecorded(cj.metadata?.annotations, j.metadata?.uid ?? ''))
       .sort((a, b) => finishedAt(a) - finishedAt(b));
     let pod: V1Pod | undefined | null = null;
     for (const job of pending) {
@@ -278,24 +274,17 @@ export function startStatusController(deps: StatusControllerDeps): StatusControl
         await events.record(pod, ev.type, ev.reason, ev.message);
         if (shrank) await events.record(pod, shrank.type, shrank.reason, shrank.message);
       } else log.info('source pod not found; no Event', { cronjob: name });
-      let patched: V1CronJob;
-      try {
-        patched = await api.patchCronJobAnnotations(
-          namespace,
-          name,
-          cj.metadata?.resourceVersion,
-          patch,
-        );
-      } catch (err) {
+      const r = await patchAnnotations(api.cronJobPatcher, cj, patch);
+      if (r.action === 'conflict') {
         // 409: the CronJob changed since it was read (the operator replaced
         // it, someone annotated it). Not a failure: requeue, as the
         // operator's reconcile does, and start again from a fresh read.
-        if (!isConflict(err)) throw err;
         log.debug('conflict, requeueing', { cronjob: name, job: result.jobName });
         return { requeueAfterMs: CONFLICT_REQUEUE_MS };
       }
-      cj = patched;
-      latest.set(name, patched);
+      if (r.action === 'foreign') return; // checked above; never written
+      cj = r.object;
+      latest.set(name, cj);
       const what = restoreTest ? 'restore test' : 'backup';
       log.info(`${what} ${result.ok ? 'succeeded' : 'failed'}`, {
         workload: `${w.namespace}/${w.name}`,

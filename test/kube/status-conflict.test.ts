@@ -78,7 +78,7 @@ describe('status controller: a 409 on the status patch', () => {
 
   it('given another writer changes the CronJob between the read and the patch, then the controller requeues without a warning and records the run once', async () => {
     const batch = kc.makeApiClient(BatchV1Api);
-    const real = createStatusApi(kc);
+    const real = createStatusApi(createKubeApi(kc));
     let armed = false;
     let conflicts = 0;
     // The real API; once armed, the next read is followed by a real write of
@@ -101,13 +101,16 @@ describe('status controller: a 409 on the status patch', () => {
         }
         return cj;
       },
-      async patchCronJobAnnotations(...args) {
-        try {
-          return await real.patchCronJobAnnotations(...args);
-        } catch (err) {
-          if ((err as { code?: number }).code === 409) conflicts++;
-          throw err;
-        }
+      cronJobPatcher: {
+        kind: real.cronJobPatcher.kind,
+        async patchMetadata(...args) {
+          try {
+            return await real.cronJobPatcher.patchMetadata(...args);
+          } catch (err) {
+            if ((err as { code?: number }).code === 409) conflicts++;
+            throw err;
+          }
+        },
       },
     };
     const events = new EventRecorder({

@@ -65,7 +65,7 @@ export function startTestStatusController(
     namespace: control,
     jobs: jobSource(kc, control),
     cronJobs,
-    api: createStatusApi(kc),
+    api: createStatusApi(api),
     events: new EventRecorder({ api: api.events, log, instance }),
     log,
     ...deps,

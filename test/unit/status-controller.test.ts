@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/log.js';
-import type { ListWatchSource, WatchEvent } from '../../src/kube/api.js';
+import type { ListWatchSource, MetadataPatcher, WatchEvent } from '../../src/kube/api.js';
 import type { StatusApi } from '../../src/status/controller.js';
 import {
   resultEvent,
@@ -142,12 +142,13 @@ class FakeApi implements StatusApi {
     const c = this.cronJobs.get(name);
     return c ? structuredClone(c) : undefined;
   }
-  async patchCronJobAnnotations(
-    _ns: string,
-    name: string,
-    rv: string | undefined,
-    patch: Record<string, string | null>,
-  ) {
+  // The merge patch src/apply's patchAnnotations sends, as the apiserver answers it.
+  readonly cronJobPatcher: MetadataPatcher<V1CronJob> = {
+    kind: 'CronJob',
+    patchMetadata: (_ns, name, { resourceVersion, annotations }) =>
+      this.patch(name, resourceVersion, annotations),
+  };
+  private async patch(name: string, rv: string | undefined, patch: Record<string, string | null>) {
     const c = this.cronJobs.get(name)!;
     if (this.conflictsToThrow > 0 || rv !== c.metadata!.resourceVersion) {
       this.conflictsToThrow--;
