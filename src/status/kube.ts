@@ -24,7 +24,7 @@ import type {
   StatusApi,
   StatusControllerDeps,
   StatusEventSink,
-} from './controller.js';
+} from './deps.js';
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 

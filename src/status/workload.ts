@@ -1,4 +1,6 @@
-import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { ENGINE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SOURCE_POD_ANNOTATION } from '../labels.js';
 import type { Counter } from 'prom-client';
 import type { Metrics } from '../metrics/registry.js';
@@ -33,6 +35,29 @@ export function sourcePodOf(
   if (slash > 0) return { namespace: v.slice(0, slash), name: v.slice(slash + 1) };
   const w = workloadOf(cronJob);
   return w ? { namespace: w.namespace, name: v } : undefined;
+}
+
+/**
+ * Reads the pod a CronJob's Events go to; a failure to read it costs the
+ * Event (logged), never the record.
+ */
+export function sourcePodReader(
+  api: { getPod(namespace: string, name: string): Promise<V1Pod | undefined> },
+  log: Logger,
+): (cronJob: KubernetesObject) => Promise<V1Pod | undefined> {
+  return async (cronJob) => {
+    const ref = sourcePodOf(cronJob);
+    if (!ref) return undefined;
+    try {
+      return await api.getPod(ref.namespace, ref.name);
+    } catch (err) {
+      log.warn('cannot read the source pod; no Event', {
+        pod: `${ref.namespace}/${ref.name}`,
+        error: describeError(err),
+      });
+      return undefined;
+    }
+  };
 }
 
 /** The name of the CronJob that made this Job, if any. */

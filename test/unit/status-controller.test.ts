@@ -11,12 +11,11 @@ import { createLogger } from '../../src/log.js';
 import type { ListWatchSource, MetadataPatcher, WatchEvent } from '../../src/kube/api.js';
 import type { StatusApi } from '../../src/status/controller.js';
 import {
-  resultEvent,
-  shrankEvent,
   startStatusController,
   type StatusController,
   type StatusEventSink,
 } from '../../src/status/controller.js';
+import { resultEvent, shrankEvent } from '../../src/status/record.js';
 import { StatusWhileLeading } from '../../src/status/while-leading.js';
 import { Informer } from '../../src/kube/informer.js';
 import { SOURCE_POD_ANNOTATION, STATUS_ANNOTATIONS as A } from '../../src/labels.js';
