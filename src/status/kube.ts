@@ -1,7 +1,8 @@
 /**
- * The status controller's reads, over the operator's API client
- * (src/kube/api.ts): no generated API class is loaded for them. Its one
- * write is not here: it goes through src/apply's patchAnnotations.
+ * The status controller's reads over the operator's API client
+ * (src/kube/api.ts: its pool and request listener; no generated API class),
+ * and how the operator wires the controller (statusDeps). Its one write is
+ * not here: it goes through src/apply's patchAnnotations.
  */
 import type { KubeConfig, V1Job } from '@kubernetes/client-node';
 import {
