@@ -469,6 +469,45 @@ describe('StatusWhileLeading', () => {
   });
 });
 
+describe('StatusWhileLeading over the shared CronJob cache', () => {
+  it('given a term that ended, then changes in the shared cache no longer reach its controller', async () => {
+    const api = new FakeApi();
+    const cj = cronJob();
+    cj.metadata!.annotations![A.runsSucceeded] = '4';
+    api.cronJobs.set('shop-postgres', cj);
+    const metrics = createMetrics(new Registry());
+    const source = new FakeSource<V1CronJob>([cj]);
+    const cache = sharedCache(source);
+    const lifecycle = new StatusWhileLeading({
+      namespace: NS,
+      jobs: new FakeSource<V1Job>([]),
+      cronJobs: cache,
+      api,
+      events: new Events(),
+      metrics,
+      log,
+      missedGraceSeconds: 3600,
+      now: () => new Date('2026-11-20T12:00:00Z'),
+    });
+    lifecycle.started();
+    await settle(lifecycle.controller!);
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
+    await lifecycle.stopped();
+
+    // Another writer raises the record while this replica no longer leads.
+    const changed = structuredClone(cj);
+    changed.metadata!.resourceVersion = '11';
+    changed.metadata!.annotations![A.runsSucceeded] = '5';
+    source.emit('MODIFIED', changed);
+    await new Promise((r) => setTimeout(r, 20));
+
+    // The cache (kept by the operator on every replica) has it; no series came back.
+    expect(cache.get(NS, 'shop-postgres')?.metadata?.resourceVersion).toBe('11');
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBeUndefined();
+    await cache.stop();
+  });
+});
+
 describe('resultEvent', () => {
   const w: MeteredWorkload = {
     namespace: 'shop',
