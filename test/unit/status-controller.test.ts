@@ -506,6 +506,40 @@ describe('StatusWhileLeading over the shared CronJob cache', () => {
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBeUndefined();
     await cache.stop();
   });
+
+  it('given the shared cache has not listed yet, then synced waits for it', async () => {
+    const api = new FakeApi();
+    api.cronJobs.set('shop-postgres', cronJob());
+    let release!: () => void;
+    const listed = new Promise<void>((r) => (release = r));
+    class SlowSource extends FakeSource<V1CronJob> {
+      override async list() {
+        await listed;
+        return super.list();
+      }
+    }
+    const cache = sharedCache(new SlowSource([cronJob()]));
+    const ctl = startStatusController({
+      namespace: NS,
+      jobs: new FakeSource<V1Job>([]),
+      cronJobs: cache,
+      api,
+      events: new Events(),
+      metrics: createMetrics(new Registry()),
+      log,
+      missedGraceSeconds: 3600,
+    });
+    let synced = false;
+    void ctl.synced.then(() => (synced = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(synced).toBe(false);
+
+    release();
+    await ctl.synced;
+    expect(cache.hasSynced()).toBe(true);
+    await ctl.stop();
+    await cache.stop();
+  });
 });
 
 describe('resultEvent', () => {
