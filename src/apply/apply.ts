@@ -1,12 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { MANAGED_BY, MANAGED_BY_LABEL, SPEC_HASH_ANNOTATION } from '../labels.js';
-import type { ObjectWriter, Propagation } from '../kube/api.js';
+import type { MetadataPatcher, ObjectWriter, Propagation } from '../kube/api.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
 import { preservedAnnotations } from '../status/annotations.js';
 
 /**
  * The one write path. Everything snapkeeper creates, updates or deletes in
- * the API (Events and the Lease aside) goes through applyObject/deleteOwned.
+ * the API (Events and the Lease aside) goes through applyObject/deleteOwned,
+ * and the status record through patchAnnotations.
  *
  * The decision is made on the spec-hash annotation the desired object
  * carries: equal hashes mean nothing to do (no request at all), so a resync
@@ -21,6 +22,11 @@ export type ApplyResult<T> =
   | { action: 'foreign'; message: string };
 
 export type DeleteResult = 'deleted' | 'absent' | 'conflict' | 'foreign';
+
+export type PatchResult<T> =
+  | { action: 'patched'; object: T }
+  | { action: 'conflict'; message: string }
+  | { action: 'foreign'; message: string };
 
 export const isManaged = (obj: KubernetesObject | undefined): boolean =>
   obj?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
@@ -114,7 +120,41 @@ export async function deleteOwned<T extends KubernetesObject>(
   }
 }
 
-function foreign<T>(kind: string, desired: KubernetesObject): ApplyResult<T> {
+/**
+ * Set (a string) or remove (null) annotations of an object snapkeeper owns:
+ * a merge patch of exactly those keys, guarded by the resourceVersion of
+ * `existing` (what the caller read). If the object changed since, the API
+ * answers 409 and this returns 'conflict': the caller reads again and
+ * requeues, and nobody's change is lost. The status record (src/status) is
+ * written this way; it is not desired state, so it has no spec hash.
+ */
+export async function patchAnnotations<T extends KubernetesObject>(
+  patcher: MetadataPatcher<T>,
+  existing: T,
+  annotations: Record<string, string | null>,
+): Promise<PatchResult<T>> {
+  if (!isManaged(existing)) return foreign(patcher.kind, existing);
+  const resourceVersion = existing.metadata?.resourceVersion;
+  if (!resourceVersion) {
+    throw new Error(`${describe(patcher.kind, existing)}: no resourceVersion to guard the patch`);
+  }
+  try {
+    const object = await patcher.patchMetadata(
+      existing.metadata?.namespace ?? '',
+      existing.metadata?.name ?? '',
+      { resourceVersion, annotations },
+    );
+    return { action: 'patched', object };
+  } catch (err) {
+    if (!isConflict(err)) throw err;
+    return {
+      action: 'conflict',
+      message: `${describe(patcher.kind, existing)} changed since it was read`,
+    };
+  }
+}
+
+function foreign(kind: string, desired: KubernetesObject): { action: 'foreign'; message: string } {
   return {
     action: 'foreign',
     message: `${describe(kind, desired)} exists and is not managed by snapkeeper; leaving it alone`,

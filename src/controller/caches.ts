@@ -3,11 +3,15 @@
  * Services of each watched namespace, the metadata of their Secrets and
  * ConfigMaps (the content of the referenced ones read once per change), and
  * the CronJobs and Secrets snapkeeper owns in the control namespace.
- * Informers run on every replica, so a standby is warm.
+ * Informers run on every replica, so a standby is warm. The leader's status
+ * controller (src/status/) reads the same CronJob cache; it keeps none of its
+ * own.
  */
 import type {
   KubernetesObject,
   V1ConfigMap,
+  V1CronJob,
+  V1CronJobSpec,
   V1Pod,
   V1Secret,
   V1Service,
@@ -19,11 +23,73 @@ import { Informer, type InformerOptions } from '../kube/informer.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../labels.js';
 import { RefCache, RefIndex, refKey, type RefKey } from './refs.js';
 
+/**
+ * What the operator keeps of an owned CronJob: its metadata (labels,
+ * annotations with the spec hash and the status record, resourceVersion:
+ * what the write path decides on) and, of its spec, what the status
+ * controller reads to find missed runs. The job template, most of the
+ * object, is dropped as each object arrives.
+ */
+export type CachedCronJob = V1PartialObjectMetadata & {
+  spec?: Partial<Pick<V1CronJobSpec, 'schedule' | 'timeZone' | 'suspend'>>;
+};
+
+export function cachedCronJob(cj: V1CronJob): CachedCronJob {
+  const spec: CachedCronJob['spec'] = {};
+  if (cj.spec?.schedule !== undefined) spec.schedule = cj.spec.schedule;
+  if (cj.spec?.timeZone !== undefined) spec.timeZone = cj.spec.timeZone;
+  if (cj.spec?.suspend !== undefined) spec.suspend = cj.spec.suspend;
+  return {
+    ...(cj.apiVersion ? { apiVersion: cj.apiVersion } : {}),
+    ...(cj.kind ? { kind: cj.kind } : {}),
+    ...(cj.metadata ? { metadata: cj.metadata } : {}),
+    spec,
+  };
+}
+
+/** A source whose objects are `view(object)`; watch errors (Status objects) pass as they are. */
+export function viewOf<T extends KubernetesObject, U extends KubernetesObject>(
+  source: ListWatchSource<T>,
+  view: (obj: T) => U,
+): ListWatchSource<U> {
+  return {
+    description: source.description,
+    async list() {
+      const { items, resourceVersion } = await source.list();
+      return { items: items.map(view), resourceVersion };
+    },
+    watch: (resourceVersion, onEvent, onDone) =>
+      source.watch(
+        resourceVersion,
+        (e) =>
+          onEvent({
+            type: e.type,
+            object: e.type === 'ERROR' ? (e.object as unknown as U) : view(e.object),
+          }),
+        onDone,
+      ),
+  };
+}
+
+/** The cache of the CronJobs snapkeeper owns in `namespace` (not started). */
+export function ownedCronJobCache(
+  api: Pick<KubeApi, 'ownedCronJobs'>,
+  namespace: string,
+  informerOptions: InformerOptions,
+): Informer<CachedCronJob> {
+  const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+  return new Informer(
+    viewOf(api.ownedCronJobs(namespace, selector), cachedCronJob),
+    informerOptions,
+  );
+}
+
 export class OperatorCaches {
   readonly pods: Informer<V1Pod>[];
   readonly services: Informer<V1Service>[];
-  /** Owned CronJobs and mirrored Secrets: metadata only (labels, annotations, resourceVersion). */
-  readonly cronJobs: Informer<V1PartialObjectMetadata>;
+  /** Owned CronJobs: metadata, and the schedule the status controller reads (CachedCronJob). */
+  readonly cronJobs: Informer<CachedCronJob>;
+  /** Mirrored Secrets: metadata only (labels, annotations, resourceVersion). */
   readonly secrets: Informer<V1PartialObjectMetadata>;
   /** Metadata only of every Secret / ConfigMap of the watched namespaces. */
   readonly secretMeta: Informer<KubernetesObject>[];
@@ -44,10 +110,7 @@ export class OperatorCaches {
     this.pods = inEach((ns) => api.pods(ns));
     this.services = inEach((ns) => api.services(ns));
     const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
-    this.cronJobs = new Informer(
-      api.ownedCronJobs(config.controlNamespace, selector),
-      informerOptions,
-    );
+    this.cronJobs = ownedCronJobCache(api, config.controlNamespace, informerOptions);
     this.secrets = new Informer(
       api.ownedSecrets(config.controlNamespace, selector),
       informerOptions,

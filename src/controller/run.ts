@@ -70,18 +70,25 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const onRequest = countRequests(metrics, options.onRequest);
   const api = createKubeApi(options.kubeConfig, onRequest);
   const o = { ...options, config: await resolveOwner(options.config, api.read) };
-  // Finished Jobs → Events, metrics, status annotations; only while leading.
-  const status = new StatusWhileLeading(
-    statusDeps({ ...o, metrics, onRequest, events: () => controller.events }),
-  );
   const controller: Controller = new Controller({
-    leaderHooks: status,
+    leaderHooks: { started: () => status.started(), stopped: () => status.stopped() },
     config: o.config,
     api,
     log: o.log,
     metrics,
     ...o.tuning,
   });
+  // Finished Jobs → Events, metrics, status annotations; only while leading,
+  // over the controller's own CronJob cache and Event recorder.
+  const status = new StatusWhileLeading(
+    statusDeps({
+      ...o,
+      api,
+      metrics,
+      cronJobs: controller.caches.cronJobs,
+      events: controller.events,
+    }),
+  );
   let server: HealthServer | undefined;
   let httpPort: number | undefined;
   if (o.http !== false) {

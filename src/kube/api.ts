@@ -81,6 +81,10 @@ export interface ReadApi {
   getWorkload(namespace: string, kind: string, name: string): Promise<WorkloadObject | undefined>;
   /** The Jobs of a namespace (the control namespace: backup Jobs, at cleanup). */
   listJobs(namespace: string): Promise<V1Job[]>;
+  /** One pod (the status controller: the source pod its Events are about). */
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  /** The pods of a namespace matching a label selector (the status controller: a Job's pods). */
+  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
 }
 
 /** How the dependents of a deleted object are treated (Kubernetes propagationPolicy). */
@@ -102,6 +106,23 @@ export interface ObjectWriter<T extends KubernetesObject> {
   ): Promise<void>;
 }
 
+/**
+ * A JSON merge patch of one object's metadata; src/apply's patchAnnotations
+ * is its one caller (the status record on a CronJob).
+ */
+export interface MetadataPatcher<T extends KubernetesObject> {
+  readonly kind: string;
+  /**
+   * Sets (a string) or removes (null) exactly these annotations, nothing
+   * else; with `resourceVersion`, only if the object is still at it (else 409).
+   */
+  patchMetadata(
+    namespace: string,
+    name: string,
+    metadata: { resourceVersion?: string; annotations: Record<string, string | null> },
+  ): Promise<T>;
+}
+
 export interface EventApi {
   create(namespace: string, event: CoreV1Event): Promise<CoreV1Event>;
   get(namespace: string, name: string): Promise<CoreV1Event | undefined>;
@@ -117,18 +138,25 @@ export interface LeaseApi {
 
 export interface KubeApi {
   read: ReadApi;
-  cronJobs: ObjectWriter<V1CronJob>;
+  cronJobs: ObjectWriter<V1CronJob> & MetadataPatcher<V1CronJob>;
   secrets: ObjectWriter<V1Secret>;
   events: EventApi;
   leases: LeaseApi;
   pods(namespace: string): ListWatchSource<V1Pod>;
   services(namespace: string): ListWatchSource<V1Service>;
+  /** Every Job of a namespace (the status controller: the control namespace's backup Jobs). */
+  jobs(namespace: string): ListWatchSource<V1Job>;
   /**
-   * The CronJobs / Secrets snapkeeper owns, metadata only: the write path
-   * decides on labels, annotations (the spec hash) and resourceVersion, so
-   * neither the CronJobs' specs nor the mirrored credentials are held.
+   * The CronJobs snapkeeper owns, whole: the status controller also reads
+   * their schedule (the operator's cache keeps only what it reads of them,
+   * src/controller/caches.ts).
    */
-  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1PartialObjectMetadata>;
+  ownedCronJobs(namespace: string, labelSelector: string): ListWatchSource<V1CronJob>;
+  /**
+   * The Secrets snapkeeper owns, metadata only: the write path decides on
+   * labels, annotations (the spec hash) and resourceVersion, so the mirrored
+   * credentials are never held.
+   */
   ownedSecrets(namespace: string, labelSelector: string): ListWatchSource<V1PartialObjectMetadata>;
   /**
    * Metadata only (PartialObjectMetadata: name, resourceVersion, labels, no
@@ -379,6 +407,19 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         count('list', 'jobs');
         return (await batch.listNamespacedJob({ namespace })).items;
       },
+      getPod: (namespace, name) => {
+        count('get', 'pods');
+        return orUndefined(clients.json<V1Pod>('GET', `${coreNs(namespace)}/pods/${name}`));
+      },
+      listPods: async (namespace, labelSelector) => {
+        count('list', 'pods');
+        const res = await clients.getJson<{ items?: V1Pod[] }>(
+          `${coreNs(namespace)}/pods`,
+          { labelSelector },
+          { Accept: 'application/json' },
+        );
+        return (res.items ?? []).map(slim);
+      },
     },
     cronJobs: {
       kind: 'CronJob',
@@ -401,6 +442,18 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
           'PUT',
           `${batchNs(namespace)}/cronjobs/${name}`,
           typed(body, 'batch/v1', 'CronJob'),
+        );
+      },
+      patchMetadata: (namespace, name, metadata) => {
+        count('patch', 'cronjobs');
+        return clients.json<V1CronJob>(
+          'PATCH',
+          `${batchNs(namespace)}/cronjobs/${name}`,
+          { metadata },
+          {
+            query: { fieldManager: 'snapkeeper-status' },
+            contentType: 'application/merge-patch+json',
+          },
         );
       },
       delete: async (namespace, name, resourceVersion, propagation = 'Background') => {
@@ -489,10 +542,9 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
     pods: (namespace) => source<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`),
     services: (namespace) =>
       source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`),
+    jobs: (namespace) => source<V1Job>('jobs', `${batchNs(namespace)}/jobs`),
     ownedCronJobs: (namespace, labelSelector) =>
-      metadataSource(
-        clients,
-        count,
+      source<V1CronJob>(
         'cronjobs',
         `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
         labelSelector,

@@ -95,7 +95,7 @@ export class KubeClients {
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     headers: Record<string, string>,
-    body: string | undefined,
+    body: { text: string; type: string } | undefined,
     options: { stream?: boolean; signal?: AbortSignal } = {},
   ): Promise<IncomingMessage> {
     const cluster = this.kc.getCurrentCluster();
@@ -109,8 +109,8 @@ export class KubeClients {
       opts.agent = this.pooled(opts.agent as HttpAgent | undefined) ?? opts.agent;
     opts.headers = { ...(opts.headers as Record<string, string>), ...headers };
     if (body !== undefined) {
-      opts.headers['Content-Type'] = 'application/json';
-      opts.headers['Content-Length'] = String(Buffer.byteLength(body));
+      opts.headers['Content-Type'] = body.type;
+      opts.headers['Content-Length'] = String(Buffer.byteLength(body.text));
     }
     if (options.signal) opts.signal = options.signal;
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
@@ -119,7 +119,7 @@ export class KubeClients {
       req.on('error', reject);
       // A watch may stay silent for minutes: TCP keep-alive notices a dead peer.
       if (options.stream) req.on('socket', (s) => s.setKeepAlive(true, 30_000));
-      req.end(body);
+      req.end(body?.text);
     });
     const code = res.statusCode ?? 0;
     if (code >= 200 && code < 300) return res;
@@ -145,15 +145,26 @@ export class KubeClients {
   /**
    * A JSON request and its JSON answer, as plain objects: the generated
    * clients' typed (de)serialization walks every field of every object, a
-   * cost paid on each of the thousands of writes at start.
+   * cost paid on each of the thousands of writes at start. `contentType` for
+   * a PATCH (merge-patch+json, ...).
    */
-  async json<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+  async json<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+    path: string,
+    body?: unknown,
+    options: {
+      query?: Record<string, string | number | boolean | undefined>;
+      contentType?: string;
+    } = {},
+  ): Promise<T> {
     const res = await this.request(
       method,
       path,
-      {},
+      options.query ?? {},
       { Accept: 'application/json' },
-      body === undefined ? undefined : JSON.stringify(body),
+      body === undefined
+        ? undefined
+        : { text: JSON.stringify(body), type: options.contentType ?? 'application/json' },
     );
     return JSON.parse(await text(res)) as T;
   }

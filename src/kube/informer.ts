@@ -87,8 +87,13 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
     this.backoff = new Backoff(options.backoff ?? DEFAULT_RECONNECT_BACKOFF, options.random);
   }
 
-  on(handlers: InformerHandlers<T>): void {
+  /** Adds handlers; the function returned removes them (a subscriber that stops before the informer). */
+  on(handlers: InformerHandlers<T>): () => void {
     this.handlers.push(handlers);
+    return () => {
+      const i = this.handlers.indexOf(handlers);
+      if (i >= 0) this.handlers.splice(i, 1);
+    };
   }
 
   hasSynced(): boolean {
@@ -236,7 +241,8 @@ export class Informer<T extends KubernetesObject> implements ObjectStore<T> {
   }
 
   private emit(fn: (h: InformerHandlers<T>) => void): void {
-    for (const h of this.handlers) {
+    // A copy: a handler may remove itself (or another) while this runs.
+    for (const h of [...this.handlers]) {
       try {
         fn(h);
       } catch (err) {

@@ -1,15 +1,16 @@
+/**
+ * The status controller's reads over the operator's API client
+ * (src/kube/api.ts: its pool and request listener; no generated API class),
+ * and how the operator wires the controller (statusDeps). Its one write is
+ * not here: it goes through src/apply's patchAnnotations.
+ */
+import type { KubeConfig, V1Job } from '@kubernetes/client-node';
 import {
-  BatchV1Api,
-  CoreV1Api,
-  PatchStrategy,
-  Watch,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1CronJob,
-  type V1Job,
-} from '@kubernetes/client-node';
-import { listWatchSource, type ListWatchSource, type RequestListener } from '../kube/api.js';
-import { orUndefined } from '../kube/errors.js';
+  createKubeApi,
+  type KubeApi,
+  type ListWatchSource,
+  type RequestListener,
+} from '../kube/api.js';
 import {
   JOB_CONTROLLER_UID_LABEL,
   JOB_NAME_LABEL,
@@ -19,103 +20,64 @@ import {
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { StatusApi, StatusControllerDeps, StatusEventSink } from './controller.js';
+import type {
+  SharedCronJobCache,
+  StatusApi,
+  StatusControllerDeps,
+  StatusEventSink,
+} from './deps.js';
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
-export function createStatusApi(kc: KubeConfig, onRequest: RequestListener = () => {}): StatusApi {
-  const batch = kc.makeApiClient(BatchV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
+/** The status controller's API: reads, and the CronJob patcher its write goes through. */
+export function createStatusApi(api: Pick<KubeApi, 'read' | 'cronJobs'>): StatusApi {
   return {
-    getCronJob(namespace, name) {
-      onRequest('get', 'cronjobs');
-      return orUndefined(batch.readNamespacedCronJob({ namespace, name }));
-    },
-    patchCronJobAnnotations(namespace, name, resourceVersion, annotations) {
-      onRequest('patch', 'cronjobs');
-      return batch.patchNamespacedCronJob(
-        {
-          namespace,
-          name,
-          body: { metadata: { ...(resourceVersion ? { resourceVersion } : {}), annotations } },
-          fieldManager: 'snapkeeper-status',
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    },
-    async listJobPods(job) {
-      onRequest('list', 'pods');
-      const namespace = job.metadata?.namespace ?? '';
-      const uid = job.metadata?.uid;
-      const res = await core.listNamespacedPod({
-        namespace,
-        labelSelector: uid
-          ? `${JOB_CONTROLLER_UID_LABEL}=${uid}`
+    getCronJob: (namespace, name) => api.cronJobs.get(namespace, name),
+    listJobPods: (job) =>
+      api.read.listPods(
+        job.metadata?.namespace ?? '',
+        job.metadata?.uid
+          ? `${JOB_CONTROLLER_UID_LABEL}=${job.metadata.uid}`
           : `${JOB_NAME_LABEL}=${job.metadata?.name ?? ''}`,
-      });
-      return res.items;
-    },
-    getPod(namespace, name) {
-      onRequest('get', 'pods');
-      return orUndefined(core.readNamespacedPod({ namespace, name }));
-    },
+      ),
+    getPod: (namespace, name) => api.read.getPod(namespace, name),
+    cronJobPatcher: api.cronJobs,
   };
 }
 
 /**
- * The Jobs of the control namespace. No label selector: a Job made by the
- * CronJob controller carries only the jobTemplate's labels, so Jobs are tied
- * to snapkeeper by their owner CronJob instead.
+ * The Jobs of the control namespace, through a client of its own (tests;
+ * the operator uses its own client's `jobs`). No label selector: a Job made
+ * by the CronJob controller carries only the jobTemplate's labels, so Jobs
+ * are tied to snapkeeper by their owner CronJob instead.
  */
 export function jobSource(
   kc: KubeConfig,
   namespace: string,
   onRequest: RequestListener = () => {},
 ): ListWatchSource<V1Job> {
-  const batch = kc.makeApiClient(BatchV1Api);
-  return listWatchSource<V1Job>(
-    new Watch(kc),
-    onRequest,
-    'jobs',
-    `/apis/batch/v1/namespaces/${namespace}/jobs`,
-    () => batch.listNamespacedJob({ namespace }),
-  );
-}
-
-/** snapkeeper's CronJobs in the control namespace. */
-export function cronJobSource(
-  kc: KubeConfig,
-  namespace: string,
-  onRequest: RequestListener = () => {},
-): ListWatchSource<V1CronJob> {
-  const batch = kc.makeApiClient(BatchV1Api);
-  return listWatchSource<V1CronJob>(
-    new Watch(kc),
-    onRequest,
-    'cronjobs',
-    `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
-    () => batch.listNamespacedCronJob({ namespace, labelSelector: MANAGED_SELECTOR }),
-    MANAGED_SELECTOR,
-  );
+  return createKubeApi(kc, onRequest).jobs(namespace);
 }
 
 /** The status controller's dependencies as the operator wires them (src/controller/run.ts). */
 export function statusDeps(o: {
-  config: OperatorConfig;
-  kubeConfig: KubeConfig;
+  config: Pick<OperatorConfig, 'controlNamespace' | 'missedBackupGraceSeconds'>;
+  /** The operator's API client: its pool, and its request listener counts status's requests. */
+  api: KubeApi;
   log: Logger;
   metrics: Metrics;
-  onRequest: RequestListener;
-  /** The operator's deduplicating recorder (made after this is called). */
-  events: () => StatusEventSink;
+  /** The operator's CronJob cache (src/controller/caches.ts). */
+  cronJobs: SharedCronJobCache;
+  /** The operator's deduplicating recorder. */
+  events: StatusEventSink;
 }): StatusControllerDeps {
   const ns = o.config.controlNamespace;
   return {
     namespace: ns,
-    jobs: jobSource(o.kubeConfig, ns, o.onRequest),
-    cronJobs: cronJobSource(o.kubeConfig, ns, o.onRequest),
-    api: createStatusApi(o.kubeConfig, o.onRequest),
-    events: { record: (...args) => o.events().record(...args) },
+    jobs: o.api.jobs(ns),
+    cronJobs: o.cronJobs,
+    api: createStatusApi(o.api),
+    events: o.events,
     metrics: o.metrics,
     log: o.log,
     missedGraceSeconds: o.config.missedBackupGraceSeconds,

@@ -4,7 +4,8 @@
  * leading. Not a leader elector: that is src/controller/leader.ts; the
  * controller calls started() and stopped() as its leaderHooks.
  */
-import type { StatusController, StatusControllerDeps } from './controller.js';
+import type { StatusController } from './controller.js';
+import type { StatusControllerDeps } from './deps.js';
 import { startStatusController } from './controller.js';
 
 function clearBackupMetrics(m: StatusControllerDeps['metrics']): void {

@@ -1,4 +1,6 @@
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { ENGINE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SOURCE_POD_ANNOTATION } from '../labels.js';
 import type { Counter } from 'prom-client';
 import type { Metrics } from '../metrics/registry.js';
@@ -18,19 +20,44 @@ export function isManaged(obj: { metadata?: { labels?: Record<string, string> } 
  * The workload a CronJob backs up (or restore-tests), src/workload.ts's
  * ownerOf, with the engine from its type label.
  */
-export function workloadOf(cronJob: V1CronJob): MeteredWorkload | undefined {
+export function workloadOf(cronJob: KubernetesObject): MeteredWorkload | undefined {
   const w = ownerOf(cronJob);
   return w ? { ...w, type: cronJob.metadata?.labels?.[ENGINE_LABEL] ?? '' } : undefined;
 }
 
 /** The source pod named on the CronJob ("namespace/name", or a bare name in the workload's namespace). */
-export function sourcePodOf(cronJob: V1CronJob): { namespace: string; name: string } | undefined {
+export function sourcePodOf(
+  cronJob: KubernetesObject,
+): { namespace: string; name: string } | undefined {
   const v = cronJob.metadata?.annotations?.[SOURCE_POD_ANNOTATION]?.trim();
   if (!v) return undefined;
   const slash = v.indexOf('/');
   if (slash > 0) return { namespace: v.slice(0, slash), name: v.slice(slash + 1) };
   const w = workloadOf(cronJob);
   return w ? { namespace: w.namespace, name: v } : undefined;
+}
+
+/**
+ * Reads the pod a CronJob's Events go to; a failure to read it costs the
+ * Event (logged), never the record.
+ */
+export function sourcePodReader(
+  api: { getPod(namespace: string, name: string): Promise<V1Pod | undefined> },
+  log: Logger,
+): (cronJob: KubernetesObject) => Promise<V1Pod | undefined> {
+  return async (cronJob) => {
+    const ref = sourcePodOf(cronJob);
+    if (!ref) return undefined;
+    try {
+      return await api.getPod(ref.namespace, ref.name);
+    } catch (err) {
+      log.warn('cannot read the source pod; no Event', {
+        pod: `${ref.namespace}/${ref.name}`,
+        error: describeError(err),
+      });
+      return undefined;
+    }
+  };
 }
 
 /** The name of the CronJob that made this Job, if any. */

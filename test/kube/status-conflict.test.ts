@@ -22,7 +22,8 @@ import {
   type StatusApi,
   type StatusController,
 } from '../../src/status/controller.js';
-import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import { createStatusApi, jobSource } from '../../src/status/kube.js';
+import { ownedCronJobCache } from '../../src/controller/caches.js';
 import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import {
@@ -46,6 +47,8 @@ describe('status controller: a 409 on the status patch', () => {
   let shop: string;
   let cronJob: V1CronJob;
   let ctl: StatusController | undefined;
+  // The operator's CronJob cache, which the status controller shares.
+  let cronJobs: ReturnType<typeof ownedCronJobCache> | undefined;
   const logs: { level: string; msg: string; error?: string }[] = [];
   const log = createLogger({
     level: 'debug',
@@ -70,11 +73,12 @@ describe('status controller: a 409 on the status patch', () => {
 
   afterAll(async () => {
     await ctl?.stop();
+    await cronJobs?.stop();
   });
 
   it('given another writer changes the CronJob between the read and the patch, then the controller requeues without a warning and records the run once', async () => {
     const batch = kc.makeApiClient(BatchV1Api);
-    const real = createStatusApi(kc);
+    const real = createStatusApi(createKubeApi(kc));
     let armed = false;
     let conflicts = 0;
     // The real API; once armed, the next read is followed by a real write of
@@ -97,13 +101,16 @@ describe('status controller: a 409 on the status patch', () => {
         }
         return cj;
       },
-      async patchCronJobAnnotations(...args) {
-        try {
-          return await real.patchCronJobAnnotations(...args);
-        } catch (err) {
-          if ((err as { code?: number }).code === 409) conflicts++;
-          throw err;
-        }
+      cronJobPatcher: {
+        kind: real.cronJobPatcher.kind,
+        async patchMetadata(...args) {
+          try {
+            return await real.cronJobPatcher.patchMetadata(...args);
+          } catch (err) {
+            if ((err as { code?: number }).code === 409) conflicts++;
+            throw err;
+          }
+        },
       },
     };
     const events = new EventRecorder({
@@ -111,10 +118,12 @@ describe('status controller: a 409 on the status patch', () => {
       log,
       instance: 'status-conflict-test',
     });
+    cronJobs = ownedCronJobCache(createKubeApi(kc), control, { log });
+    cronJobs.start();
     ctl = startStatusController({
       namespace: control,
       jobs: jobSource(kc, control),
-      cronJobs: cronJobSource(kc, control),
+      cronJobs,
       api,
       events,
       metrics: createMetrics(new Registry()),

@@ -26,7 +26,8 @@ import {
   type StatusController,
   type StatusControllerDeps,
 } from '../../src/status/controller.js';
-import { createStatusApi, cronJobSource, jobSource } from '../../src/status/kube.js';
+import { createStatusApi, jobSource } from '../../src/status/kube.js';
+import { ownedCronJobCache } from '../../src/controller/caches.js';
 import type { KubeInfo } from '../env/helpers.js';
 
 export function kubeConfigOf(kube: KubeInfo): KubeConfig {
@@ -43,8 +44,9 @@ export async function createNamespace(kc: KubeConfig, name: string): Promise<voi
 
 /**
  * A status controller over the control namespace, as the operator wires it:
- * the real Job and CronJob sources (or `jobs`, e.g. a countingSource), the
- * status API, a deduplicating Event recorder named `instance`.
+ * the real Job source (or `jobs`, e.g. a countingSource), the operator's
+ * CronJob cache (started here, stopped with the controller), the status API,
+ * a deduplicating Event recorder named `instance`.
  */
 export function startTestStatusController(
   kc: KubeConfig,
@@ -56,15 +58,26 @@ export function startTestStatusController(
 ): StatusController {
   const log = createLogger({ level: 'warn', format: 'text' });
   const { instance, ...deps } = o;
-  return startStatusController({
+  const api = createKubeApi(kc);
+  const cronJobs = ownedCronJobCache(api, control, { log });
+  cronJobs.start();
+  const ctl = startStatusController({
     namespace: control,
     jobs: jobSource(kc, control),
-    cronJobs: cronJobSource(kc, control),
-    api: createStatusApi(kc),
-    events: new EventRecorder({ api: createKubeApi(kc).events, log, instance }),
+    cronJobs,
+    api: createStatusApi(api),
+    events: new EventRecorder({ api: api.events, log, instance }),
     log,
     ...deps,
   });
+  return {
+    ...ctl,
+    async stop() {
+      await ctl.stop();
+      await cronJobs.stop();
+      api.close();
+    },
+  };
 }
 
 /** The source pod (stays Pending: no scheduler, no kubelet). */

@@ -8,16 +8,16 @@ import { Registry } from 'prom-client';
 import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/log.js';
-import type { ListWatchSource, WatchEvent } from '../../src/kube/api.js';
+import type { ListWatchSource, MetadataPatcher, WatchEvent } from '../../src/kube/api.js';
 import type { StatusApi } from '../../src/status/controller.js';
 import {
-  resultEvent,
-  shrankEvent,
   startStatusController,
   type StatusController,
   type StatusEventSink,
 } from '../../src/status/controller.js';
+import { resultEvent, shrankEvent } from '../../src/status/record.js';
 import { StatusWhileLeading } from '../../src/status/while-leading.js';
+import { Informer } from '../../src/kube/informer.js';
 import { SOURCE_POD_ANNOTATION, STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 
 const NS = 'snapkeeper';
@@ -141,12 +141,13 @@ class FakeApi implements StatusApi {
     const c = this.cronJobs.get(name);
     return c ? structuredClone(c) : undefined;
   }
-  async patchCronJobAnnotations(
-    _ns: string,
-    name: string,
-    rv: string | undefined,
-    patch: Record<string, string | null>,
-  ) {
+  // The merge patch src/apply's patchAnnotations sends, as the apiserver answers it.
+  readonly cronJobPatcher: MetadataPatcher<V1CronJob> = {
+    kind: 'CronJob',
+    patchMetadata: (_ns, name, { resourceVersion, annotations }) =>
+      this.patch(name, resourceVersion, annotations),
+  };
+  private async patch(name: string, rv: string | undefined, patch: Record<string, string | null>) {
     const c = this.cronJobs.get(name)!;
     if (this.conflictsToThrow > 0 || rv !== c.metadata!.resourceVersion) {
       this.conflictsToThrow--;
@@ -191,10 +192,12 @@ function start(
 ) {
   const metrics = createMetrics(new Registry());
   const cronJobs = new FakeSource<V1CronJob>([...api.cronJobs.values()]);
-  const ctl = startStatusController({
+  // The operator's CronJob cache, which the controller shares and does not stop.
+  const cache = sharedCache(cronJobs);
+  const started = startStatusController({
     namespace: NS,
     jobs,
-    cronJobs,
+    cronJobs: cache,
     api,
     events,
     metrics,
@@ -206,7 +209,21 @@ function start(
       return () => clearTimeout(t);
     },
   });
+  const ctl: StatusController = {
+    ...started,
+    async stop() {
+      await started.stop();
+      await cache.stop();
+    },
+  };
   return { ctl, metrics, cronJobs };
+}
+
+/** An informer over the source, started: the cache the operator would share. */
+function sharedCache(source: FakeSource<V1CronJob>): Informer<V1CronJob> {
+  const cache = new Informer(source, { log });
+  cache.start();
+  return cache;
 }
 
 async function settle(ctl: { synced: Promise<void>; drained(): Promise<void> }) {
@@ -410,12 +427,13 @@ describe('StatusWhileLeading', () => {
     cj.metadata!.annotations![A.runsShrank] = '2';
     api.cronJobs.set('shop-postgres', cj);
     const metrics = createMetrics(new Registry());
+    const cache = sharedCache(new FakeSource<V1CronJob>([cj]));
     const started: StatusController[] = [];
     const lifecycle = new StatusWhileLeading(
       {
         namespace: NS,
         jobs: new FakeSource<V1Job>([]),
-        cronJobs: new FakeSource<V1CronJob>([cj]),
+        cronJobs: cache,
         api,
         events: new Events(),
         metrics,
@@ -447,6 +465,80 @@ describe('StatusWhileLeading', () => {
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
     expect(await value(metrics, 'backupShrank', L)).toBe(2);
     await lifecycle.stopped();
+    await cache.stop();
+  });
+});
+
+describe('StatusWhileLeading over the shared CronJob cache', () => {
+  it('given a term that ended, then changes in the shared cache no longer reach its controller', async () => {
+    const api = new FakeApi();
+    const cj = cronJob();
+    cj.metadata!.annotations![A.runsSucceeded] = '4';
+    api.cronJobs.set('shop-postgres', cj);
+    const metrics = createMetrics(new Registry());
+    const source = new FakeSource<V1CronJob>([cj]);
+    const cache = sharedCache(source);
+    const lifecycle = new StatusWhileLeading({
+      namespace: NS,
+      jobs: new FakeSource<V1Job>([]),
+      cronJobs: cache,
+      api,
+      events: new Events(),
+      metrics,
+      log,
+      missedGraceSeconds: 3600,
+      now: () => new Date('2026-11-20T12:00:00Z'),
+    });
+    lifecycle.started();
+    await settle(lifecycle.controller!);
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
+    await lifecycle.stopped();
+
+    // Another writer raises the record while this replica no longer leads.
+    const changed = structuredClone(cj);
+    changed.metadata!.resourceVersion = '11';
+    changed.metadata!.annotations![A.runsSucceeded] = '5';
+    source.emit('MODIFIED', changed);
+    await new Promise((r) => setTimeout(r, 20));
+
+    // The cache (kept by the operator on every replica) has it; no series came back.
+    expect(cache.get(NS, 'shop-postgres')?.metadata?.resourceVersion).toBe('11');
+    expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBeUndefined();
+    await cache.stop();
+  });
+
+  it('given the shared cache has not listed yet, then synced waits for it', async () => {
+    const api = new FakeApi();
+    api.cronJobs.set('shop-postgres', cronJob());
+    let release!: () => void;
+    const listed = new Promise<void>((r) => (release = r));
+    class SlowSource extends FakeSource<V1CronJob> {
+      override async list() {
+        await listed;
+        return super.list();
+      }
+    }
+    const cache = sharedCache(new SlowSource([cronJob()]));
+    const ctl = startStatusController({
+      namespace: NS,
+      jobs: new FakeSource<V1Job>([]),
+      cronJobs: cache,
+      api,
+      events: new Events(),
+      metrics: createMetrics(new Registry()),
+      log,
+      missedGraceSeconds: 3600,
+    });
+    let synced = false;
+    void ctl.synced.then(() => (synced = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(synced).toBe(false);
+
+    release();
+    await ctl.synced;
+    expect(cache.hasSynced()).toBe(true);
+    await ctl.stop();
+    await cache.stop();
   });
 });
 
