@@ -268,6 +268,7 @@ function makeEngine(type: Extract<EngineType, 'mysql' | 'mariadb'>): Engine {
           ctx.log.debug('starting dump tool', { tool: cmd.file, args: cmd.args });
           return {
             handle: startDump(cmd, ctx, {
+              outputBuffer: true,
               stderrFailure: /^(mysqldump|mariadb-dump): (Got error|Error|Couldn't)/m,
             }),
             cleanup,

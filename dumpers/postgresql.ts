@@ -222,7 +222,7 @@ export const postgresql: Engine = {
   dump(target, database, ctx) {
     const cmd = pgDumpCommand(target, database);
     ctx.log.debug('starting dump tool', { tool: cmd.file, args: cmd.args });
-    return deferredDump(async () => ({ handle: startDump(cmd, ctx) }));
+    return deferredDump(async () => ({ handle: startDump(cmd, ctx, { outputBuffer: true }) }));
   },
 
   async restoreConflicts(target, database, ctx) {

@@ -3,7 +3,7 @@
  * environment (the tool gets its own variables, not the dumper's AWS
  * credentials), stderr kept as a bounded tail for the error message.
  */
-import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
+import { spawn as nodeSpawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { PassThrough, finished, type Readable } from 'node:stream';
@@ -59,6 +59,65 @@ export interface RunOptions {
   tool?: string;
 }
 
+export interface DumpOptions extends RunOptions {
+  /**
+   * Give the tool's stdout a 1 MiB stdio buffer (coreutils `stdbuf`) when
+   * the machine has a working one. For C tools that write their output
+   * through stdio (pg_dump, mysqldump): by default they write 8 KiB at a
+   * time, and reading ~100,000 pieces per 0.7 GB cost the backup's process
+   * about a second of CPU; with the buffer, reads are 64 KiB. The output's
+   * bytes are the same.
+   */
+  outputBuffer?: boolean;
+}
+
+/** The size `stdbuf -o` gives a dump tool's stdout. */
+export const DUMP_OUTPUT_BUFFER = '1M';
+
+/** Per PATH: the working stdbuf found there, or null. */
+const stdbufByPath = new Map<string, string | null>();
+
+/**
+ * `stdbuf`, if it is on PATH and works (it preloads a library of its own,
+ * which a trimmed image may lack); looked up once per PATH.
+ */
+export function workingStdbuf(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const path = env.PATH ?? '';
+  if (!stdbufByPath.has(path)) {
+    const found = findExecutable(['stdbuf'], [], env);
+    const works =
+      found !== undefined &&
+      spawnSync(found, [`-o${DUMP_OUTPUT_BUFFER}`, 'true'], {
+        env: { PATH: path },
+        stdio: 'ignore',
+        timeout: 5000,
+      }).status === 0;
+    stdbufByPath.set(path, works ? found : null);
+  }
+  return stdbufByPath.get(path) ?? undefined;
+}
+
+/**
+ * The command run under `stdbuf -o1M` when that applies: the tool is
+ * found (so a missing tool still fails as "not found") and stdbuf works.
+ * stdbuf replaces itself with the tool (exec): same pid, same signals,
+ * same exit status.
+ */
+export function withOutputBuffer(
+  cmd: ToolCommand,
+  env: NodeJS.ProcessEnv = process.env,
+): ToolCommand {
+  const stdbuf = workingStdbuf(env);
+  if (!stdbuf) return cmd;
+  const tool = cmd.file.includes('/')
+    ? isExecutable(cmd.file)
+      ? cmd.file
+      : undefined
+    : findExecutable([cmd.file], [], env);
+  if (!tool) return cmd;
+  return { ...cmd, file: stdbuf, args: [`-o${DUMP_OUTPUT_BUFFER}`, tool, ...cmd.args] };
+}
+
 function toolName(cmd: ToolCommand, options: RunOptions): string {
   return options.tool ?? cmd.file.split('/').pop() ?? cmd.file;
 }
@@ -94,10 +153,11 @@ function quietStdin(child: ChildProcess): void {
 export function startDump(
   cmd: ToolCommand,
   ctx: EngineContext,
-  options: RunOptions = {},
+  options: DumpOptions = {},
 ): DumpHandle & { child: ChildProcess } {
   const spawn = ctx.spawn ?? defaultSpawn;
-  const child = spawn(cmd.file, cmd.args, { env: toolEnv(cmd.env), signal: ctx.signal });
+  const run = options.outputBuffer ? withOutputBuffer(cmd) : cmd;
+  const child = spawn(run.file, run.args, { env: toolEnv(run.env), signal: ctx.signal });
   quietStdin(child);
   child.stdin?.end();
   const done = completion(child, toolName(cmd, options), options);
@@ -276,6 +336,15 @@ export async function restoreCreating(
   }
 }
 
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The first executable named `names` in `dirs` (then PATH); undefined if none. */
 export function findExecutable(
   names: readonly string[],
@@ -286,12 +355,7 @@ export function findExecutable(
   for (const name of names) {
     for (const d of all) {
       const file = join(d, name);
-      try {
-        accessSync(file, constants.X_OK);
-        return file;
-      } catch {
-        // next
-      }
+      if (isExecutable(file)) return file;
     }
   }
   return undefined;

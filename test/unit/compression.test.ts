@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
+  GUNZIP_CHUNK_BYTES,
   compressStream,
   decompressStream,
   formatCompression,
@@ -148,5 +150,21 @@ describe('zstd through the zstd program', () => {
     expect(z.destroyed).toBe(true);
     // buffer() of a destroyed stream rejects rather than hanging.
     await expect(buffer(z)).rejects.toThrow();
+  });
+
+  it('given a large gzip, when decompressed, then it comes out in 64 KiB pieces (a quarter of the writes a restore makes)', async () => {
+    const input = dumpLike(2 * 2 ** 20);
+    const packed = gzipSync(input);
+    const sizes: number[] = [];
+    const sink = new Writable({
+      write(c: Buffer, _enc, done) {
+        sizes.push(c.length);
+        done();
+      },
+    });
+    await pipeline([Readable.from([packed]), decompressStream('gzip'), sink]);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(input.length);
+    expect(GUNZIP_CHUNK_BYTES).toBe(65536);
+    expect(sizes.slice(0, -1).every((n) => n === GUNZIP_CHUNK_BYTES)).toBe(true);
   });
 });
