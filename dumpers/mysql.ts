@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DumpFailedError, OperationError } from '../src/errors.js';
-import { deferredDump, findExecutable, restoreCreating, runTool, startDump } from './process.js';
+import { findExecutable } from './executables.js';
+import { deferredDump, restoreCreating, runTool, startDump } from './process.js';
 import type {
   DumpTarget,
   Engine,

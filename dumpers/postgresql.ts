@@ -8,7 +8,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UserError } from '../src/errors.js';
-import { deferredDump, findExecutable, restoreCreating, runTool, startDump } from './process.js';
+import { findExecutable } from './executables.js';
+import { deferredDump, restoreCreating, runTool, startDump } from './process.js';
 import type {
   DumpOutput,
   DumpTarget,

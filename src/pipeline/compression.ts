@@ -15,7 +15,8 @@
 import { Duplex } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
-import { findExecutable, TailBuffer } from '../../dumpers/process.js';
+import { findExecutable } from '../../dumpers/executables.js';
+import { TailBuffer } from '../../dumpers/process.js';
 import { OperationError } from '../errors.js';
 import { createParallelGzip } from './gzip.js';
 

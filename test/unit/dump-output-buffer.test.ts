@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findExecutable, withOutputBuffer, workingStdbuf } from '../../dumpers/process.js';
+import { findExecutable, withOutputBuffer, workingStdbuf } from '../../dumpers/executables.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'snapkeeper-stdbuf-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
