@@ -7,7 +7,7 @@
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { isAgeRecipient } from '../crypto/age.js';
+import { isAgeRecipient } from '../crypto/age-keys.js';
 import { ConfigError } from '../errors.js';
 import type { EngineType } from '../manifest.js';
 import {
