@@ -13,15 +13,15 @@
  * `DELIMITER` — so binary data, `_binary` literals, quotes and newlines in
  * strings never break a count.
  */
+import { classifyStatement } from './sql-classify.js';
 import {
-  classifyStatement,
   INSERT_PREFIX,
   parseMetaConnect,
   parseQualifiedName,
   renderTableName,
   valuesKeywordFollows,
   type SqlDialect,
-} from './sql-classify.js';
+} from './sql-tokens.js';
 import { emptyObjects, type DatabaseCounts, type ObjectKind } from './types.js';
 
 export type { SqlDialect };
