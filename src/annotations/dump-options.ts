@@ -5,7 +5,7 @@
  * Record type fails to compile without it).
  */
 import { ELASTICSEARCH_RESERVED_OPTIONS } from '../../dumpers/elasticsearch/commands.js';
-import { MYSQL_RESERVED_OPTIONS } from '../../dumpers/mysql.js';
+import { MYSQL_RESERVED_OPTIONS } from '../../dumpers/mysql/commands.js';
 import { POSTGRESQL_RESERVED_OPTIONS } from '../../dumpers/postgresql.js';
 import type { EngineType } from '../manifest.js';
 

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_ES_LIMIT } from '../../dumpers/elasticsearch/commands.js';
-import { isAgeRecipient, isAgeSecret } from '../crypto/age.js';
+import { isAgeRecipient, isAgeSecret } from '../crypto/age-keys.js';
 import { ANNOTATION_PREFIX } from '../labels.js';
 import { engineTypes, type EngineType } from '../manifest.js';
 import { COMPRESSION_ACCEPTED, parseCompression } from '../pipeline/compression.js';

@@ -3,7 +3,7 @@
  * same artefacts (dumps + manifest) as the CronJob writes.
  */
 import { getEngine } from '../../dumpers/index.js';
-import { parseRecipients } from '../crypto/age.js';
+import { parseRecipients } from '../crypto/age-keys.js';
 import { parseDatabaseList, parseDbUrl, withPasswordFromEnv } from '../dburl.js';
 import { validateKeyTemplate } from '../dump/key.js';
 import { formatResult } from '../contract/dump-result.js';

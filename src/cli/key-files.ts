@@ -4,7 +4,7 @@
  * mistake naming the file and why.
  */
 import { readFile } from 'node:fs/promises';
-import { parseIdentityFile, parseRecipientsFile } from '../crypto/age.js';
+import { parseIdentityFile, parseRecipientsFile } from '../crypto/age-keys.js';
 import { UserError, describeError } from '../errors.js';
 
 async function readKeyFiles(

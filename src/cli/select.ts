@@ -10,7 +10,7 @@ import { chooseBackup, onlyWorkload, parseAtChoice, type Choice } from '../backu
 import { listBackups, type BackupEntry } from '../backups/list.js';
 import { locateBackup, readBackupAt } from '../backups/locate.js';
 import { checkIdentities } from '../backups/read.js';
-import { identitiesMatch } from '../crypto/age.js';
+import { identitiesMatch } from '../crypto/age-keys.js';
 import { UserError } from '../errors.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { DumpTarget } from '../../dumpers/types.js';
-import { isAgeRecipient, showNotRecipient } from '../crypto/age.js';
+import { isAgeRecipient, showNotRecipient } from '../crypto/age-keys.js';
 import { DEFAULT_PORTS, parseDatabaseList } from '../dburl.js';
 import { ConfigError, UserError } from '../errors.js';
 import {

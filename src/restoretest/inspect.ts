@@ -9,7 +9,7 @@ import { mysqlQuery } from '../../dumpers/mysql.js';
 import { psqlQuery } from '../../dumpers/postgresql.js';
 import { runTool } from '../../dumpers/process.js';
 import type { DumpTarget, EngineContext } from '../../dumpers/types.js';
-import { renderTableName } from '../contents/sql-classify.js';
+import { renderTableName } from '../contents/sql-tokens.js';
 import { emptyObjects, type DatabaseCounts, type ObjectKind } from '../contents/types.js';
 import { OperationError, describeError } from '../errors.js';
 import type { EngineType } from '../manifest.js';

@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { mariadb } from '../../dumpers/mysql.js';
-import { decryptStream, parseIdentityFile } from '../../src/crypto/age.js';
+import { parseIdentityFile } from '../../src/crypto/age-keys.js';
+import { decryptStream } from '../../src/crypto/age.js';
 import { createLogger } from '../../src/log.js';
 import { manifestSchema } from '../../src/manifest.js';
 import {

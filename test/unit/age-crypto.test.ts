@@ -4,14 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
 import {
-  decryptStream,
-  encryptStream,
   isAgeRecipient,
   parseIdentityFile,
   parseRecipients,
   parseRecipientsFile,
   showNotRecipient,
-} from '../../src/crypto/age.js';
+} from '../../src/crypto/age-keys.js';
+import { decryptStream, encryptStream } from '../../src/crypto/age.js';
 import { UserError } from '../../src/errors.js';
 
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -2,7 +2,7 @@
 // (src/annotations/dump-options.ts).
 import { describe, expect, it } from 'vitest';
 import { ELASTICSEARCH_RESERVED_OPTIONS } from '../../dumpers/elasticsearch/commands.js';
-import { MYSQL_RESERVED_OPTIONS } from '../../dumpers/mysql.js';
+import { MYSQL_RESERVED_OPTIONS } from '../../dumpers/mysql/commands.js';
 import { POSTGRESQL_RESERVED_OPTIONS } from '../../dumpers/postgresql.js';
 import { reservedOptionIn } from '../../src/annotations/dump-options.js';
 import { engineTypes, type EngineType } from '../../src/manifest.js';

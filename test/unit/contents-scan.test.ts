@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArchiveScanner } from '../../src/contents/archive-scan.js';
-import { renderTableName } from '../../src/contents/sql-classify.js';
+import { renderTableName } from '../../src/contents/sql-tokens.js';
 import { SqlScanner, type SqlDialect } from '../../src/contents/sql-scan.js';
 import { ContentsCounter } from '../../src/contents/stage.js';
 import { manifestSchema } from '../../src/manifest.js';

@@ -8,7 +8,7 @@ import {
   parseClientVersion,
   quoteIdentifier,
   type MysqlClientInfo,
-} from '../../dumpers/mysql.js';
+} from '../../dumpers/mysql/commands.js';
 import {
   pgDumpCommand,
   pgFormatOf,
