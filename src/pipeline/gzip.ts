@@ -10,9 +10,10 @@
  * at 1 MiB blocks (pigz, which primes each block with the previous one's
  * last 32 KiB, loses less, but needs its own binary in every image).
  *
- * At most `threads` blocks are in flight, so memory stays near
- * 2 × threads × 1 MiB whatever the dump's size; with one thread this is
- * plain createGzip (one member, byte for byte today's output).
+ * At most `threads` blocks are in flight, and block buffers are reused, so
+ * memory stays near (threads + 1) × 1 MiB of input plus the members being
+ * written, whatever the dump's size; with one thread this is plain
+ * createGzip (one member, byte for byte today's output).
  *
  * libuv's pool has UV_THREADPOOL_SIZE threads (4 unless set; src/main.ts
  * sizes it to the cores): more blocks in flight than that would only queue,
@@ -29,6 +30,8 @@ export interface ParallelGzipOptions {
   threads: number;
   /** Tests use small blocks to cross many block boundaries. */
   blockBytes?: number;
+  /** Where block buffers come from (tests count them); default Buffer.allocUnsafe. */
+  allocate?: (bytes: number) => Buffer;
 }
 
 /** How many blocks may really run at once: the pool keeps one thread for its other users. */
@@ -40,7 +43,12 @@ export function poolThreads(env: NodeJS.ProcessEnv = process.env): number {
 export function createParallelGzip(o: ParallelGzipOptions): Transform {
   const threads = Math.min(o.threads, Math.max(1, poolThreads() - 1));
   if (threads <= 1) return createGzip({ level: o.level });
-  return new ParallelGzip(o.level, threads, o.blockBytes ?? GZIP_BLOCK_BYTES);
+  return new ParallelGzip(
+    o.level,
+    threads,
+    o.blockBytes ?? GZIP_BLOCK_BYTES,
+    o.allocate ?? ((n) => Buffer.allocUnsafe(n)),
+  );
 }
 
 function gzipBlock(block: Buffer, options: ZlibOptions): Promise<Buffer> {
@@ -50,10 +58,18 @@ function gzipBlock(block: Buffer, options: ZlibOptions): Promise<Buffer> {
 }
 
 class ParallelGzip extends Transform {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The block being filled; its buffer comes from `free`. */
+  private block: Buffer | undefined;
+  private filled = 0;
+  /**
+   * Block buffers not in use: a block's buffer comes back when its member is
+   * written. Reusing them (threads + 1 at most) rather than allocating each
+   * block keeps the process from churning through a dump's size in fresh
+   * buffers, each of which counts towards V8's next full collection.
+   */
+  private readonly free: Buffer[] = [];
   /** Blocks being compressed, oldest first: written in this order. */
-  private readonly inFlight: Promise<Buffer>[] = [];
+  private readonly inFlight: { input: Buffer; member: Promise<Buffer> }[] = [];
   private members = 0;
   private readonly zlibOptions: ZlibOptions;
 
@@ -61,59 +77,69 @@ class ParallelGzip extends Transform {
     level: number,
     private readonly threads: number,
     private readonly blockBytes: number,
+    private readonly allocate: (bytes: number) => Buffer,
   ) {
     super();
-    // One pool job per block: an output buffer that holds any block's
-    // member (deflate's worst case is a few bytes per 16 KiB over the input).
-    this.zlibOptions = { level, chunkSize: blockBytes + (blockBytes >> 4) + 1024 };
+    // zlib's output buffer for one block: a dump's block deflates to a fifth
+    // or less, so a quarter of the block holds a member in one piece; an
+    // incompressible block takes a few pieces, which zlib joins.
+    this.zlibOptions = { level, chunkSize: Math.max(16 * 1024, blockBytes >> 2) };
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    this.startFullBlocks().then(() => done(), done);
+    this.fill(chunk).then(() => done(), done);
   }
 
   override _flush(done: TransformCallback): void {
     (async () => {
-      await this.startFullBlocks();
       // The rest, and for an empty input one empty member: a valid gzip file.
-      if (this.pendingBytes > 0 || this.members === 0)
-        this.startBlock(this.takeBytes(this.pendingBytes));
-      while (this.inFlight.length > 0) this.push(await this.inFlight.shift()!);
+      if (this.filled > 0 || this.members === 0) {
+        const block = this.block ?? Buffer.alloc(0);
+        this.startBlock(block, this.filled);
+        this.block = undefined;
+        this.filled = 0;
+      }
+      while (this.inFlight.length > 0) await this.writeOldest();
     })().then(() => done(), done);
   }
 
   override _destroy(err: Error | null, done: (error: Error | null) => void): void {
     // Blocks still on the pool finish there; their results are dropped.
-    for (const p of this.inFlight) p.catch(() => undefined);
+    for (const b of this.inFlight) b.member.catch(() => undefined);
     this.inFlight.length = 0;
-    this.pending = [];
+    this.free.length = 0;
+    this.block = undefined;
     done(err);
   }
 
-  /** Starts every full block, waiting for the oldest when `threads` are busy. */
-  private async startFullBlocks(): Promise<void> {
-    while (this.pendingBytes >= this.blockBytes) {
-      while (this.inFlight.length >= this.threads) this.push(await this.inFlight.shift()!);
-      this.startBlock(this.takeBytes(this.blockBytes));
+  /** Copies `chunk` into blocks, starting each full one (waiting for the oldest when `threads` are busy). */
+  private async fill(chunk: Buffer): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      this.block ??= this.free.pop() ?? this.allocate(this.blockBytes);
+      const n = chunk.copy(this.block, this.filled, off);
+      this.filled += n;
+      off += n;
+      if (this.filled === this.blockBytes) {
+        while (this.inFlight.length >= this.threads) await this.writeOldest();
+        this.startBlock(this.block, this.filled);
+        this.block = undefined;
+        this.filled = 0;
+      }
     }
   }
 
-  private startBlock(block: Buffer): void {
-    const p = gzipBlock(block, this.zlibOptions);
-    p.catch(() => undefined); // awaited in order; an early rejection is not unhandled
-    this.inFlight.push(p);
+  private startBlock(input: Buffer, length: number): void {
+    const member = gzipBlock(input.subarray(0, length), this.zlibOptions);
+    member.catch(() => undefined); // awaited in order; an early rejection is not unhandled
+    this.inFlight.push({ input, member });
     this.members++;
   }
 
-  /** The first `n` pending bytes as one buffer. */
-  private takeBytes(n: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
-    const block = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
-    return block;
+  /** Waits for the oldest block's member, writes it, and frees its buffer for reuse. */
+  private async writeOldest(): Promise<void> {
+    const oldest = this.inFlight.shift()!;
+    this.push(await oldest.member);
+    if (oldest.input.length === this.blockBytes) this.free.push(oldest.input);
   }
 }
