@@ -114,7 +114,6 @@ export interface StatusScene {
   control: string;
   /** The workload's namespace, with its source pod `postgres-0`. */
   shop: string;
-  workload: { namespace: string; name: string };
   cronJob: V1CronJob;
 }
 
@@ -132,10 +131,15 @@ export async function createStatusScene(
   const kc = kubeConfig(kube);
   const control = await newNamespace(kube, prefix);
   const shop = await newNamespace(kube, 'shop');
-  const workload = { namespace: shop, name: 'postgres' };
   await createSourcePod(kc, shop, 'postgres-0');
-  const cronJob = await createSnapkeeperCronJob(kc, control, workload, 'postgres-0', schedule);
-  return { kc, control, shop, workload, cronJob };
+  const cronJob = await createSnapkeeperCronJob(
+    kc,
+    control,
+    { namespace: shop, name: 'postgres' },
+    'postgres-0',
+    schedule,
+  );
+  return { kc, control, shop, cronJob };
 }
 
 /** A Job made from `cronJob` (as `trigger` makes it), its pod ended as a kubelet would, finished. */
