@@ -17,10 +17,17 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startKube } from '../../test/env/servers/kube.js';
 import { freePort } from '../../test/env/servers/process.js';
 import { repoRoot } from '../../test/env/paths.js';
+import {
+  createDeploymentChain,
+  createNamespace,
+  createSupport,
+  PASSWORD,
+  type ApiClients,
+} from '../../test/kube/workloads.js';
 import { KubeClients } from '../../src/kube/client.js';
 
 const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 1000);
@@ -36,7 +43,6 @@ const ROTATIONS = 10;
 const CLI = process.env.BENCH_CLI ?? join(repoRoot, 'dist', 'cli.js');
 const CLI_LABEL = process.env.BENCH_CLI ? (process.env.BENCH_CLI_LABEL ?? 'another build') : '';
 const CONTROL = 'snapkeeper';
-const PASSWORD = 'bench-Pa55w0rd-not-secret';
 
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,92 +57,17 @@ async function pool<T>(items: T[], n: number, f: (item: T) => Promise<void>): Pr
   );
 }
 
-/** The Deployment → ReplicaSet → Pod chain of one workload, with its Service and Secret. */
-async function createWorkload(clients: KubeClients, namespace: string, app: string): Promise<void> {
-  const core = clients.make(CoreV1Api);
-  const apps = clients.make(AppsV1Api);
-  const labels = { app };
-  const annotations = {
+/**
+ * One workload as the kube suites build it (test/kube/workloads.ts): its
+ * Secret, a headless Service, and the Deployment → ReplicaSet → Pod chain.
+ */
+async function createWorkload(clients: ApiClients, namespace: string, app: string): Promise<void> {
+  await createSupport(clients, namespace, app, { headless: true });
+  await createDeploymentChain(clients, namespace, app, {
     'snapkeeper.io/enabled': 'true',
     'snapkeeper.io/type': 'postgresql',
     'snapkeeper.io/schedule': '@daily',
     'snapkeeper.io/retention': 'keep-daily=7',
-  };
-  const spec = {
-    containers: [
-      {
-        name: 'postgres',
-        image: 'postgres:17',
-        env: [
-          { name: 'POSTGRES_USER', value: 'app' },
-          { name: 'POSTGRES_DB', value: app },
-          {
-            name: 'POSTGRES_PASSWORD',
-            valueFrom: { secretKeyRef: { name: `${app}-creds`, key: 'password' } },
-          },
-        ],
-      },
-    ],
-  };
-  const template = { metadata: { labels, annotations }, spec };
-  await core.createNamespacedSecret({
-    namespace,
-    body: { metadata: { name: `${app}-creds` }, stringData: { password: PASSWORD } },
-  });
-  await core.createNamespacedService({
-    namespace,
-    body: {
-      metadata: { name: app },
-      // Headless: the test apiserver's Service range (a /24) has 254 addresses.
-      spec: { clusterIP: 'None', selector: labels, ports: [{ name: 'postgres', port: 5432 }] },
-    },
-  });
-  const dep = await apps.createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name: app },
-      spec: { replicas: 1, selector: { matchLabels: labels }, template },
-    },
-  });
-  const rsName = `${app}-5d9c8b7f6`;
-  const rs = await apps.createNamespacedReplicaSet({
-    namespace,
-    body: {
-      metadata: {
-        name: rsName,
-        labels,
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            name: app,
-            uid: dep.metadata!.uid!,
-            controller: true,
-          },
-        ],
-      },
-      spec: { replicas: 1, selector: { matchLabels: labels }, template },
-    },
-  });
-  await core.createNamespacedPod({
-    namespace,
-    body: {
-      metadata: {
-        name: `${rsName}-x7k2p`,
-        labels,
-        annotations,
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: rsName,
-            uid: rs.metadata!.uid!,
-            controller: true,
-          },
-        ],
-      },
-      spec,
-    },
   });
 }
 
@@ -190,8 +121,7 @@ try {
     { length: NAMESPACES },
     (_, i) => `bench-${String(i).padStart(2, '0')}`,
   );
-  for (const name of [CONTROL, ...namespaces])
-    await core.createNamespace({ body: { metadata: { name } } });
+  for (const name of [CONTROL, ...namespaces]) await createNamespace(kc, name);
   const work = Array.from({ length: WORKLOADS }, (_, i) => ({
     namespace: namespaces[i % NAMESPACES]!,
     app: `db-${String(i).padStart(4, '0')}`,
@@ -200,8 +130,9 @@ try {
   const t0 = Date.now();
   let done = 0;
   const setupClients = new KubeClients(kc, CREATE_CONCURRENCY);
+  const pooled: ApiClients = { makeApiClient: (api) => setupClients.make(api) };
   await pool(work, CREATE_CONCURRENCY, async (w) => {
-    await createWorkload(setupClients, w.namespace, w.app);
+    await createWorkload(pooled, w.namespace, w.app);
     if (++done % 100 === 0) progress(`  ${done} workloads`);
   });
   setupClients.close();

@@ -1,26 +1,28 @@
+/**
+ * One workload's reconcile, from the caches to its backup CronJob and the
+ * mirrored credentials Secret (reconcileWorkload below). Its restore-test
+ * CronJob is the next step (reconcile-restore-test.ts); a workload that is
+ * gone goes to cleanup (cleanup.ts).
+ */
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
-import {
-  isTracked,
-  parseAnnotations,
-  type AnnotationDefaults,
-  type BackupSpec,
-} from '../annotations/index.js';
+import { isTracked, parseAnnotations, type AnnotationDefaults } from '../annotations/index.js';
 import { resolveCredentials } from '../discovery/credentials.js';
 import { selectService } from '../discovery/service.js';
 import { desiredCronJob } from '../desired/cronjob.js';
 import { objectName } from '../desired/names.js';
-import { desiredRestoreTestCronJob, restoreTestObjectName } from '../desired/restore-test.js';
 import { desiredSecret as buildDesiredSecret } from '../desired/secret.js';
-import { applyObject, deleteOwned, type ApplyResult } from '../apply/apply.js';
+import { applyObject } from '../apply/apply.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
-import { ANNOTATION_PREFIX, isRestoreTestObject, KSNAPSHOT_PREFIX } from '../labels.js';
+import { ANNOTATION_PREFIX, KSNAPSHOT_PREFIX } from '../labels.js';
 import type { RefLookup } from '../discovery/credentials.js';
 import type { KubeApi, V1PartialObjectMetadata } from '../kube/api.js';
 import type { ObjectStore } from '../kube/informer.js';
 import { EventReasons, type EventRecorder } from './events.js';
-import { parseWorkloadKey, type WorkloadRef } from '../workload.js';
-import { cleanup, CONFLICT_REQUEUE_MS, type Tombstones } from './cleanup.js';
+import { parseWorkloadKey } from '../workload.js';
+import { blocked } from './apply-outcome.js';
+import { cleanup, type Tombstones } from './cleanup.js';
+import { reconcileRestoreTest } from './reconcile-restore-test.js';
 import type { ReconcileOutcome } from './queue.js';
 
 /** Why a tracked workload has (or has not) its CronJob; feeds snapkeeper_workloads{state}. */
@@ -229,95 +231,4 @@ export async function reconcileWorkload(key: string, d: ReconcileDeps): Promise<
     });
   }
   return reconcileRestoreTest(key, w, spec, pod, podRef, d);
-}
-
-/**
- * The workload's restore-test CronJob, once its backup CronJob is in place:
- *
- *   no restore-test annotation            → its restore-test CronJob (only) goes
- *   encrypted backups, no identity set    → RestoreTestNoIdentity; no restore-test CronJob
- *   otherwise                             → apply; RestoreTestScheduled on change
- *
- * An invalid restore-test annotation never gets here (the whole set is
- * invalid, and reconcileWorkload leaves both CronJobs as they are).
- */
-async function reconcileRestoreTest(
-  key: string,
-  w: WorkloadRef,
-  spec: BackupSpec,
-  pod: V1Pod,
-  podRef: string,
-  d: ReconcileDeps,
-): Promise<ReconcileOutcome> {
-  const { config, log } = d;
-  const ns = config.controlNamespace;
-  const name = restoreTestObjectName(w);
-  const cached = d.cronJobs.get(ns, name);
-  const existing =
-    cached && !d.deleted.has(cached.metadata?.uid) && !cached.metadata?.deletionTimestamp
-      ? cached
-      : undefined;
-  const rt = spec.restoreTest;
-
-  const remove = async (why: string): Promise<ReconcileOutcome> => {
-    // Only a CronJob that is snapkeeper's restore test is ever deleted here.
-    if (!existing || !isRestoreTestObject(existing)) return;
-    const r = await deleteOwned(d.api.cronJobs, existing, 'Background');
-    if (r === 'deleted') {
-      d.deleted.add(existing.metadata?.uid);
-      log.info(`restore-test CronJob deleted: ${why}`, { workload: key, cronJob: `${ns}/${name}` });
-    }
-    return r === 'conflict' ? { requeueAfterMs: CONFLICT_REQUEUE_MS } : undefined;
-  };
-
-  if (!rt) return remove('restore-test annotation removed');
-  if (spec.recipients.length > 0 && config.restoreTest.identitySecret === undefined) {
-    await d.events.record(
-      pod,
-      'Warning',
-      EventReasons.RestoreTestNoIdentity,
-      `restore test of ${w.kind} ${w.name} not scheduled: its backups are encrypted and the operator ` +
-        `has no age identity to open them; set the chart value restoreTest.identitySecret ` +
-        `(name and key of a Secret in namespace ${ns} holding an age identity file)`,
-    );
-    return remove('encrypted backups and no restoreTest.identitySecret');
-  }
-
-  const desired = desiredRestoreTestCronJob({
-    workload: w,
-    spec: { ...spec, restoreTest: rt },
-    config,
-    sourcePod: podRef,
-  });
-  const result = await applyObject(d.api.cronJobs, desired, existing);
-  const stop = blocked(result, key, log);
-  if (stop) return stop;
-  if (result.action === 'created' || result.action === 'updated') {
-    log.info(`restore-test CronJob ${result.action}`, {
-      workload: key,
-      cronJob: `${ns}/${desired.metadata?.name}`,
-    });
-    await d.events.record(
-      pod,
-      'Normal',
-      EventReasons.RestoreTestScheduled,
-      `restore test of ${w.kind} ${w.name} (${spec.type}) scheduled "${rt.schedule}" ${spec.timezone}` +
-        `${rt.checks.length > 0 ? ` with ${rt.checks.length} check${rt.checks.length === 1 ? '' : 's'}` : ''}` +
-        `${spec.suspend ? ' (suspended)' : ''} as CronJob ${ns}/${desired.metadata?.name}`,
-    );
-  }
-  return;
-}
-
-function blocked(r: ApplyResult<unknown>, key: string, log: Logger): ReconcileOutcome | undefined {
-  if (r.action === 'conflict') {
-    log.debug('conflict, requeueing', { workload: key, message: r.message });
-    return { requeueAfterMs: CONFLICT_REQUEUE_MS };
-  }
-  if (r.action === 'foreign') {
-    // Not ours: never overwritten. Nothing to retry until it goes.
-    log.warn(r.message, { workload: key });
-    return { requeueAfterMs: -1 };
-  }
-  return undefined;
 }

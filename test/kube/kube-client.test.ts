@@ -5,7 +5,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { createKubeApi } from '../../src/kube/api.js';
-import { cuttableRelay, newNamespace } from './operator-fixtures.js';
+import { cuttableRelay, newNamespace } from './fixtures.js';
 
 const kube = inject('kube');
 

@@ -5,17 +5,9 @@ import { BatchV1Api, CoordinationV1Api, type KubeConfig } from '@kubernetes/clie
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
-import {
-  createDeploymentChain,
-  createSupport,
-  eventually,
-  newNamespace,
-  pgAnnotations,
-  resynced,
-  settled,
-  startTestOperator,
-  type TestOperator,
-} from './operator-fixtures.js';
+import { eventually, newNamespace } from './fixtures.js';
+import { resynced, settled, startTestOperator, type TestOperator } from './operator-fixtures.js';
+import { createDeploymentChain, createSupport, pgAnnotations } from './workloads.js';
 
 const kube = inject('kube');
 const OWNED = ['cronjobs', 'secrets', 'events'];

@@ -14,16 +14,9 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
-import {
-  createService,
-  createDeploymentChain,
-  eventually,
-  newNamespace,
-  pgAnnotations,
-  PASSWORD,
-  startTestOperator,
-  type TestOperator,
-} from './operator-fixtures.js';
+import { eventually, newNamespace } from './fixtures.js';
+import { startTestOperator, type TestOperator } from './operator-fixtures.js';
+import { createService, createDeploymentChain, pgAnnotations, PASSWORD } from './workloads.js';
 
 const kube = inject('kube');
 

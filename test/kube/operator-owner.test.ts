@@ -9,15 +9,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
 import { ConfigError } from '../../src/errors.js';
-import {
-  createStatefulSetChain,
-  createSupport,
-  eventually,
-  newNamespace,
-  pgAnnotations,
-  startTestOperator,
-  type TestOperator,
-} from './operator-fixtures.js';
+import { eventually, newNamespace } from './fixtures.js';
+import { startTestOperator, type TestOperator } from './operator-fixtures.js';
+import { createStatefulSetChain, createSupport, pgAnnotations } from './workloads.js';
 
 const kube = inject('kube');
 

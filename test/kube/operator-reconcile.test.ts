@@ -6,23 +6,23 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/c
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
+import { eventually, newNamespace, podEvents } from './fixtures.js';
+import {
+  reconcileCount,
+  reconciled,
+  resynced,
+  settled,
+  startTestOperator,
+  type TestOperator,
+} from './operator-fixtures.js';
 import {
   PASSWORD,
   createDeploymentChain,
   createService,
   createSupport,
-  eventually,
-  newNamespace,
   pgAnnotations,
-  podEvents,
-  reconcileCount,
-  reconciled,
-  resynced,
   setPodAnnotations,
-  settled,
-  startTestOperator,
-  type TestOperator,
-} from './operator-fixtures.js';
+} from './workloads.js';
 
 const kube = inject('kube');
 

@@ -16,20 +16,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
 import { restoreTestObjectName } from '../../src/desired/restore-test.js';
+import { eventually, newNamespace, podEvents } from './fixtures.js';
+import { resynced, settled, startTestOperator, type TestOperator } from './operator-fixtures.js';
 import {
   PASSWORD,
   createDeploymentChain,
   createSupport,
-  eventually,
-  newNamespace,
   pgAnnotations,
-  podEvents,
-  resynced,
   setPodAnnotations,
-  settled,
-  startTestOperator,
-  type TestOperator,
-} from './operator-fixtures.js';
+} from './workloads.js';
 
 const kube = inject('kube');
 const S = 'snapkeeper.io/';

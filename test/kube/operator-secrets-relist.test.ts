@@ -9,17 +9,11 @@
 import nock from 'nock';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
-import { kubeConfig, type KubeInfo } from '../env/helpers.js';
+import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
-import {
-  PASSWORD,
-  createDeploymentChain,
-  createSupport,
-  cuttableRelay,
-  newNamespace,
-  pgAnnotations,
-  startTestOperator,
-} from './operator-fixtures.js';
+import { newNamespace } from './fixtures.js';
+import { startTestOperatorBehindRelay } from './operator-fixtures.js';
+import { PASSWORD, createDeploymentChain, createSupport, pgAnnotations } from './workloads.js';
 
 const kube = inject('kube');
 
@@ -44,16 +38,13 @@ describe('operator: a Secret watch that expired', () => {
       const b64 = s?.data?.password;
       return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString();
     };
-    const relay = await cuttableRelay(new URL(kube.server));
-    const viaRelay: KubeInfo = { ...kube, server: relay.server };
-    const op = await startTestOperator(
-      viaRelay,
+    const { op, relay } = await startTestOperatorBehindRelay(
+      kube,
       {
         SNAPKEEPER_CONTROL_NAMESPACE: control,
         SNAPKEEPER_WATCH_NAMESPACES: watched,
         POD_NAME: 'snapkeeper-relist-0',
       },
-      {},
       300,
     );
     try {

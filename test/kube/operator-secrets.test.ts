@@ -6,20 +6,16 @@
 // by the network comes back and catches up.
 import { BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { kubeConfig, type KubeInfo } from '../env/helpers.js';
+import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
+import { newNamespace, podEvents } from './fixtures.js';
 import {
-  PASSWORD,
-  createDeploymentChain,
-  createSupport,
-  cuttableRelay,
-  newNamespace,
-  pgAnnotations,
-  podEvents,
   reconcileCount,
   startTestOperator,
+  startTestOperatorBehindRelay,
   type TestOperator,
 } from './operator-fixtures.js';
+import { PASSWORD, createDeploymentChain, createSupport, pgAnnotations } from './workloads.js';
 
 const kube = inject('kube');
 const RESYNC_SECONDS = 300;
@@ -57,6 +53,17 @@ describe('operator: credentials Secrets are watched', () => {
   let control: string;
   let op: TestOperator;
   let f: ReturnType<typeof fixture>;
+
+  /** The MissingCredentials Warning on the pod, within 4 s. */
+  const missingCredentials = (pod: string) =>
+    vi.waitFor(
+      async () => {
+        const [e] = await podEvents(kc, watched, pod, 'MissingCredentials');
+        expect(e).toBeDefined();
+        return e!;
+      },
+      { timeout: 4000, interval: 50 },
+    );
 
   beforeAll(async () => {
     kc = kubeConfig(kube);
@@ -126,16 +133,7 @@ describe('operator: credentials Secrets are watched', () => {
     await f.core.deleteNamespacedSecret({ namespace: watched, name: 'gone-creds' });
     const pod = (await f.core.listNamespacedPod({ namespace: watched, labelSelector: 'app=gone' }))
       .items[0]!.metadata!.name!;
-    const ev = await vi.waitFor(
-      async () => {
-        const e = (await podEvents(kc, watched, pod)).find(
-          (x) => x.reason === 'MissingCredentials',
-        );
-        expect(e).toBeDefined();
-        return e!;
-      },
-      { timeout: 4000, interval: 50 },
-    );
+    const ev = await missingCredentials(pod);
     expect(ev.type).toBe('Warning');
     expect(ev.message).toContain(`Secret ${watched}/gone-creds`);
     expect((await f.cronJob('gone'))?.metadata?.resourceVersion).toBe(
@@ -157,16 +155,7 @@ describe('operator: credentials Secrets are watched', () => {
     await f.setSource('nokey', { other: 'x' });
     const pod = (await f.core.listNamespacedPod({ namespace: watched, labelSelector: 'app=nokey' }))
       .items[0]!.metadata!.name!;
-    const ev = await vi.waitFor(
-      async () => {
-        const e = (await podEvents(kc, watched, pod)).find(
-          (x) => x.reason === 'MissingCredentials',
-        );
-        expect(e).toBeDefined();
-        return e!;
-      },
-      { timeout: 4000, interval: 50 },
-    );
+    const ev = await missingCredentials(pod);
     expect(ev.message).toContain(`key password is not in Secret ${watched}/nokey-creds`);
     expect(JSON.stringify(ev)).not.toContain(PASSWORD);
   });
@@ -182,16 +171,13 @@ describe('operator: a Secret watch cut by the network', () => {
       () => watched,
       () => control,
     );
-    const relay = await cuttableRelay(new URL(kube.server));
-    const viaRelay: KubeInfo = { ...kube, server: relay.server };
-    const op = await startTestOperator(
-      viaRelay,
+    const { op, relay } = await startTestOperatorBehindRelay(
+      kube,
       {
         SNAPKEEPER_CONTROL_NAMESPACE: control,
         SNAPKEEPER_WATCH_NAMESPACES: watched,
         POD_NAME: 'snapkeeper-cut-0',
       },
-      {},
       RESYNC_SECONDS,
     );
     try {

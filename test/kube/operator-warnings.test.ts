@@ -6,18 +6,9 @@ import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
-import {
-  createDeploymentChain,
-  createSupport,
-  eventually,
-  newNamespace,
-  pgAnnotations,
-  podEvents,
-  resynced,
-  settled,
-  startTestOperator,
-  type TestOperator,
-} from './operator-fixtures.js';
+import { eventually, newNamespace, podEvents } from './fixtures.js';
+import { resynced, settled, startTestOperator, type TestOperator } from './operator-fixtures.js';
+import { createDeploymentChain, createSupport, pgAnnotations } from './workloads.js';
 
 const kube = inject('kube');
 const S = 'snapkeeper.io/';

@@ -11,20 +11,15 @@ import { kubeConfig } from '../env/helpers.js';
 import { objectName } from '../../src/desired/names.js';
 import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
+import { eventually, newNamespace, sleep } from './fixtures.js';
+import { resynced, settled, startTestOperator, type TestOperator } from './operator-fixtures.js';
 import {
   createStatefulPod,
   createStatefulSetChain,
   createSupport,
-  eventually,
-  newNamespace,
   pgAnnotations,
-  resynced,
-  settled,
-  sleep,
-  startTestOperator,
   type StatefulWorkload,
-  type TestOperator,
-} from './operator-fixtures.js';
+} from './workloads.js';
 import { finishPod, jobFinished, jobPod, successMessage } from './status-fixtures.js';
 
 const kube = inject('kube');

@@ -6,43 +6,12 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kuber
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import {
-  exec,
-  kubeConfig,
-  kubeEnv,
-  run,
-  scratchDir,
-  serviceAccountToken,
-  uniqueName,
-} from '../env/helpers.js';
+import { exec, kubeConfig, kubeEnv, run, scratchDir, serviceAccountToken } from '../env/helpers.js';
 import { httpsGet } from '../env/servers/kube.js';
 import { version } from '../env/paths.js';
+import { eventually, newNamespace } from './fixtures.js';
 
 const kube = inject('kube');
-
-/** Polls until check() returns a value other than undefined. */
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function newNamespace(): Promise<string> {
-  const name = uniqueName('ns').replace(/_/g, '-');
-  await kubeConfig(kube)
-    .makeApiClient(CoreV1Api)
-    .createNamespace({ body: { metadata: { name } } });
-  return name;
-}
 
 const deployment = (name: string) => ({
   metadata: { name },
@@ -77,7 +46,7 @@ describe('kube-apiserver', () => {
   });
 
   it('given a Deployment, when created, then it is stored and read back', async () => {
-    const ns = await newNamespace();
+    const ns = await newNamespace(kube, 'ns');
     const apps = kubeConfig(kube).makeApiClient(AppsV1Api);
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment('postgres') });
     const got = await apps.readNamespacedDeployment({ namespace: ns, name: 'postgres' });
@@ -86,7 +55,7 @@ describe('kube-apiserver', () => {
   });
 
   it('given a ServiceAccount token (TokenRequest), when acting, then RBAC allows exactly what is bound', async () => {
-    const ns = await newNamespace();
+    const ns = await newNamespace(kube, 'ns');
     const rbac = kubeConfig(kube).makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({
       namespace: ns,
@@ -105,8 +74,11 @@ describe('kube-apiserver', () => {
       },
     });
     const core = kubeConfig(kube, token).makeApiClient(CoreV1Api);
-    await eventually('the RoleBinding to take effect', async () =>
-      (await core.listNamespacedPod({ namespace: ns }).catch(() => undefined)) ? true : undefined,
+    await eventually(
+      'the RoleBinding to take effect',
+      async () =>
+        (await core.listNamespacedPod({ namespace: ns }).catch(() => undefined)) ? true : undefined,
+      60_000,
     );
     await expect(core.listNamespacedSecret({ namespace: ns })).rejects.toMatchObject({ code: 403 });
     await expect(core.listNamespacedPod({ namespace: 'default' })).rejects.toMatchObject({
@@ -117,7 +89,7 @@ describe('kube-apiserver', () => {
 
 describe('kube-controller-manager', () => {
   it('given a dependent with an ownerReference, when the owner is deleted, then the garbage collector deletes it', async () => {
-    const ns = await newNamespace();
+    const ns = await newNamespace(kube, 'ns');
     const core = kubeConfig(kube).makeApiClient(CoreV1Api);
     const owner = await core.createNamespacedConfigMap({
       namespace: ns,
@@ -135,27 +107,36 @@ describe('kube-controller-manager', () => {
       },
     });
     await core.deleteNamespacedConfigMap({ namespace: ns, name: 'owner' });
-    await eventually('the dependent to be collected', async () => {
-      try {
-        await core.readNamespacedConfigMap({ namespace: ns, name: 'dependent' });
-        return undefined;
-      } catch (err) {
-        if ((err as { code?: number }).code === 404) return true;
-        throw err;
-      }
-    });
+    await eventually(
+      'the dependent to be collected',
+      async () => {
+        try {
+          await core.readNamespacedConfigMap({ namespace: ns, name: 'dependent' });
+          return undefined;
+        } catch (err) {
+          if ((err as { code?: number }).code === 404) return true;
+          throw err;
+        }
+      },
+      60_000,
+    );
   });
 
   it('given a namespace, when created, then the serviceaccount controller gives it a default ServiceAccount', async () => {
-    const ns = await newNamespace();
+    const ns = await newNamespace(kube, 'ns');
     const core = kubeConfig(kube).makeApiClient(CoreV1Api);
-    await eventually('default ServiceAccount', async () =>
-      core.readNamespacedServiceAccount({ namespace: ns, name: 'default' }).catch(() => undefined),
+    await eventually(
+      'default ServiceAccount',
+      async () =>
+        core
+          .readNamespacedServiceAccount({ namespace: ns, name: 'default' })
+          .catch(() => undefined),
+      60_000,
     );
   });
 
   it('given a Job made from a CronJob, when it runs, then the job controller creates its Pod (Pending: no nodes)', async () => {
-    const ns = await newNamespace();
+    const ns = await newNamespace(kube, 'ns');
     const batch = kubeConfig(kube).makeApiClient(BatchV1Api);
     const core = kubeConfig(kube).makeApiClient(CoreV1Api);
     const cron = await batch.createNamespacedCronJob({
@@ -195,13 +176,17 @@ describe('kube-controller-manager', () => {
         spec: cron.spec!.jobTemplate.spec!,
       },
     });
-    const pod = await eventually('the Job to create a Pod', async () => {
-      const pods = await core.listNamespacedPod({
-        namespace: ns,
-        labelSelector: 'job-name=backup-manual',
-      });
-      return pods.items[0];
-    });
+    const pod = await eventually(
+      'the Job to create a Pod',
+      async () => {
+        const pods = await core.listNamespacedPod({
+          namespace: ns,
+          labelSelector: 'job-name=backup-manual',
+        });
+        return pods.items[0];
+      },
+      60_000,
+    );
     expect(pod.status?.phase).toBe('Pending');
   });
 });
@@ -239,7 +224,7 @@ describe('kubectl and helm', () => {
       join(chart, 'templates', 'cm.yaml'),
       'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n',
     );
-    const ns = await newNamespace();
+    const ns = await newNamespace(kube, 'ns');
     const r = await exec(
       helm,
       ['install', 'smoke', chart, '--namespace', ns, '--wait', '--timeout', '60s'],

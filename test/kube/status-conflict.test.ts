@@ -26,17 +26,13 @@ import { createStatusApi, jobSource } from '../../src/status/kube.js';
 import { ownedCronJobCache } from '../../src/controller/caches.js';
 import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
+import { eventually } from './fixtures.js';
 import {
-  createNamespace,
-  createSnapkeeperCronJob,
-  createSourcePod,
+  createStatusScene,
   finishPod,
   jobFinished,
   jobPod,
-  kubeConfigOf,
-  rand,
   successMessage,
-  waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
@@ -57,18 +53,7 @@ describe('status controller: a 409 on the status patch', () => {
   });
 
   beforeAll(async () => {
-    kc = kubeConfigOf(kube);
-    control = `sk-conflict-${rand()}`;
-    shop = `shop-${rand()}`;
-    await createNamespace(kc, control);
-    await createNamespace(kc, shop);
-    await createSourcePod(kc, shop, 'postgres-0');
-    cronJob = await createSnapkeeperCronJob(
-      kc,
-      control,
-      { namespace: shop, name: 'postgres' },
-      'postgres-0',
-    );
+    ({ kc, control, shop, cronJob } = await createStatusScene(kube, 'sk-conflict'));
   });
 
   afterAll(async () => {
@@ -146,7 +131,7 @@ describe('status controller: a 409 on the status patch', () => {
     );
     await jobFinished(kc, control, job.metadata!.name!);
 
-    const a = await waitFor('status annotations', async () => {
+    const a = await eventually('status annotations', async () => {
       const cj = await batch.readNamespacedCronJob({
         namespace: control,
         name: cronJob.metadata!.name!,

@@ -5,39 +5,28 @@
 // dumper's termination message into the pod status.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Registry } from 'prom-client';
-import {
-  BatchV1Api,
-  CoreV1Api,
-  type CoreV1Event,
-  type KubeConfig,
-  type V1CronJob,
-  type V1Job,
-} from '@kubernetes/client-node';
+import type { KubeConfig, V1CronJob, V1Job } from '@kubernetes/client-node';
 import { run } from '../../src/cli.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import type { ListWatchSource } from '../../src/kube/api.js';
 import type { StatusController } from '../../src/status/controller.js';
 import { jobSource } from '../../src/status/kube.js';
-import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import type { StatusRow } from '../../src/cli/status-table.js';
+import { eventually, podEvents as eventsOf } from './fixtures.js';
 import {
   captureContext,
   countingSource,
-  createNamespace,
-  createSnapkeeperCronJob,
-  createSourcePod,
+  createStatusScene,
+  cronJobAnnotations,
   failureMessage,
-  finishPod,
-  jobFinished,
-  jobPod,
-  kubeConfigOf,
   parseMetrics,
-  rand,
+  runJobOf,
+  seeEveryJobAgain,
   startTestStatusController,
+  statusOutput,
   successMessage,
-  touchJobs,
-  waitFor,
+  workloadSample,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
@@ -46,7 +35,6 @@ let kc: KubeConfig;
 let control: string;
 let shop: string;
 let cronJob: V1CronJob;
-const workload = { name: 'postgres' } as { namespace: string; name: string };
 
 function startController(
   metrics: Metrics,
@@ -60,68 +48,25 @@ function startController(
   });
 }
 
-async function runJob(exitCode: number, message: string | undefined) {
-  const batch = kc.makeApiClient(BatchV1Api);
-  const job = await batch.createNamespacedJob({
-    namespace: control,
-    body: jobFromCronJob(cronJob, new Date()),
-  });
-  const pod = await jobPod(kc, job);
-  await finishPod(kc, pod, exitCode, message);
-  return jobFinished(kc, control, job.metadata!.name!);
-}
-
-async function podEvents(reason: string): Promise<CoreV1Event[]> {
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: shop });
-  return list.items.filter((e) => e.reason === reason && e.involvedObject.name === 'postgres-0');
-}
-
-async function annotations(): Promise<Record<string, string>> {
-  const cj = await kc
-    .makeApiClient(BatchV1Api)
-    .readNamespacedCronJob({ namespace: control, name: cronJob.metadata!.name! });
-  return cj.metadata?.annotations ?? {};
-}
+const runJob = (exitCode: number, message: string | undefined) =>
+  runJobOf(kc, cronJob, exitCode, message);
+const podEvents = (reason: string) => eventsOf(kc, shop, 'postgres-0', reason);
+const annotations = () => cronJobAnnotations(kc, cronJob);
 
 async function scrape(metrics: Metrics) {
   return parseMetrics(await metrics.registry.metrics());
 }
 
-function sample(
+const sample = (
   samples: ReturnType<typeof parseMetrics>,
   name: string,
   extra: Record<string, string> = {},
-) {
-  return samples.find(
-    (s) =>
-      s.name === name &&
-      s.labels.namespace === shop &&
-      s.labels.workload === 'postgres' &&
-      s.labels.type === 'postgresql' &&
-      Object.entries(extra).every(([k, v]) => s.labels[k] === v),
-  )?.value;
-}
+) => workloadSample(samples, name, { namespace: shop, workload: 'postgres' }, extra);
 
-async function statusRows(): Promise<StatusRow[]> {
-  const { ctx, stdout, stderr } = captureContext();
-  const code = await run(
-    ['status', '--kubeconfig', kube.kubeconfig, '-n', control, '-o', 'json'],
-    ctx,
-  );
-  expect(stderr()).toBe('');
-  expect(code).toBe(0);
-  return JSON.parse(stdout()) as StatusRow[];
-}
+const statusRows = async () => JSON.parse(await statusOutput(kube, control, 'json')) as StatusRow[];
 
 beforeAll(async () => {
-  kc = kubeConfigOf(kube);
-  control = `sk-status-${rand()}`;
-  shop = `shop-${rand()}`;
-  workload.namespace = shop;
-  await createNamespace(kc, control);
-  await createNamespace(kc, shop);
-  await createSourcePod(kc, shop, 'postgres-0');
-  cronJob = await createSnapkeeperCronJob(kc, control, workload, 'postgres-0');
+  ({ kc, control, shop, cronJob } = await createStatusScene(kube, 'sk-status'));
 });
 
 describe('status controller against the apiserver', () => {
@@ -140,7 +85,7 @@ describe('status controller against the apiserver', () => {
     const job = await runJob(0, successMessage(`${shop}/postgres/20261120T030000Z`, 123_456));
     expect(job.status?.conditions?.some((c) => c.type === 'Complete')).toBe(true);
 
-    const [event] = await waitFor('BackupSucceeded', async () => {
+    const [event] = await eventually('BackupSucceeded', async () => {
       const evs = await podEvents('BackupSucceeded');
       return evs.length > 0 && evs;
     });
@@ -148,7 +93,7 @@ describe('status controller against the apiserver', () => {
     expect(event!.message).toContain('120.6 KiB in 12.5s');
     expect(event!.message).toContain(job.metadata!.name!);
 
-    const a = await waitFor('status annotations', async () => {
+    const a = await eventually('status annotations', async () => {
       const x = await annotations();
       return x[A.lastSuccess] ? x : undefined;
     });
@@ -160,7 +105,7 @@ describe('status controller against the apiserver', () => {
     );
 
     await ctl.drained();
-    const s = await waitFor('metrics', async () => {
+    const s = await eventually('metrics', async () => {
       const x = await scrape(metrics);
       return sample(x, 'snapkeeper_backup_last_size_bytes') === 123_456 && x;
     });
@@ -195,16 +140,19 @@ describe('status controller against the apiserver', () => {
         'pg_dump exited with code 1: FATAL: password authentication failed for user "app"',
       ),
     );
-    const [event] = await waitFor('BackupFailed', async () => {
+    const [event] = await eventually('BackupFailed', async () => {
       const evs = await podEvents('BackupFailed');
       return evs.length > 0 && evs;
     });
     expect(event!.type).toBe('Warning');
     expect(event!.message).toContain('password authentication failed');
 
-    await waitFor('the failure recorded', async () => (await annotations())[A.runsFailed] === '1');
+    await eventually(
+      'the failure recorded',
+      async () => (await annotations())[A.runsFailed] === '1',
+    );
     await ctl.drained();
-    const s = await waitFor('failure metric', async () => {
+    const s = await eventually('failure metric', async () => {
       const x = await scrape(metrics);
       return sample(x, 'snapkeeper_backup_runs_total', { result: 'failure' }) === 1 && x;
     });
@@ -226,7 +174,10 @@ describe('status controller against the apiserver', () => {
 
   it('given a Job without a termination message that failed, then the exit code explains it', async () => {
     await runJob(137, undefined);
-    await waitFor('the failure recorded', async () => (await annotations())[A.runsFailed] === '2');
+    await eventually(
+      'the failure recorded',
+      async () => (await annotations())[A.runsFailed] === '2',
+    );
     expect((await annotations())[A.lastError]).toMatch(/dumper exited with code 137/);
   });
 
@@ -243,7 +194,7 @@ describe('status controller against the apiserver', () => {
     ctl = startController(metrics, jobs.source);
     await ctl.synced;
     await ctl.drained();
-    const s = await waitFor('restored metrics', async () => {
+    const s = await eventually('restored metrics', async () => {
       const x = await scrape(metrics);
       return sample(x, 'snapkeeper_backup_runs_total', { result: 'failure' }) !== undefined && x;
     });
@@ -257,11 +208,7 @@ describe('status controller against the apiserver', () => {
 
     // Every finished Job comes by the new controller once more (a label
     // changes): one that did not know them recorded would record them again.
-    const seen = jobs.delivered();
-    const touched = await touchJobs(kc, control);
-    await waitFor('the controller to see every Job again', async () =>
-      jobs.delivered() >= seen + touched ? true : undefined,
-    );
+    await seeEveryJobAgain(kc, control, jobs);
     await ctl.drained();
     const after = await annotations();
     for (const k of [A.runsSucceeded, A.runsFailed, A.recordedJobs, A.lastSuccess, A.lastJob]) {
@@ -283,7 +230,7 @@ describe('status controller against the apiserver', () => {
     const job = await runJob(0, JSON.stringify({ ...ok, shrank: sentence }));
     const name = job.metadata!.name!;
 
-    const [event] = await waitFor('BackupShrank', async () => {
+    const [event] = await eventually('BackupShrank', async () => {
       const evs = await podEvents('BackupShrank');
       return evs.length > 0 && evs;
     });
@@ -292,12 +239,15 @@ describe('status controller against the apiserver', () => {
     // Still a success: BackupSucceeded for the same Job.
     expect((await podEvents('BackupSucceeded')).some((e) => e.message?.includes(name))).toBe(true);
 
-    await waitFor('the shrink recorded', async () => (await annotations())[A.runsShrank] === '1');
+    await eventually(
+      'the shrink recorded',
+      async () => (await annotations())[A.runsShrank] === '1',
+    );
     const a = await annotations();
     expect(a[A.runsSucceeded]).toBe('2');
     expect(a[A.lastShrank]).toBe(sentence);
     await ctl.drained();
-    const s = await waitFor('shrank metric', async () => {
+    const s = await eventually('shrank metric', async () => {
       const x = await scrape(metrics);
       return sample(x, 'snapkeeper_backup_shrank_total') === 1 && x;
     });

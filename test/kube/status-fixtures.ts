@@ -2,14 +2,14 @@
 // real desired builder, and "the kubelet" played by the test (the job
 // controller of kube-controller-manager creates the pods; the test writes
 // their terminated status, as a kubelet would, through the status subresource).
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import {
   BatchV1Api,
   CoreV1Api,
-  KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type KubeConfig,
   type KubernetesObject,
   type V1CronJob,
   type V1Job,
@@ -28,19 +28,10 @@ import {
 } from '../../src/status/controller.js';
 import { createStatusApi, jobSource } from '../../src/status/kube.js';
 import { ownedCronJobCache } from '../../src/controller/caches.js';
-import type { KubeInfo } from '../env/helpers.js';
-
-export function kubeConfigOf(kube: KubeInfo): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kube.kubeconfig);
-  return kc;
-}
-
-export const rand = () => randomBytes(3).toString('hex');
-
-export async function createNamespace(kc: KubeConfig, name: string): Promise<void> {
-  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
-}
+import { run } from '../../src/cli.js';
+import { jobFromCronJob } from '../../src/cli/trigger-job.js';
+import { kubeConfig, uniqueName, type KubeInfo } from '../env/helpers.js';
+import { eventually, newNamespace } from './fixtures.js';
 
 /**
  * A status controller over the control namespace, as the operator wires it:
@@ -130,25 +121,65 @@ export async function createSnapkeeperCronJob(
     .createNamespacedCronJob({ namespace: control, body: desired });
 }
 
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+export interface StatusScene {
+  kc: KubeConfig;
+  /** The operator's namespace, where the CronJob and its Jobs are. */
+  control: string;
+  /** The workload's namespace, with its source pod `postgres-0`. */
+  shop: string;
+  cronJob: V1CronJob;
+}
+
+/**
+ * What the status suites start from: a control namespace `<prefix>-…`, a
+ * workload namespace `shop-…` with the source pod `postgres-0`, and the
+ * CronJob the operator would keep for <shop>/postgres (`schedule`: see
+ * createSnapkeeperCronJob).
+ */
+export async function createStatusScene(
+  kube: KubeInfo,
+  prefix: string,
+  schedule?: string,
+): Promise<StatusScene> {
+  const kc = kubeConfig(kube);
+  const control = await newNamespace(kube, prefix);
+  const shop = await newNamespace(kube, 'shop');
+  await createSourcePod(kc, shop, 'postgres-0');
+  const cronJob = await createSnapkeeperCronJob(
+    kc,
+    control,
+    { namespace: shop, name: 'postgres' },
+    'postgres-0',
+    schedule,
+  );
+  return { kc, control, shop, cronJob };
+}
+
+/** A Job made from `cronJob` (as `trigger` makes it), its pod ended as a kubelet would, finished. */
+export async function runJobOf(
+  kc: KubeConfig,
+  cronJob: V1CronJob,
+  exitCode: number,
+  message: string | undefined,
+): Promise<V1Job> {
+  const namespace = cronJob.metadata!.namespace!;
+  const job = await kc
+    .makeApiClient(BatchV1Api)
+    .createNamespacedJob({ namespace, body: jobFromCronJob(cronJob, new Date()) });
+  await finishPod(kc, await jobPod(kc, job), exitCode, message);
+  return jobFinished(kc, namespace, job.metadata!.name!);
+}
+
+/** The CronJob's annotations as stored now. */
+export async function cronJobAnnotations(
+  kc: KubeConfig,
+  cronJob: V1CronJob,
+): Promise<Record<string, string>> {
+  const cj = await kc.makeApiClient(BatchV1Api).readNamespacedCronJob({
+    namespace: cronJob.metadata!.namespace!,
+    name: cronJob.metadata!.name!,
+  });
+  return cj.metadata?.annotations ?? {};
 }
 
 /**
@@ -180,34 +211,46 @@ export function countingSource<T extends KubernetesObject>(
 
 /**
  * Changes every Job of the namespace once (a label only), so that each comes
- * by a Job informer again; returns how many.
+ * by a Job informer again, and waits until `jobs` (the counting source of a
+ * controller) has handed on all those events.
  */
-export async function touchJobs(kc: KubeConfig, namespace: string): Promise<number> {
+export async function seeEveryJobAgain(
+  kc: KubeConfig,
+  namespace: string,
+  jobs: { delivered(): number },
+): Promise<void> {
+  const seen = jobs.delivered();
   const batch = kc.makeApiClient(BatchV1Api);
-  const jobs = (await batch.listNamespacedJob({ namespace })).items;
-  for (const j of jobs) {
+  const all = (await batch.listNamespacedJob({ namespace })).items;
+  for (const j of all) {
     await batch.patchNamespacedJob(
       {
         namespace,
         name: j.metadata!.name!,
-        body: { metadata: { labels: { 'test.snapkeeper.io/touched': rand() } } },
+        body: { metadata: { labels: { 'test.snapkeeper.io/touched': uniqueName() } } },
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   }
-  return jobs.length;
+  await eventually('the controller to see every Job again', () =>
+    jobs.delivered() >= seen + all.length ? true : undefined,
+  );
 }
 
 /** The pod the job controller made for this Job. */
 export function jobPod(kc: KubeConfig, job: V1Job): Promise<V1Pod> {
   const core = kc.makeApiClient(CoreV1Api);
-  return waitFor(`a pod of job ${job.metadata?.name}`, async () => {
-    const pods = await core.listNamespacedPod({
-      namespace: job.metadata!.namespace!,
-      labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata!.uid}`,
-    });
-    return pods.items[0];
-  });
+  return eventually(
+    `a pod of job ${job.metadata?.name}`,
+    async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: job.metadata!.namespace!,
+        labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata!.uid}`,
+      });
+      return pods.items[0];
+    },
+    60_000,
+  );
 }
 
 /**
@@ -260,13 +303,17 @@ export async function finishPod(
 
 export function jobFinished(kc: KubeConfig, namespace: string, name: string): Promise<V1Job> {
   const batch = kc.makeApiClient(BatchV1Api);
-  return waitFor(`job ${name} to finish`, async () => {
-    const j = await batch.readNamespacedJob({ namespace, name });
-    const done = j.status?.conditions?.some(
-      (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-    );
-    return done ? j : undefined;
-  });
+  return eventually(
+    `job ${name} to finish`,
+    async () => {
+      const j = await batch.readNamespacedJob({ namespace, name });
+      const done = j.status?.conditions?.some(
+        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      );
+      return done ? j : undefined;
+    },
+    60_000,
+  );
 }
 
 export const successMessage = (key: string, bytes: number) =>
@@ -334,4 +381,37 @@ export function parseMetrics(
     out.push({ name: m[1]!, labels, value: Number(m[3]) });
   }
   return out;
+}
+
+/** The sample of `name` for workload <namespace>/<workload> (a PostgreSQL one), with `extra` labels. */
+export function workloadSample(
+  samples: ReturnType<typeof parseMetrics>,
+  name: string,
+  of: { namespace: string; workload: string },
+  extra: Record<string, string> = {},
+): number | undefined {
+  return samples.find(
+    (s) =>
+      s.name === name &&
+      s.labels.namespace === of.namespace &&
+      s.labels.workload === of.workload &&
+      s.labels.type === 'postgresql' &&
+      Object.entries(extra).every(([k, v]) => s.labels[k] === v),
+  )?.value;
+}
+
+/** `snapkeeper status -n <control> -o <output>`'s stdout; it must succeed and print nothing on stderr. */
+export async function statusOutput(
+  kube: KubeInfo,
+  control: string,
+  output: 'json' | 'table',
+): Promise<string> {
+  const { ctx, stdout, stderr } = captureContext();
+  const code = await run(
+    ['status', '--kubeconfig', kube.kubeconfig, '-n', control, '-o', output],
+    ctx,
+  );
+  expect(stderr()).toBe('');
+  expect(code).toBe(0);
+  return stdout();
 }

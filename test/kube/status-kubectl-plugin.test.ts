@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BatchV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { exec } from '../env/helpers.js';
+import { exec, kubeConfig, uniqueName } from '../env/helpers.js';
 import { binaries, repoRoot } from '../env/paths.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import type { StatusRow } from '../../src/cli/status-table.js';
-import { createNamespace, createSnapkeeperCronJob, kubeConfigOf, rand } from './status-fixtures.js';
+import { newNamespace } from './fixtures.js';
+import { createSnapkeeperCronJob } from './status-fixtures.js';
 
 const kube = inject('kube');
 let binDir: string;
@@ -22,7 +23,7 @@ let shop: string;
 beforeAll(async () => {
   // The CLI as `npm run build` bundles it, into a directory under
   // node_modules so its external dependencies resolve.
-  buildDir = join(repoRoot, 'node_modules', '.cache', `snapkeeper-plugin-${rand()}`);
+  buildDir = join(repoRoot, 'node_modules', '.cache', uniqueName('snapkeeper-plugin'));
   const out = join(buildDir, 'cli.js');
   await build({
     entryPoints: [join(repoRoot, 'src', 'main.ts')],
@@ -40,10 +41,9 @@ beforeAll(async () => {
   await writeFile(plugin, `#!/bin/sh\nexec "${process.execPath}" "${out}" "$@"\n`);
   await chmod(plugin, 0o755);
 
-  const kc = kubeConfigOf(kube);
-  control = `sk-plugin-${rand()}`;
-  shop = `shop-${rand()}`;
-  await createNamespace(kc, control);
+  const kc = kubeConfig(kube);
+  control = await newNamespace(kube, 'sk-plugin');
+  shop = uniqueName('shop').replace('_', '-'); // named only: the plugin reads the CronJob
   const cj = await createSnapkeeperCronJob(
     kc,
     control,

@@ -6,28 +6,18 @@
 // workload is no longer missed.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Registry } from 'prom-client';
-import {
-  BatchV1Api,
-  CoreV1Api,
-  type KubeConfig,
-  type V1CronJob,
-  type V1Job,
-} from '@kubernetes/client-node';
+import { BatchV1Api, type KubeConfig, type V1CronJob, type V1Job } from '@kubernetes/client-node';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
 import type { StatusController } from '../../src/status/controller.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
+import { eventually, podEvents } from './fixtures.js';
 import {
-  createNamespace,
-  createSnapkeeperCronJob,
-  createSourcePod,
+  createStatusScene,
   finishPod,
   jobPod,
-  kubeConfigOf,
   parseMetrics,
-  rand,
   startTestStatusController,
   successMessage,
-  waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
@@ -47,25 +37,10 @@ async function missed(): Promise<number | undefined> {
   return s.find((x) => x.name === 'snapkeeper_backup_missed' && x.labels.namespace === shop)?.value;
 }
 
-async function events(reason: string) {
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: shop });
-  return list.items.filter((e) => e.reason === reason && e.involvedObject.name === 'postgres-0');
-}
+const events = (reason: string) => podEvents(kc, shop, 'postgres-0', reason);
 
 beforeAll(async () => {
-  kc = kubeConfigOf(kube);
-  control = `sk-missed-${rand()}`;
-  shop = `shop-${rand()}`;
-  await createNamespace(kc, control);
-  await createNamespace(kc, shop);
-  await createSourcePod(kc, shop, 'postgres-0');
-  cronJob = await createSnapkeeperCronJob(
-    kc,
-    control,
-    { namespace: shop, name: 'postgres' },
-    'postgres-0',
-    '* * * * *',
-  );
+  ({ kc, control, shop, cronJob } = await createStatusScene(kube, 'sk-missed', '* * * * *'));
   metrics = createMetrics(new Registry());
   ctl = startTestStatusController(kc, control, {
     metrics,
@@ -91,11 +66,11 @@ describe('missed schedule', () => {
 
   it('given the scheduled run never ends, then missed=1 and one BackupMissed Warning after the grace', async () => {
     const created = Date.parse(String(cronJob.metadata!.creationTimestamp));
-    await waitFor('missed', async () => (await missed()) === 1, 100_000);
+    await eventually('missed', async () => (await missed()) === 1, 100_000);
     // Not before the first minute boundary after creation plus the grace.
     const firstRun = Math.floor(created / 60_000) * 60_000 + 60_000;
     expect(Date.now()).toBeGreaterThanOrEqual(firstRun + GRACE * 1000);
-    const [ev, ...more] = await waitFor('BackupMissed', async () => {
+    const [ev, ...more] = await eventually('BackupMissed', async () => {
       const e = await events('BackupMissed');
       return e.length > 0 && e;
     });
@@ -107,28 +82,31 @@ describe('missed schedule', () => {
     // The check keeps running every second: three more of its runs (a fourth
     // has begun), still one Event, written once.
     const before = checks;
-    await waitFor('three more missed checks', async () => checks >= before + 4 || undefined);
+    await eventually('three more missed checks', async () => checks >= before + 4 || undefined);
     expect((await events('BackupMissed')).map((e) => e.count ?? 1)).toEqual([1]);
   });
 
   it('given the CronJob controller’s own Job then succeeds, then it is recorded and no longer missed', async () => {
     const batch = kc.makeApiClient(BatchV1Api);
-    const scheduled = await waitFor<V1Job>('the scheduled Job', async () =>
-      (await batch.listNamespacedJob({ namespace: control })).items.find((j) =>
-        j.metadata?.ownerReferences?.some((o) => o.uid === cronJob.metadata!.uid),
-      ),
+    const scheduled = await eventually<V1Job>(
+      'the scheduled Job',
+      async () =>
+        (await batch.listNamespacedJob({ namespace: control })).items.find((j) =>
+          j.metadata?.ownerReferences?.some((o) => o.uid === cronJob.metadata!.uid),
+        ),
+      60_000,
     );
     // Made by the CronJob controller, not by a test: <cronjob>-<minutes since epoch>.
     expect(scheduled.metadata!.name).toMatch(new RegExp(`^${cronJob.metadata!.name}-\\d+$`));
     await finishPod(kc, await jobPod(kc, scheduled), 0, successMessage(`${shop}/postgres/x`, 10));
-    await waitFor('success recorded', async () => {
+    await eventually('success recorded', async () => {
       const cj = await batch.readNamespacedCronJob({
         namespace: control,
         name: cronJob.metadata!.name!,
       });
       return cj.metadata?.annotations?.[A.lastJob] === scheduled.metadata!.name;
     });
-    await waitFor('not missed any more', async () => (await missed()) === 0, 10_000);
+    await eventually('not missed any more', async () => (await missed()) === 0, 10_000);
     expect((await events('BackupSucceeded')).length).toBe(1);
   });
 });

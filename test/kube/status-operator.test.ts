@@ -8,26 +8,24 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BatchV1Api, type KubeConfig, type V1CronJob } from '@kubernetes/client-node';
 import { run } from '../../src/cli.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
+import { kubeConfig } from '../env/helpers.js';
+import { eventually, newNamespace, podEvents } from './fixtures.js';
+import { startTestOperator, type TestOperator } from './operator-fixtures.js';
 import {
   createDeploymentChain,
   createSupport,
-  newNamespace,
   pgAnnotations,
-  podEvents,
   setPodAnnotations,
-  startTestOperator,
-  type TestOperator,
   type Workload,
-} from './operator-fixtures.js';
+} from './workloads.js';
 import {
   captureContext,
   finishPod,
   jobFinished,
   jobPod,
-  kubeConfigOf,
   parseMetrics,
   successMessage,
-  waitFor,
+  workloadSample,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
@@ -53,18 +51,10 @@ const value = (
   s: ReturnType<typeof parseMetrics>,
   name: string,
   extra: Record<string, string> = {},
-) =>
-  s.find(
-    (x) =>
-      x.name === name &&
-      x.labels.namespace === shop &&
-      x.labels.workload === 'db' &&
-      x.labels.type === 'postgresql' &&
-      Object.entries(extra).every(([k, v]) => x.labels[k] === v),
-  )?.value;
+) => workloadSample(s, name, { namespace: shop, workload: 'db' }, extra);
 
 async function theCronJob(): Promise<V1CronJob> {
-  return waitFor('the CronJob', async () => {
+  return eventually('the CronJob', async () => {
     const list = await kc.makeApiClient(BatchV1Api).listNamespacedCronJob({
       namespace: control,
       labelSelector: `snapkeeper.io/workload-namespace=${shop},snapkeeper.io/workload-name=db`,
@@ -74,7 +64,7 @@ async function theCronJob(): Promise<V1CronJob> {
 }
 
 beforeAll(async () => {
-  kc = kubeConfigOf(kube);
+  kc = kubeConfig(kube);
   control = await newNamespace(kube, 'sk-opstatus');
   shop = await newNamespace(kube, 'shop');
   await createSupport(kc, shop, 'db');
@@ -101,7 +91,7 @@ describe('status inside the operator', () => {
     );
     await jobFinished(kc, control, name);
 
-    const s = await waitFor('the backup metrics on /metrics', async () => {
+    const s = await eventually('the backup metrics on /metrics', async () => {
       const x = await scrape();
       return value(x, 'snapkeeper_backup_last_size_bytes') === 4096 && x;
     });
@@ -112,7 +102,7 @@ describe('status inside the operator', () => {
       Date.now() / 1000 - value(s, 'snapkeeper_backup_last_success_timestamp_seconds')!,
     ).toBeLessThan(120);
 
-    const ev = await waitFor('BackupSucceeded on the pod', async () =>
+    const ev = await eventually('BackupSucceeded on the pod', async () =>
       (await podEvents(kc, shop, w.pods[0]!.metadata!.name!)).find(
         (e) => e.reason === 'BackupSucceeded',
       ),
@@ -131,7 +121,7 @@ describe('status inside the operator', () => {
       w.pods[0]!.metadata!.name!,
       pgAnnotations({ 'snapkeeper.io/schedule': '30 4 * * *' }),
     );
-    const updated = await waitFor('the CronJob updated', async () => {
+    const updated = await eventually('the CronJob updated', async () => {
       const c = await theCronJob();
       return c.spec?.schedule === '30 4 * * *' && c;
     });
@@ -145,7 +135,7 @@ describe('status inside the operator', () => {
     const before = (await theCronJob()).metadata!.annotations!;
     await op!.running.stop();
     op = await start();
-    const s = await waitFor('restored metrics', async () => {
+    const s = await eventually('restored metrics', async () => {
       const x = await scrape();
       return value(x, 'snapkeeper_backup_last_size_bytes') === 4096 && x;
     });
@@ -154,7 +144,7 @@ describe('status inside the operator', () => {
     // Its status controller has made its first pass (which records what
     // finished while nobody watched): the missed check that ends the pass
     // has run.
-    await waitFor('the first pass of the status controller', async () =>
+    await eventually('the first pass of the status controller', async () =>
       value(await scrape(), 'snapkeeper_backup_missed') !== undefined ? true : undefined,
     );
     expect(op.writes(0, ['cronjobs'])).toEqual([]);

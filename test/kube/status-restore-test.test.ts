@@ -7,15 +7,7 @@
 // test is never counted as a backup.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Registry } from 'prom-client';
-import {
-  BatchV1Api,
-  CoreV1Api,
-  type CoreV1Event,
-  type KubeConfig,
-  type V1CronJob,
-  type V1Job,
-} from '@kubernetes/client-node';
-import { run } from '../../src/cli.js';
+import { BatchV1Api, type KubeConfig, type V1CronJob, type V1Job } from '@kubernetes/client-node';
 import { loadOperatorConfig } from '../../src/config/operator.js';
 import { desiredRestoreTestCronJob } from '../../src/desired/restore-test.js';
 import { createMetrics, type Metrics } from '../../src/metrics/registry.js';
@@ -23,24 +15,19 @@ import type { ListWatchSource } from '../../src/kube/api.js';
 import { formatReport, type RestoreTestReport } from '../../src/contract/restore-test-report.js';
 import type { StatusController } from '../../src/status/controller.js';
 import { jobSource } from '../../src/status/kube.js';
-import { jobFromCronJob } from '../../src/cli/trigger-job.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
 import type { StatusRow } from '../../src/cli/status-table.js';
+import { eventually, podEvents as eventsOf } from './fixtures.js';
 import {
-  captureContext,
   countingSource,
-  createNamespace,
-  createSnapkeeperCronJob,
-  createSourcePod,
-  finishPod,
-  jobFinished,
-  jobPod,
-  kubeConfigOf,
+  createStatusScene,
+  cronJobAnnotations,
   parseMetrics,
-  rand,
+  runJobOf,
+  seeEveryJobAgain,
   startTestStatusController,
-  touchJobs,
-  waitFor,
+  statusOutput,
+  workloadSample,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
@@ -51,7 +38,6 @@ let control: string;
 let shop: string;
 let backup: V1CronJob;
 let restoreTest: V1CronJob;
-const workload = { name: 'postgres' } as { namespace: string; name: string };
 
 function report(ok: boolean, mismatches: string[] = []): RestoreTestReport {
   const finished = new Date();
@@ -81,51 +67,21 @@ function startController(
 }
 
 async function runRestoreTest(exitCode: number, message: string | undefined) {
-  const job = await batch.createNamespacedJob({
-    namespace: control,
-    body: jobFromCronJob(restoreTest, new Date()),
-  });
+  const job = await runJobOf(kc, restoreTest, exitCode, message);
   expect(job.metadata!.labels!['snapkeeper.io/job-kind']).toBe('restore-test');
-  const pod = await jobPod(kc, job);
-  await finishPod(kc, pod, exitCode, message);
-  return jobFinished(kc, control, job.metadata!.name!);
+  return job;
 }
 
-async function podEvents(reason: string): Promise<CoreV1Event[]> {
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: shop });
-  return list.items.filter((e) => e.reason === reason && e.involvedObject.name === 'postgres-0');
-}
+const podEvents = (reason: string) => eventsOf(kc, shop, 'postgres-0', reason);
+const annotationsOf = (cj: V1CronJob) => cronJobAnnotations(kc, cj);
 
-async function annotationsOf(cj: V1CronJob): Promise<Record<string, string>> {
-  const c = await batch.readNamespacedCronJob({ namespace: control, name: cj.metadata!.name! });
-  return c.metadata?.annotations ?? {};
-}
-
-function sample(
+const sample = (
   samples: ReturnType<typeof parseMetrics>,
   name: string,
   extra: Record<string, string> = {},
-) {
-  return samples.find(
-    (s) =>
-      s.name === name &&
-      s.labels.namespace === shop &&
-      s.labels.workload === 'postgres' &&
-      s.labels.type === 'postgresql' &&
-      Object.entries(extra).every(([k, v]) => s.labels[k] === v),
-  )?.value;
-}
+) => workloadSample(samples, name, { namespace: shop, workload: 'postgres' }, extra);
 
-async function status(output: 'json' | 'table'): Promise<string> {
-  const { ctx, stdout, stderr } = captureContext();
-  const code = await run(
-    ['status', '--kubeconfig', kube.kubeconfig, '-n', control, '-o', output],
-    ctx,
-  );
-  expect(stderr()).toBe('');
-  expect(code).toBe(0);
-  return stdout();
-}
+const status = (output: 'json' | 'table') => statusOutput(kube, control, output);
 
 /** What a restore test must never touch: the backup record, its counters and its Events. */
 async function expectBackupUntouched(metrics: Metrics) {
@@ -143,15 +99,8 @@ async function expectBackupUntouched(metrics: Metrics) {
 }
 
 beforeAll(async () => {
-  kc = kubeConfigOf(kube);
+  ({ kc, control, shop, cronJob: backup } = await createStatusScene(kube, 'sk-strt'));
   batch = kc.makeApiClient(BatchV1Api);
-  control = `sk-strt-${rand()}`;
-  shop = `shop-${rand()}`;
-  workload.namespace = shop;
-  await createNamespace(kc, control);
-  await createNamespace(kc, shop);
-  await createSourcePod(kc, shop, 'postgres-0');
-  backup = await createSnapkeeperCronJob(kc, control, workload, 'postgres-0');
   const config = loadOperatorConfig({
     SNAPKEEPER_CONTROL_NAMESPACE: control,
     SNAPKEEPER_WATCH_NAMESPACES: shop,
@@ -195,7 +144,7 @@ describe('status controller: restore-test Jobs', () => {
 
     const passed = report(true);
     const job = await runRestoreTest(0, formatReport(passed));
-    const [event] = await waitFor('RestoreTestSucceeded', async () => {
+    const [event] = await eventually('RestoreTestSucceeded', async () => {
       const evs = await podEvents('RestoreTestSucceeded');
       return evs.length > 0 && evs;
     });
@@ -205,7 +154,7 @@ describe('status controller: restore-test Jobs', () => {
         `(backup ${passed.backup}, job ${job.metadata!.name})`,
     );
 
-    const a = await waitFor('restore-test record', async () => {
+    const a = await eventually('restore-test record', async () => {
       const x = await annotationsOf(restoreTest);
       return x[A.lastSuccess] ? x : undefined;
     });
@@ -218,7 +167,7 @@ describe('status controller: restore-test Jobs', () => {
     );
 
     await ctl.drained();
-    const s = await waitFor('restore-test metrics', async () => {
+    const s = await eventually('restore-test metrics', async () => {
       const x = parseMetrics(await metrics.registry.metrics());
       return sample(x, 'snapkeeper_restore_test_last_duration_seconds') === 95 && x;
     });
@@ -254,7 +203,7 @@ describe('status controller: restore-test Jobs', () => {
       'check failed: select true → false',
     ]);
     const job = await runRestoreTest(1, formatReport(failed));
-    const [event] = await waitFor('RestoreTestFailed', async () => {
+    const [event] = await eventually('RestoreTestFailed', async () => {
       const evs = await podEvents('RestoreTestFailed');
       return evs.length > 0 && evs;
     });
@@ -263,12 +212,12 @@ describe('status controller: restore-test Jobs', () => {
       `restore test of ${shop}/postgres failed: orders: 120000 rows in the backup, 119412 restored (and 1 more) ` +
         `(backup ${failed.backup}, job ${job.metadata!.name})`,
     );
-    await waitFor(
+    await eventually(
       'failure recorded',
       async () => (await annotationsOf(restoreTest))[A.runsFailed] === '1',
     );
     await ctl!.drained();
-    const s = await waitFor('failure counted', async () => {
+    const s = await eventually('failure counted', async () => {
       const x = parseMetrics(await metrics.registry.metrics());
       return sample(x, 'snapkeeper_restore_test_failures_total') === 1 && x;
     });
@@ -291,14 +240,14 @@ describe('status controller: restore-test Jobs', () => {
 
   it('given a restore-test Job that never wrote a report (deadline), then RestoreTestFailed says why', async () => {
     await runRestoreTest(137, undefined);
-    const evs = await waitFor('second RestoreTestFailed', async () => {
+    const evs = await eventually('second RestoreTestFailed', async () => {
       const found = await podEvents('RestoreTestFailed');
       return found.length > 1 && found;
     });
     expect(evs.map((e) => e.message)).toContainEqual(
       expect.stringContaining('failed: restore test exited with code 137 (Error)'),
     );
-    await waitFor(
+    await eventually(
       'second failure recorded',
       async () => (await annotationsOf(restoreTest))[A.runsFailed] === '2',
     );
@@ -315,18 +264,14 @@ describe('status controller: restore-test Jobs', () => {
     ctl = startController(metrics, jobs.source);
     await ctl.synced;
     await ctl.drained();
-    const s = await waitFor('restored metrics', async () => {
+    const s = await eventually('restored metrics', async () => {
       const x = parseMetrics(await metrics.registry.metrics());
       return sample(x, 'snapkeeper_restore_test_failures_total') === 2 && x;
     });
     expect(sample(s, 'snapkeeper_restore_test_last_success_timestamp_seconds')).toBeGreaterThan(0);
     // Every finished Job comes by the new controller once more (a label
     // changes): one that did not know them recorded would record them again.
-    const seen = jobs.delivered();
-    const touched = await touchJobs(kc, control);
-    await waitFor('the controller to see every Job again', async () =>
-      jobs.delivered() >= seen + touched ? true : undefined,
-    );
+    await seeEveryJobAgain(kc, control, jobs);
     await ctl.drained();
     expect(
       sample(
@@ -344,7 +289,7 @@ describe('status controller: restore-test Jobs', () => {
 
   it('given the restore-test CronJob deleted, then its series go and the backup series stay', async () => {
     await batch.deleteNamespacedCronJob({ namespace: control, name: restoreTest.metadata!.name! });
-    await waitFor('restore-test series removed', async () => {
+    await eventually('restore-test series removed', async () => {
       const x = parseMetrics(await metrics.registry.metrics());
       return sample(x, 'snapkeeper_restore_test_failures_total') === undefined;
     });

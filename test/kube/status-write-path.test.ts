@@ -4,6 +4,7 @@
 // caller read (a stale one is a 409, answered as 'conflict', nothing written),
 // never on an object snapkeeper does not own, and counted by the client's
 // request listener like every other write.
+import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   BatchV1Api,
@@ -15,7 +16,9 @@ import {
 import { patchAnnotations } from '../../src/apply/apply.js';
 import { createKubeApi, type Verb } from '../../src/kube/api.js';
 import { STATUS_ANNOTATIONS as A } from '../../src/labels.js';
-import { createNamespace, createSnapkeeperCronJob, kubeConfigOf, rand } from './status-fixtures.js';
+import { kubeConfig } from '../env/helpers.js';
+import { newNamespace } from './fixtures.js';
+import { createSnapkeeperCronJob } from './status-fixtures.js';
 
 const kube = inject('kube');
 
@@ -28,10 +31,9 @@ describe('patchAnnotations (the status record’s write)', () => {
     createKubeApi(kc, (verb: Verb, resource) => requests.push(`${verb} ${resource}`));
 
   beforeAll(async () => {
-    kc = kubeConfigOf(kube);
+    kc = kubeConfig(kube);
     batch = kc.makeApiClient(BatchV1Api);
-    control = `sk-write-${rand()}`;
-    await createNamespace(kc, control);
+    control = await newNamespace(kube, 'sk-write');
   });
 
   async function snapkeeperCronJob(name: string): Promise<V1CronJob> {
@@ -94,7 +96,7 @@ describe('patchAnnotations (the status record’s write)', () => {
     const foreign = await batch.createNamespacedCronJob({
       namespace: control,
       body: {
-        metadata: { name: `foreign-${rand()}` },
+        metadata: { name: `foreign-${randomBytes(3).toString('hex')}` },
         spec: {
           schedule: '0 3 * * *',
           jobTemplate: {

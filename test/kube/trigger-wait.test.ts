@@ -4,18 +4,14 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BatchV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { run } from '../../src/cli.js';
+import { eventually } from './fixtures.js';
 import {
   captureContext,
-  createNamespace,
-  createSnapkeeperCronJob,
-  createSourcePod,
+  createStatusScene,
   failureMessage,
   finishPod,
   jobPod,
-  kubeConfigOf,
-  rand,
   successMessage,
-  waitFor,
 } from './status-fixtures.js';
 
 const kube = inject('kube');
@@ -26,25 +22,16 @@ let cronJobName: string;
 let cronJobUid: string;
 
 beforeAll(async () => {
-  kc = kubeConfigOf(kube);
-  control = `sk-trigger-${rand()}`;
-  shop = `shop-${rand()}`;
-  await createNamespace(kc, control);
-  await createNamespace(kc, shop);
-  await createSourcePod(kc, shop, 'postgres-0');
-  const cj = await createSnapkeeperCronJob(
-    kc,
-    control,
-    { namespace: shop, name: 'postgres' },
-    'postgres-0',
-  );
+  const scene = await createStatusScene(kube, 'sk-trigger');
+  ({ kc, control, shop } = scene);
+  const cj = scene.cronJob;
   cronJobName = cj.metadata!.name!;
   cronJobUid = cj.metadata!.uid!;
 });
 
 async function newJob(known: Set<string>): Promise<V1Job> {
   const batch = kc.makeApiClient(BatchV1Api);
-  return waitFor('the triggered Job', async () =>
+  return eventually('the triggered Job', async () =>
     (await batch.listNamespacedJob({ namespace: control })).items.find(
       (j) => !known.has(j.metadata!.name!),
     ),

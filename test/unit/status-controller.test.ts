@@ -247,6 +247,21 @@ async function value(
 
 const L = { namespace: 'shop', workload: 'postgres', type: 'postgresql' };
 
+/**
+ * A restart: the status controller started again, with a fresh registry,
+ * over the same cluster state (the finished Job shop-postgres-1 of pod j1),
+ * and settled.
+ */
+async function restartWithSameJob(api: FakeApi, events: Events) {
+  const again = start(
+    api,
+    new FakeSource<V1Job>([job('shop-postgres-1', 'j1', 'Complete')]),
+    events,
+  );
+  await settle(again.ctl);
+  return again;
+}
+
 describe('status controller', () => {
   it('given a finished successful Job, then an Event, the annotations and the metrics; after a restart the same, without double counting', async () => {
     const api = new FakeApi();
@@ -284,13 +299,7 @@ describe('status controller', () => {
     expect(await value(metrics, 'backupShrank', L)).toBe(0);
     await ctl.stop();
 
-    // Restart: a fresh registry, the same cluster state.
-    const again = start(
-      api,
-      new FakeSource<V1Job>([job('shop-postgres-1', 'j1', 'Complete')]),
-      events,
-    );
-    await settle(again.ctl);
+    const again = await restartWithSameJob(api, events);
     expect(events.recorded).toHaveLength(1);
     expect(api.patches).toBe(1);
     expect(await value(again.metrics, 'backupRuns', { ...L, result: 'success' })).toBe(1);
@@ -336,12 +345,7 @@ describe('status controller', () => {
     expect(await value(metrics, 'backupRuns', { ...L, result: 'failure' })).toBe(0);
     await ctl.stop();
 
-    const again = start(
-      api,
-      new FakeSource<V1Job>([job('shop-postgres-1', 'j1', 'Complete')]),
-      events,
-    );
-    await settle(again.ctl);
+    const again = await restartWithSameJob(api, events);
     expect(events.recorded).toHaveLength(2);
     expect(api.patches).toBe(1);
     expect(await value(again.metrics, 'backupShrank', L)).toBe(1);
