@@ -7,6 +7,7 @@ import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { KubeInfo } from '../env/helpers.js';
 import { kubeConfig, uniqueName } from '../env/helpers.js';
+import { trackPair } from '../env/servers/forward.js';
 import { createNamespace } from './workloads.js';
 
 /**
@@ -76,14 +77,7 @@ export async function cuttableRelay(target: URL): Promise<{
     if (down) return void client.destroy();
     accepted++;
     const upstream = connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    trackPair(client, upstream, sockets);
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -9,7 +9,7 @@ import type { V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createLogger } from '../../src/log.js';
 import type { ListWatchSource, MetadataPatcher, WatchEvent } from '../../src/kube/api.js';
-import type { StatusApi } from '../../src/status/controller.js';
+import type { StatusApi, StatusControllerDeps } from '../../src/status/controller.js';
 import {
   startStatusController,
   type StatusController,
@@ -194,21 +194,17 @@ function start(
   const cronJobs = new FakeSource<V1CronJob>([...api.cronJobs.values()]);
   // The operator's CronJob cache, which the controller shares and does not stop.
   const cache = sharedCache(cronJobs);
-  const started = startStatusController({
-    namespace: NS,
-    jobs,
-    cronJobs: cache,
-    api,
-    events,
-    metrics,
-    log,
-    missedGraceSeconds: 3600,
-    now: () => now,
-    schedule: (fn, ms) => {
-      const t = setTimeout(fn, Math.min(ms, 5));
-      return () => clearTimeout(t);
-    },
-  });
+  const started = startStatusController(
+    depsOf(api, cache, metrics, {
+      jobs,
+      events,
+      now: () => now,
+      schedule: (fn, ms) => {
+        const t = setTimeout(fn, Math.min(ms, 5));
+        return () => clearTimeout(t);
+      },
+    }),
+  );
   const ctl: StatusController = {
     ...started,
     async stop() {
@@ -217,6 +213,27 @@ function start(
     },
   };
   return { ctl, metrics, cronJobs };
+}
+
+/** What a status controller takes here: no Jobs, no missed-run grace to speak of, noon on 20 Nov. */
+function depsOf(
+  api: FakeApi,
+  cronJobs: Informer<V1CronJob>,
+  metrics: ReturnType<typeof createMetrics>,
+  over: Partial<StatusControllerDeps> = {},
+): StatusControllerDeps {
+  return {
+    namespace: NS,
+    jobs: new FakeSource<V1Job>([]),
+    cronJobs,
+    api,
+    events: new Events(),
+    metrics,
+    log,
+    missedGraceSeconds: 3600,
+    now: () => new Date('2026-11-20T12:00:00Z'),
+    ...over,
+  };
 }
 
 /** An informer over the source, started: the cache the operator would share. */
@@ -433,24 +450,11 @@ describe('StatusWhileLeading', () => {
     const metrics = createMetrics(new Registry());
     const cache = sharedCache(new FakeSource<V1CronJob>([cj]));
     const started: StatusController[] = [];
-    const lifecycle = new StatusWhileLeading(
-      {
-        namespace: NS,
-        jobs: new FakeSource<V1Job>([]),
-        cronJobs: cache,
-        api,
-        events: new Events(),
-        metrics,
-        log,
-        missedGraceSeconds: 3600,
-        now: () => new Date('2026-11-20T12:00:00Z'),
-      },
-      (deps) => {
-        const c = startStatusController(deps);
-        started.push(c);
-        return c;
-      },
-    );
+    const lifecycle = new StatusWhileLeading(depsOf(api, cache, metrics), (deps) => {
+      const c = startStatusController(deps);
+      started.push(c);
+      return c;
+    });
     lifecycle.started();
     lifecycle.started();
     expect(started).toHaveLength(1);
@@ -482,17 +486,7 @@ describe('StatusWhileLeading over the shared CronJob cache', () => {
     const metrics = createMetrics(new Registry());
     const source = new FakeSource<V1CronJob>([cj]);
     const cache = sharedCache(source);
-    const lifecycle = new StatusWhileLeading({
-      namespace: NS,
-      jobs: new FakeSource<V1Job>([]),
-      cronJobs: cache,
-      api,
-      events: new Events(),
-      metrics,
-      log,
-      missedGraceSeconds: 3600,
-      now: () => new Date('2026-11-20T12:00:00Z'),
-    });
+    const lifecycle = new StatusWhileLeading(depsOf(api, cache, metrics));
     lifecycle.started();
     await settle(lifecycle.controller!);
     expect(await value(metrics, 'backupRuns', { ...L, result: 'success' })).toBe(4);
@@ -523,16 +517,9 @@ describe('StatusWhileLeading over the shared CronJob cache', () => {
       }
     }
     const cache = sharedCache(new SlowSource([cronJob()]));
-    const ctl = startStatusController({
-      namespace: NS,
-      jobs: new FakeSource<V1Job>([]),
-      cronJobs: cache,
-      api,
-      events: new Events(),
-      metrics: createMetrics(new Registry()),
-      log,
-      missedGraceSeconds: 3600,
-    });
+    const ctl = startStatusController(
+      depsOf(api, cache, createMetrics(new Registry()), { now: undefined }),
+    );
     let synced = false;
     void ctl.synced.then(() => (synced = true));
     await new Promise((r) => setTimeout(r, 20));

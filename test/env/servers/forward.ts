@@ -10,6 +10,21 @@ export interface Forwarder {
   stop(): Promise<void>;
 }
 
+/**
+ * One relayed connection's two sockets, kept in `open` while they are (so a
+ * relay can destroy them all); an error on either side ends both.
+ */
+export function trackPair(client: Socket, upstream: Socket, open: Set<Socket>): void {
+  for (const s of [client, upstream]) {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+    s.on('error', () => {
+      client.destroy();
+      upstream.destroy();
+    });
+  }
+}
+
 export function forwardTcp(
   listenHost: string,
   to: { host: string; port: number },
@@ -17,14 +32,7 @@ export function forwardTcp(
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(to.port, to.host);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    trackPair(client, upstream, sockets);
     client.pipe(upstream).pipe(client);
   });
   return new Promise((resolve, reject) => {
