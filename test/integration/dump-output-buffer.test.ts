@@ -24,6 +24,19 @@ async function readAll(h: DumpHandle): Promise<{ pieces: number; bytes: Buffer }
 }
 
 /** pg_dump's `\\restrict <key>` lines carry a random key per run. */
+/** One database of a test server, as the engines take it. */
+const targetOf = (
+  server: { host: string; port: number; user: string; password: string },
+  db: string,
+): DumpTarget => ({
+  host: server.host,
+  port: server.port,
+  username: server.user,
+  password: server.password,
+  databases: [db],
+  extraArgs: [],
+});
+
 const sha = (b: Buffer) =>
   createHash('sha256')
     .update(b.toString('utf8').replace(/^\\(un)?restrict .*$/gm, '\\$1restrict <key>'))
@@ -38,14 +51,7 @@ describe('dump tool output buffer', () => {
       `CREATE TABLE t (id int PRIMARY KEY, note text);
        INSERT INTO t SELECT i, repeat(md5(i::text), 3) FROM generate_series(1, 100000) i;`,
     );
-    const target: DumpTarget = {
-      host: pg.host,
-      port: pg.port,
-      username: pg.user,
-      password: pg.password,
-      databases: [db],
-      extraArgs: [],
-    };
+    const target = targetOf(pg, db);
     const buffered = await readAll(postgresql.dump(target, db, ctx()));
     const plain = await readAll(startDump(pgDumpCommand(target, db), ctx()));
     expect(buffered.bytes.length).toBeGreaterThan(8 * 2 ** 20);
@@ -64,14 +70,7 @@ describe('dump tool output buffer', () => {
       `CREATE TABLE t (id INT PRIMARY KEY, note TEXT);
        INSERT INTO t SELECT seq, REPEAT(MD5(seq), 3) FROM seq_1_to_100000;`,
     );
-    const target: DumpTarget = {
-      host: my.host,
-      port: my.port,
-      username: my.user,
-      password: my.password,
-      databases: [db],
-      extraArgs: [],
-    };
+    const target = targetOf(my, db);
     const { pieces, bytes } = await readAll(mariadb.dump(target, db, ctx()));
     expect(bytes.length).toBeGreaterThan(8 * 2 ** 20);
     expect(bytes.toString('utf8').trimEnd()).toMatch(/-- Dump completed( on .*)?$/);
