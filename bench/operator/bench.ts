@@ -21,7 +21,7 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client
 import { startKube } from '../../test/env/servers/kube.js';
 import { freePort } from '../../test/env/servers/process.js';
 import { repoRoot } from '../../test/env/paths.js';
-import { KubeClients } from '../../src/kube/client.js';
+import { GeneratedClients as KubeClients } from '../../src/kube/generated.js';
 
 const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 1000);
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 20);
