@@ -3,6 +3,7 @@ import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { createKubeApi, type ReadApi, type RequestListener } from '../kube/api.js';
+import type { LoadedKubeAccess } from '../kube/access.js';
 import { ConfigError } from '../errors.js';
 import { countRequests } from '../kube/metrics.js';
 import { HealthServer } from '../server/http.js';
@@ -12,7 +13,8 @@ import { statusDeps } from '../status/kube.js';
 
 export interface OperatorOptions {
   config: OperatorConfig;
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig (tests), or the operator's own (src/kube/access.ts). */
+  kubeConfig: LoadedKubeAccess;
   log: Logger;
   metrics?: Metrics;
   /** Also told of every API request (after the metric). */
@@ -64,6 +66,16 @@ export async function resolveOwner(
   return { ...config, ownerReference: { apiVersion: 'v1', kind: 'ConfigMap', name, uid } };
 }
 
+/**
+ * The client-node KubeConfig src/status/kube.ts still builds its generated
+ * clients from. Goes when status reads through the operator's client.
+ */
+async function statusKubeConfig(kc: LoadedKubeAccess): Promise<KubeConfig> {
+  if ('makeApiClient' in kc) return kc as KubeConfig;
+  if (!kc.clientNodeKubeConfig) throw new Error('the status controller needs a kubeconfig');
+  return kc.clientNodeKubeConfig();
+}
+
 /** Start the operator: HTTP endpoints, informers, then (as leader) reconciles. */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const metrics = options.metrics ?? createMetrics();
@@ -72,7 +84,13 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const o = { ...options, config: await resolveOwner(options.config, api.read) };
   // Finished Jobs → Events, metrics, status annotations; only while leading.
   const status = new StatusWhileLeading(
-    statusDeps({ ...o, metrics, onRequest, events: () => controller.events }),
+    statusDeps({
+      ...o,
+      kubeConfig: await statusKubeConfig(o.kubeConfig),
+      metrics,
+      onRequest,
+      events: () => controller.events,
+    }),
   );
   const controller: Controller = new Controller({
     leaderHooks: status,
