@@ -35,6 +35,8 @@ const ROTATIONS = 10;
  */
 const CLI = process.env.BENCH_CLI ?? join(repoRoot, 'dist', 'cli.js');
 const CLI_LABEL = process.env.BENCH_CLI ? (process.env.BENCH_CLI_LABEL ?? 'another build') : '';
+/** NODE_OPTIONS of the operator process (BENCH_NODE_OPTIONS); none by default. */
+const NODE_FLAGS = process.env.BENCH_NODE_OPTIONS ?? '';
 const CONTROL = 'snapkeeper';
 const PASSWORD = 'bench-Pa55w0rd-not-secret';
 
@@ -224,6 +226,9 @@ try {
       SNAPKEEPER_LOG_FORMAT: 'json',
       SNAPKEEPER_LOG_LEVEL: 'info',
       POD_NAME: 'snapkeeper-bench-0',
+      // V8 flags for the operator (e.g. the young generation's size), as a
+      // deployment would set them; named in the report.
+      ...(NODE_FLAGS ? { NODE_OPTIONS: NODE_FLAGS } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -350,7 +355,7 @@ try {
 
   const date = started.toISOString().slice(0, 10);
   const report = [
-    `### ${date} — ${WORKLOADS} workloads in ${NAMESPACES} namespaces${CLI_LABEL ? ` (${CLI_LABEL})` : ''}`,
+    `### ${date} — ${WORKLOADS} workloads in ${NAMESPACES} namespaces${CLI_LABEL ? ` (${CLI_LABEL})` : ''}${NODE_FLAGS ? ` (NODE_OPTIONS=${NODE_FLAGS})` : ''}`,
     '',
     `Machine: ${machine()}; control plane: etcd + kube-apiserver ${kube.version} + kube-controller-manager on the same machine, no nodes.`,
     '',
