@@ -64,7 +64,8 @@ export type WorkloadObject =
 
 /** Reads done at reconcile time (owners and the referenced Secrets/ConfigMaps). */
 export interface ReadApi {
-  getReplicaSet(namespace: string, name: string): Promise<V1ReplicaSet | undefined>;
+  /** A ReplicaSet's metadata only (owner resolution reads its owner references). */
+  getReplicaSet(namespace: string, name: string): Promise<V1PartialObjectMetadata | undefined>;
   getJob(namespace: string, name: string): Promise<V1Job | undefined>;
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
@@ -364,8 +365,16 @@ export function createKubeApi(kc: KubeAccess, onRequest: RequestListener = () =>
 
   return {
     read: {
-      getReplicaSet: (namespace, name) =>
-        get<V1ReplicaSet>('replicasets', named(`${appsNs(namespace)}/replicasets`, name)),
+      getReplicaSet: (namespace, name) => {
+        count('get', 'replicasets');
+        return orUndefined(
+          clients.getJson<V1PartialObjectMetadata>(
+            named(`${appsNs(namespace)}/replicasets`, name),
+            {},
+            { Accept: METADATA },
+          ),
+        );
+      },
       getJob: (namespace, name) => get<V1Job>('jobs', named(`${batchNs(namespace)}/jobs`, name)),
       getSecret: (namespace, name) =>
         get<V1Secret>('secrets', named(`${coreNs(namespace)}/secrets`, name)),

@@ -133,7 +133,7 @@ describe('plain-JSON requests', () => {
     api.close();
   });
 
-  it('given an Event list and a workload read, then the field selector is a query parameter and each kind has its path', async () => {
+  it('given an Event list and a workload read, then the field selector is a query parameter, each kind has its path, a ReplicaSet is read as metadata', async () => {
     const api = createKubeApi(kc);
     await api.events.list('shop', 'reportingComponent=snapkeeper');
     const list = seen.find((r) => r.url.startsWith('/api/v1/namespaces/shop/events?'));
@@ -144,6 +144,11 @@ describe('plain-JSON requests', () => {
     await api.read.getWorkload('shop', 'CronJob', 'db');
     expect(seen.map((r) => r.url)).toContain('/apis/apps/v1/namespaces/shop/statefulsets/db');
     expect(seen.map((r) => r.url)).toContain('/apis/batch/v1/namespaces/shop/cronjobs/db');
+    await api.read.getReplicaSet('shop', 'db-5d8f');
+    const rs = seen.find((r) => r.url === '/apis/apps/v1/namespaces/shop/replicasets/db-5d8f');
+    expect(rs?.headers.accept).toBe(
+      'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1', // owner references only
+    );
     await expect(api.read.getWorkload('shop', 'Nope', 'db')).rejects.toThrow(
       /unknown workload kind/,
     );
