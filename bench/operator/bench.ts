@@ -255,14 +255,19 @@ try {
     }
   }, 200);
 
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs: number) => {
+  const until = async (
+    what: string,
+    check: () => Promise<boolean>,
+    timeoutMs: number,
+    everyMs = 100,
+  ) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (operator!.exitCode !== null)
         throw new Error(`operator exited ${operator!.exitCode}:\n${logs.slice(-20).join('\n')}`);
       if (await check().catch(() => false)) return (Date.now() - tStart) / 1000;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
+      await sleep(everyMs);
     }
   };
   const readySeconds = await until(
@@ -273,10 +278,15 @@ try {
   progress(`ready after ${round(readySeconds)} s`);
   const scheduled = async () =>
     (await scrape(port)).get('snapkeeper_workloads{state="scheduled"}') ?? 0;
+  // /metrics grows with the workloads (several series each: megabytes at
+  // 5,000), and rendering it is the operator's work: scraped every 100 ms,
+  // that was a tenth of its CPU at 5,000 (a CPU profile), far beyond any
+  // Prometheus. So the poll interval grows with the size: 100 ms at 1,000.
   const desiredSeconds = await until(
     'desired state',
     async () => (await scheduled()) >= WORKLOADS,
     30 * 60_000,
+    Math.max(100, WORKLOADS / 10),
   );
   const atDesired = await scrape(port);
   const rssAtDesired = procStatus(pid).rssKiB;
