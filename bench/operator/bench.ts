@@ -28,7 +28,7 @@ import {
   PASSWORD,
   type ApiClients,
 } from '../../test/kube/workloads.js';
-import { KubeClients } from '../../src/kube/client.js';
+import { GeneratedClients as KubeClients } from '../../src/kube/generated.js';
 
 const WORKLOADS = Number(process.env.BENCH_WORKLOADS ?? 1000);
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 20);
@@ -42,6 +42,12 @@ const ROTATIONS = 10;
  */
 const CLI = process.env.BENCH_CLI ?? join(repoRoot, 'dist', 'cli.js');
 const CLI_LABEL = process.env.BENCH_CLI ? (process.env.BENCH_CLI_LABEL ?? 'another build') : '';
+/**
+ * Flags of the operator's node command (BENCH_NODE_FLAGS, space-separated),
+ * as the chart passes the heap limit (`node --max-old-space-size=N cli.js`);
+ * also --cpu-prof / --heap-prof, which NODE_OPTIONS refuses. Named in the report.
+ */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').trim();
 const CONTROL = 'snapkeeper';
 
 const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -143,7 +149,9 @@ try {
   const port = await freePort();
   const logs: string[] = [];
   const tStart = Date.now();
-  operator = spawn(process.execPath, [CLI, 'operator', '--kubeconfig', kube.kubeconfig], {
+  const nodeFlags = NODE_FLAGS ? NODE_FLAGS.split(/\s+/) : [];
+  const argv = [...nodeFlags, CLI, 'operator', '--kubeconfig', kube.kubeconfig];
+  operator = spawn(process.execPath, argv, {
     env: {
       PATH: process.env.PATH,
       SNAPKEEPER_CONTROL_NAMESPACE: CONTROL,
@@ -178,14 +186,19 @@ try {
     }
   }, 200);
 
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs: number) => {
+  const until = async (
+    what: string,
+    check: () => Promise<boolean>,
+    timeoutMs: number,
+    everyMs = 100,
+  ) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (operator!.exitCode !== null)
         throw new Error(`operator exited ${operator!.exitCode}:\n${logs.slice(-20).join('\n')}`);
       if (await check().catch(() => false)) return (Date.now() - tStart) / 1000;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
+      await sleep(everyMs);
     }
   };
   const readySeconds = await until(
@@ -196,10 +209,15 @@ try {
   progress(`ready after ${round(readySeconds)} s`);
   const scheduled = async () =>
     (await scrape(port)).get('snapkeeper_workloads{state="scheduled"}') ?? 0;
+  // /metrics grows with the workloads (several series each: megabytes at
+  // 5,000), and rendering it is the operator's work: scraped every 100 ms,
+  // that was a tenth of its CPU at 5,000 (a CPU profile), far beyond any
+  // Prometheus. So the poll interval grows with the size: 100 ms at 1,000.
   const desiredSeconds = await until(
     'desired state',
     async () => (await scheduled()) >= WORKLOADS,
     30 * 60_000,
+    Math.max(100, WORKLOADS / 10),
   );
   const atDesired = await scrape(port);
   const rssAtDesired = procStatus(pid).rssKiB;
@@ -281,7 +299,7 @@ try {
 
   const date = started.toISOString().slice(0, 10);
   const report = [
-    `### ${date} — ${WORKLOADS} workloads in ${NAMESPACES} namespaces${CLI_LABEL ? ` (${CLI_LABEL})` : ''}`,
+    `### ${date} — ${WORKLOADS} workloads in ${NAMESPACES} namespaces${CLI_LABEL ? ` (${CLI_LABEL})` : ''}${NODE_FLAGS ? ` (node ${NODE_FLAGS})` : ''}`,
     '',
     `Machine: ${machine()}; control plane: etcd + kube-apiserver ${kube.version} + kube-controller-manager on the same machine, no nodes.`,
     '',

@@ -10,7 +10,8 @@
 #
 # Each size is its own run (a fresh control plane, a fresh operator) and its
 # own report. Also: BENCH_NAMESPACES (20), BENCH_RESYNC_SECONDS (10),
-# BENCH_RESYNCS (3), BENCH_CLI (another dist/cli.js to run, to compare builds);
+# BENCH_RESYNCS (3), BENCH_CLI (another dist/cli.js to run, to compare builds),
+# BENCH_NODE_FLAGS (flags of the operator's node command: V8 heap sizes, --cpu-prof);
 # BENCH_WORKLOADS is the old name of a single size.
 # Needs `make testenv` (etcd, kube-apiserver, kube-controller-manager).
 set -euo pipefail

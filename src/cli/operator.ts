@@ -37,8 +37,10 @@ export async function runOperatorCommand(flags: OperatorFlags, ctx: CliContext):
     throw new UserError(`invalid operator configuration (${err.problems.length} problem(s) above)`);
   }
   // Only a valid configuration loads the cluster client and the controller.
-  const { loadKubeConfig } = await import('../kube/config.js');
-  const kubeConfig = loadKubeConfig({ kubeconfig: flags.kubeconfig, env: ctx.env });
+  // Read without client-node's KubeConfig: the operator needs none of its
+  // generated API classes, which cost about 70 MiB of RSS to load.
+  const { loadKubeAccess } = await import('../kube/access.js');
+  const kubeConfig = await loadKubeAccess({ kubeconfig: flags.kubeconfig, env: ctx.env });
   const log = ctx.log.child({ component: 'operator' });
   if (ctx.signal.aborted) return;
 

@@ -1,7 +1,6 @@
-import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { LeaseApi } from '../kube/api.js';
+import type { Lease, LeaseApi } from '../kube/api.js';
 import { isConflict } from '../kube/errors.js';
 import { realDelay, type DelayFn } from '../kube/informer.js';
 
@@ -109,7 +108,7 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { api, namespace, name, identity } = this.o;
-    const now = new V1MicroTime(this.now().getTime());
+    const now = microTime(this.now());
     const current = await api.get(namespace, name);
     if (!current) {
       try {
@@ -137,7 +136,7 @@ export class LeaderElector {
     if (holder !== identity && holder !== '' && !expired) return false;
 
     const takeover = holder !== identity;
-    const lease: V1Lease = {
+    const lease: Lease = {
       ...current,
       spec: {
         ...spec,
@@ -172,4 +171,12 @@ export class LeaderElector {
       this.o.log.warn('could not release the lease', { error: describeError(err) });
     }
   }
+}
+
+/**
+ * A MicroTime as the API writes it: RFC 3339 with six fractional digits
+ * (what client-go writes; a Date's three are padded).
+ */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

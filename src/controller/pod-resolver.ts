@@ -4,9 +4,9 @@
  * (WorkloadIndex); the workload it belongs to, before and after, is handed
  * to `enqueue`. Runs on every replica, so a standby is warm.
  */
-import type { V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import { isTracked } from '../annotations/index.js';
-import { resolveWorkload } from '../discovery/owner.js';
+import { controllerOf, resolveWorkload } from '../discovery/owner.js';
 import type { KubeApi } from '../kube/api.js';
 import type { Informer } from '../kube/informer.js';
 import type { Logger } from '../log.js';
@@ -16,6 +16,9 @@ import { workloadKey } from '../workload.js';
 
 /** Cached ReplicaSet owners live this long (their owner never changes in practice). */
 const OWNER_CACHE_MS = 10 * 60 * 1000;
+
+/** What owner resolution reads of a ReplicaSet: its controller. */
+type OwnerOnly = { metadata: Pick<V1ObjectMeta, 'ownerReferences'> };
 
 export interface PodResolverOptions {
   /** The pod cache of a watched namespace. */
@@ -33,7 +36,11 @@ export class PodResolver {
   readonly queue: WorkQueue;
   /** Tracked pods not resolved yet. */
   private readonly unresolved = new Set<string>();
-  private readonly owners = new Map<string, { rs: V1ReplicaSet | undefined; at: number }>();
+  /**
+   * ReplicaSet → its controller reference, nothing else of it: at thousands
+   * of workloads whole ReplicaSets (pod template, status) were megabytes.
+   */
+  private readonly owners = new Map<string, { rs: OwnerOnly | undefined; at: number }>();
 
   constructor(private readonly o: PodResolverOptions) {
     this.queue = new WorkQueue((podKey) => this.resolve(podKey), {
@@ -116,12 +123,14 @@ export class PodResolver {
     this.o.enqueue(key);
   }
 
-  private async replicaSet(namespace: string, name: string): Promise<V1ReplicaSet | undefined> {
+  private async replicaSet(namespace: string, name: string): Promise<OwnerOnly | undefined> {
     const k = `${namespace}/${name}`;
     const hit = this.owners.get(k);
     const now = Date.now();
     if (hit && now - hit.at < OWNER_CACHE_MS) return hit.rs;
-    const rs = await this.o.read.getReplicaSet(namespace, name);
+    const read = await this.o.read.getReplicaSet(namespace, name);
+    const controller = read && controllerOf(read.metadata);
+    const rs = read && { metadata: { ownerReferences: controller ? [controller] : [] } };
     this.owners.set(k, { rs, at: now });
     return rs;
   }

@@ -1,8 +1,8 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { createKubeApi, type ReadApi, type RequestListener } from '../kube/api.js';
+import type { LoadedKubeAccess } from '../kube/access.js';
 import { ConfigError } from '../errors.js';
 import { countRequests } from '../kube/metrics.js';
 import { HealthServer } from '../server/http.js';
@@ -12,7 +12,8 @@ import { statusDeps } from '../status/kube.js';
 
 export interface OperatorOptions {
   config: OperatorConfig;
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig (tests), or the operator's own (src/kube/access.ts). */
+  kubeConfig: LoadedKubeAccess;
   log: Logger;
   metrics?: Metrics;
   /** Also told of every API request (after the metric). */

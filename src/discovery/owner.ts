@@ -3,19 +3,14 @@
  * StatefulSet, Pod → DaemonSet, Pod → Job → CronJob; a bare pod is its own
  * workload. One backup per workload, never one per replica.
  */
-import type {
-  V1Job,
-  V1ObjectMeta,
-  V1OwnerReference,
-  V1Pod,
-  V1ReplicaSet,
-} from '@kubernetes/client-node';
+import type { V1Job, V1ObjectMeta, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import { POD_TEMPLATE_HASH_LABEL } from '../labels.js';
 import type { WorkloadRef } from '../workload.js';
 
 /** Reads of the intermediate owners (from an informer cache or the API). */
 export interface OwnerLookup {
-  replicaSet(ns: string, name: string): Promise<V1ReplicaSet | undefined>;
+  /** Only its metadata (the owner references) is read. */
+  replicaSet(ns: string, name: string): Promise<{ metadata?: V1ObjectMeta } | undefined>;
   job(ns: string, name: string): Promise<V1Job | undefined>;
 }
 

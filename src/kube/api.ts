@@ -1,25 +1,20 @@
-import {
-  AppsV1Api,
-  BatchV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
+import type {
+  CoreV1Event,
+  KubernetesObject,
+  V1ConfigMap,
+  V1CronJob,
+  V1DaemonSet,
+  V1Deployment,
+  V1Job,
+  V1ObjectMeta,
+  V1Pod,
+  V1ReplicaSet,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
   Watch,
-  type CoreV1Event,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1ConfigMap,
-  type V1CronJob,
-  type V1DaemonSet,
-  type V1Deployment,
-  type V1Job,
-  type V1Lease,
-  type V1Pod,
-  type V1ReplicaSet,
-  type V1Secret,
-  type V1Service,
-  type V1StatefulSet,
 } from '@kubernetes/client-node';
-import { KubeClients, readLines } from './client.js';
+import { KubeClients, readLines, type KubeAccess, type Query } from './client.js';
 import { orUndefined } from './errors.js';
 
 /**
@@ -69,7 +64,8 @@ export type WorkloadObject =
 
 /** Reads done at reconcile time (owners and the referenced Secrets/ConfigMaps). */
 export interface ReadApi {
-  getReplicaSet(namespace: string, name: string): Promise<V1ReplicaSet | undefined>;
+  /** A ReplicaSet's metadata only (owner resolution reads its owner references). */
+  getReplicaSet(namespace: string, name: string): Promise<V1PartialObjectMetadata | undefined>;
   getJob(namespace: string, name: string): Promise<V1Job | undefined>;
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
@@ -130,10 +126,27 @@ export interface EventApi {
   list(namespace: string, fieldSelector: string): Promise<CoreV1Event[]>;
 }
 
+/**
+ * A coordination.k8s.io/v1 Lease as plain JSON: its times are MicroTime
+ * strings (RFC 3339 with microseconds), not the generated classes' Dates.
+ */
+export interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: V1ObjectMeta;
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
 export interface LeaseApi {
-  get(namespace: string, name: string): Promise<V1Lease | undefined>;
-  create(lease: V1Lease): Promise<V1Lease>;
-  replace(lease: V1Lease): Promise<V1Lease>;
+  get(namespace: string, name: string): Promise<Lease | undefined>;
+  create(lease: Lease): Promise<Lease>;
+  replace(lease: Lease): Promise<Lease>;
 }
 
 export interface KubeApi {
@@ -169,7 +182,7 @@ export interface KubeApi {
   close(): void;
 }
 
-function nameOf(obj: KubernetesObject): { namespace: string; name: string } {
+function nameOf(obj: { metadata?: V1ObjectMeta }): { namespace: string; name: string } {
   return { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
 }
 
@@ -187,7 +200,7 @@ function watchTimeoutSeconds(): number {
  * label selector (when given) on both.
  */
 export function listWatchSource<T extends KubernetesObject>(
-  watcher: Watch,
+  watcher: Pick<Watch, 'watch'>,
   onRequest: RequestListener,
   resource: string,
   path: string,
@@ -232,53 +245,38 @@ function slim<T extends KubernetesObject>(obj: T): T {
   return obj;
 }
 
-/** A whole collection as plain JSON, listed in pages; `onNextPage` before each page after the first. */
-async function pagedList<T extends KubernetesObject>(
-  clients: KubeClients,
-  path: string,
-  labelSelector: string | undefined,
-  onNextPage: () => void,
-): Promise<{ items: T[]; metadata: { resourceVersion: string } }> {
-  const items: T[] = [];
-  let next: string | undefined;
-  let resourceVersion = '';
-  do {
-    if (next) onNextPage();
-    const page = await clients.getJson<{
-      items?: T[];
-      metadata?: { resourceVersion?: string; continue?: string };
-    }>(path, { labelSelector, limit: LIST_PAGE, continue: next }, { Accept: 'application/json' });
-    for (const item of page.items ?? []) items.push(slim(item));
-    resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-    next = page.metadata?.continue || undefined;
-  } while (next);
-  return { items, metadata: { resourceVersion } };
-}
-
 /**
- * A list/watch source of the metadata only of one collection: the apiserver
- * answers PartialObjectMetadata(List) when asked by the Accept header, so no
- * Secret's data ever reaches this process through it. Listed in pages.
+ * A list/watch source on one collection over the plain-JSON client: lists in
+ * pages (each page a request), watches from the listed resourceVersion with
+ * bookmarks, the label selector (when given) on both. `metadataOnly`: the
+ * apiserver answers PartialObjectMetadata(List), asked by the Accept header,
+ * so no Secret's data ever reaches this process through it.
  */
-export function metadataSource(
+export function jsonSource<T extends KubernetesObject>(
   clients: KubeClients,
   onRequest: RequestListener,
   resource: string,
   path: string,
-  labelSelector?: string,
-): ListWatchSource<V1PartialObjectMetadata> {
+  options: { labelSelector?: string | undefined; metadataOnly?: boolean } = {},
+): ListWatchSource<T> {
+  const { labelSelector, metadataOnly = false } = options;
+  const details = [metadataOnly ? 'metadata' : '', labelSelector ?? ''].filter(Boolean);
   return {
-    description: `${resource} ${path} (metadata${labelSelector ? `, ${labelSelector}` : ''})`,
+    description: `${resource} ${path}${details.length ? ` (${details.join(', ')})` : ''}`,
     async list() {
-      const items: V1PartialObjectMetadata[] = [];
+      const items: T[] = [];
       let next: string | undefined;
       let resourceVersion = '';
       do {
         onRequest('list', resource);
         const page = await clients.getJson<{
-          items?: V1PartialObjectMetadata[];
+          items?: T[];
           metadata?: { resourceVersion?: string; continue?: string };
-        }>(path, { labelSelector, limit: LIST_PAGE, continue: next }, { Accept: METADATA_LIST });
+        }>(
+          path,
+          { labelSelector, limit: LIST_PAGE, continue: next },
+          { Accept: metadataOnly ? METADATA_LIST : 'application/json' },
+        );
         for (const item of page.items ?? []) items.push(slim(item));
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
         next = page.metadata?.continue || undefined;
@@ -297,18 +295,15 @@ export function metadataSource(
           allowWatchBookmarks: true,
           timeoutSeconds: watchTimeoutSeconds(),
         },
-        { Accept: METADATA },
+        { Accept: metadataOnly ? METADATA : 'application/json' },
         { stream: true, signal: abort.signal },
       );
       readLines(
         res,
         (line) => {
-          const e = line as { type?: string; object?: V1PartialObjectMetadata };
+          const e = line as { type?: string; object?: T };
           if (e.type && e.object)
-            onEvent({
-              type: e.type as WatchEvent<V1PartialObjectMetadata>['type'],
-              object: slim(e.object),
-            });
+            onEvent({ type: e.type as WatchEvent<T>['type'], object: slim(e.object) });
         },
         (err) => onDone(abort.signal.aborted ? null : err),
       );
@@ -320,113 +315,109 @@ export function metadataSource(
   };
 }
 
+/** The metadata only of one collection (see jsonSource). */
+export function metadataSource(
+  clients: KubeClients,
+  onRequest: RequestListener,
+  resource: string,
+  path: string,
+  labelSelector?: string,
+): ListWatchSource<V1PartialObjectMetadata> {
+  return jsonSource(clients, onRequest, resource, path, { labelSelector, metadataOnly: true });
+}
+
 const coreNs = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+const appsNs = (namespace: string) => `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}`;
 const batchNs = (namespace: string) => `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}`;
+const leasesNs = (namespace: string) =>
+  `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+const named = (collection: string, name: string) => `${collection}/${encodeURIComponent(name)}`;
 /** The object with its apiVersion and kind (the builders may leave them to the client). */
-const typed = <T extends KubernetesObject>(obj: T, apiVersion: string, kind: string): T => ({
+const typed = <T extends object>(
+  obj: T & { apiVersion?: string; kind?: string },
+  apiVersion: string,
+  kind: string,
+): T => ({
   ...obj,
   apiVersion: obj.apiVersion ?? apiVersion,
   kind: obj.kind ?? kind,
 });
 
-export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () => {}): KubeApi {
+/** Where each workload kind lives, by kind. */
+const WORKLOAD_PATHS: Record<string, { resource: string; collection: (ns: string) => string }> = {
+  Deployment: { resource: 'deployments', collection: (ns) => `${appsNs(ns)}/deployments` },
+  StatefulSet: { resource: 'statefulsets', collection: (ns) => `${appsNs(ns)}/statefulsets` },
+  DaemonSet: { resource: 'daemonsets', collection: (ns) => `${appsNs(ns)}/daemonsets` },
+  ReplicaSet: { resource: 'replicasets', collection: (ns) => `${appsNs(ns)}/replicasets` },
+  Job: { resource: 'jobs', collection: (ns) => `${batchNs(ns)}/jobs` },
+  CronJob: { resource: 'cronjobs', collection: (ns) => `${batchNs(ns)}/cronjobs` },
+  Pod: { resource: 'pods', collection: (ns) => `${coreNs(ns)}/pods` },
+};
+
+/**
+ * A DeleteOptions body: dependents by `propagation` (when given), guarded by
+ * `resourceVersion` (when given).
+ */
+function deleteOptions(resourceVersion?: string, propagation?: Propagation): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'DeleteOptions',
+    ...(propagation ? { propagationPolicy: propagation } : {}),
+    ...(resourceVersion ? { preconditions: { resourceVersion } } : {}),
+  };
+}
+
+/**
+ * The operator's API over the plain-JSON client (src/kube/client.ts): no
+ * generated API class is loaded. `kc` is client-node's KubeConfig or
+ * snapkeeper's own (src/kube/config.ts).
+ */
+export function createKubeApi(kc: KubeAccess, onRequest: RequestListener = () => {}): KubeApi {
   const clients = new KubeClients(kc);
-  const core = clients.make(CoreV1Api);
-  const apps = clients.make(AppsV1Api);
-  const batch = clients.make(BatchV1Api);
-  const coordination = clients.make(CoordinationV1Api);
-  const watcher = new Watch(kc);
   const count = (verb: Verb, resource: string) => onRequest(verb, resource);
-  // Informer lists are read as plain JSON, in pages, like their watch events:
-  // the generated client's typed deserialization costs CPU and memory for
-  // every field of every object, for nothing the caches use.
-  const source = <T extends KubernetesObject>(
-    resource: string,
-    path: string,
-    labelSelector?: string,
-  ) =>
-    listWatchSource<T>(
-      watcher,
-      count,
-      resource,
-      path,
-      // listWatchSource counts the first page; further pages are requests too.
-      () => pagedList<T>(clients, path, labelSelector, () => count('list', resource)),
-      labelSelector,
-    );
+  const get = <T>(resource: string, path: string): Promise<T | undefined> => {
+    count('get', resource);
+    return orUndefined(clients.json<T>('GET', path));
+  };
+  const list = async <T>(resource: string, path: string, query: Query = {}): Promise<T[]> => {
+    count('list', resource);
+    return (await clients.json<{ items?: T[] }>('GET', path, undefined, { query })).items ?? [];
+  };
+  const source = <T extends KubernetesObject>(resource: string, path: string) =>
+    jsonSource<T>(clients, count, resource, path);
+  const workload = (kind: string, namespace: string, name: string) => {
+    const where = WORKLOAD_PATHS[kind];
+    if (!where) return Promise.reject(new Error(`unknown workload kind ${kind}`));
+    return get<WorkloadObject>(where.resource, named(where.collection(namespace), name));
+  };
 
   return {
     read: {
       getReplicaSet: (namespace, name) => {
         count('get', 'replicasets');
-        return orUndefined(apps.readNamespacedReplicaSet({ namespace, name }));
-      },
-      getJob: (namespace, name) => {
-        count('get', 'jobs');
-        return orUndefined(batch.readNamespacedJob({ namespace, name }));
-      },
-      getSecret: (namespace, name) => {
-        count('get', 'secrets');
-        return orUndefined(clients.json<V1Secret>('GET', `${coreNs(namespace)}/secrets/${name}`));
-      },
-      getConfigMap: (namespace, name) => {
-        count('get', 'configmaps');
         return orUndefined(
-          clients.json<V1ConfigMap>('GET', `${coreNs(namespace)}/configmaps/${name}`),
+          clients.getJson<V1PartialObjectMetadata>(
+            named(`${appsNs(namespace)}/replicasets`, name),
+            {},
+            { Accept: METADATA },
+          ),
         );
       },
-      getWorkload: (namespace, kind, name): Promise<WorkloadObject | undefined> => {
-        const args = { namespace, name };
-        switch (kind) {
-          case 'Deployment':
-            count('get', 'deployments');
-            return orUndefined(apps.readNamespacedDeployment(args));
-          case 'StatefulSet':
-            count('get', 'statefulsets');
-            return orUndefined(apps.readNamespacedStatefulSet(args));
-          case 'DaemonSet':
-            count('get', 'daemonsets');
-            return orUndefined(apps.readNamespacedDaemonSet(args));
-          case 'ReplicaSet':
-            count('get', 'replicasets');
-            return orUndefined(apps.readNamespacedReplicaSet(args));
-          case 'Job':
-            count('get', 'jobs');
-            return orUndefined(batch.readNamespacedJob(args));
-          case 'CronJob':
-            count('get', 'cronjobs');
-            return orUndefined(batch.readNamespacedCronJob(args));
-          case 'Pod':
-            count('get', 'pods');
-            return orUndefined(core.readNamespacedPod(args));
-          default:
-            return Promise.reject(new Error(`unknown workload kind ${kind}`));
-        }
-      },
-      listJobs: async (namespace) => {
-        count('list', 'jobs');
-        return (await batch.listNamespacedJob({ namespace })).items;
-      },
-      getPod: (namespace, name) => {
-        count('get', 'pods');
-        return orUndefined(clients.json<V1Pod>('GET', `${coreNs(namespace)}/pods/${name}`));
-      },
-      listPods: async (namespace, labelSelector) => {
-        count('list', 'pods');
-        const res = await clients.getJson<{ items?: V1Pod[] }>(
-          `${coreNs(namespace)}/pods`,
-          { labelSelector },
-          { Accept: 'application/json' },
-        );
-        return (res.items ?? []).map(slim);
-      },
+      getJob: (namespace, name) => get<V1Job>('jobs', named(`${batchNs(namespace)}/jobs`, name)),
+      getSecret: (namespace, name) =>
+        get<V1Secret>('secrets', named(`${coreNs(namespace)}/secrets`, name)),
+      getConfigMap: (namespace, name) =>
+        get<V1ConfigMap>('configmaps', named(`${coreNs(namespace)}/configmaps`, name)),
+      getWorkload: (namespace, kind, name) => workload(kind, namespace, name),
+      listJobs: (namespace) => list<V1Job>('jobs', `${batchNs(namespace)}/jobs`),
+      getPod: (namespace, name) => get<V1Pod>('pods', named(`${coreNs(namespace)}/pods`, name)),
+      listPods: async (namespace, labelSelector) =>
+        (await list<V1Pod>('pods', `${coreNs(namespace)}/pods`, { labelSelector })).map(slim),
     },
     cronJobs: {
       kind: 'CronJob',
-      get: (namespace, name) => {
-        count('get', 'cronjobs');
-        return orUndefined(batch.readNamespacedCronJob({ namespace, name }));
-      },
+      get: (namespace, name) =>
+        get<V1CronJob>('cronjobs', named(`${batchNs(namespace)}/cronjobs`, name)),
       create: (body) => {
         count('create', 'cronjobs');
         return clients.json<V1CronJob>(
@@ -440,7 +431,7 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         const { namespace, name } = nameOf(body);
         return clients.json<V1CronJob>(
           'PUT',
-          `${batchNs(namespace)}/cronjobs/${name}`,
+          named(`${batchNs(namespace)}/cronjobs`, name),
           typed(body, 'batch/v1', 'CronJob'),
         );
       },
@@ -448,7 +439,7 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         count('patch', 'cronjobs');
         return clients.json<V1CronJob>(
           'PATCH',
-          `${batchNs(namespace)}/cronjobs/${name}`,
+          named(`${batchNs(namespace)}/cronjobs`, name),
           { metadata },
           {
             query: { fieldManager: 'snapkeeper-status' },
@@ -458,25 +449,20 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
       },
       delete: async (namespace, name, resourceVersion, propagation = 'Background') => {
         count('delete', 'cronjobs');
-        await batch.deleteNamespacedCronJob({
-          namespace,
-          name,
-          // Background: the CronJob's Jobs go with it (a running backup is
-          // stopped). Orphan: its Jobs stay and finish; their
-          // ttlSecondsAfterFinished removes them. Stored backups never go.
-          body: {
-            propagationPolicy: propagation,
-            ...(resourceVersion ? { preconditions: { resourceVersion } } : {}),
-          },
-        });
+        // Background: the CronJob's Jobs go with it (a running backup is
+        // stopped). Orphan: its Jobs stay and finish; their
+        // ttlSecondsAfterFinished removes them. Stored backups never go.
+        await clients.json(
+          'DELETE',
+          named(`${batchNs(namespace)}/cronjobs`, name),
+          deleteOptions(resourceVersion, propagation),
+        );
       },
     },
     secrets: {
       kind: 'Secret',
-      get: (namespace, name) => {
-        count('get', 'secrets');
-        return orUndefined(core.readNamespacedSecret({ namespace, name }));
-      },
+      get: (namespace, name) =>
+        get<V1Secret>('secrets', named(`${coreNs(namespace)}/secrets`, name)),
       create: (body) => {
         count('create', 'secrets');
         return clients.json<V1Secret>(
@@ -490,17 +476,17 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
         const { namespace, name } = nameOf(body);
         return clients.json<V1Secret>(
           'PUT',
-          `${coreNs(namespace)}/secrets/${name}`,
+          named(`${coreNs(namespace)}/secrets`, name),
           typed(body, 'v1', 'Secret'),
         );
       },
       delete: async (namespace, name, resourceVersion) => {
         count('delete', 'secrets');
-        await core.deleteNamespacedSecret({
-          namespace,
-          name,
-          ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}),
-        });
+        await clients.json(
+          'DELETE',
+          named(`${coreNs(namespace)}/secrets`, name),
+          deleteOptions(resourceVersion),
+        );
       },
     },
     events: {
@@ -512,55 +498,52 @@ export function createKubeApi(kc: KubeConfig, onRequest: RequestListener = () =>
           typed(body, 'v1', 'Event'),
         );
       },
-      get: (namespace, name) => {
-        count('get', 'events');
-        return orUndefined(core.readNamespacedEvent({ namespace, name }));
-      },
+      get: (namespace, name) =>
+        get<CoreV1Event>('events', named(`${coreNs(namespace)}/events`, name)),
       replace: (namespace, body) => {
         count('update', 'events');
-        return core.replaceNamespacedEvent({ namespace, name: body.metadata?.name ?? '', body });
+        return clients.json<CoreV1Event>(
+          'PUT',
+          named(`${coreNs(namespace)}/events`, body.metadata?.name ?? ''),
+          typed(body, 'v1', 'Event'),
+        );
       },
-      list: async (namespace, fieldSelector) => {
-        count('list', 'events');
-        return (await core.listNamespacedEvent({ namespace, fieldSelector })).items;
-      },
+      list: (namespace, fieldSelector) =>
+        list<CoreV1Event>('events', `${coreNs(namespace)}/events`, { fieldSelector }),
     },
     leases: {
-      get: (namespace, name) => {
-        count('get', 'leases');
-        return orUndefined(coordination.readNamespacedLease({ namespace, name }));
-      },
+      get: (namespace, name) => get<Lease>('leases', named(leasesNs(namespace), name)),
       create: (body) => {
         count('create', 'leases');
-        return coordination.createNamespacedLease({ namespace: nameOf(body).namespace, body });
+        return clients.json<Lease>(
+          'POST',
+          leasesNs(nameOf(body).namespace),
+          typed(body, 'coordination.k8s.io/v1', 'Lease'),
+        );
       },
       replace: (body) => {
         count('update', 'leases');
-        return coordination.replaceNamespacedLease({ ...nameOf(body), body });
+        const { namespace, name } = nameOf(body);
+        return clients.json<Lease>(
+          'PUT',
+          named(leasesNs(namespace), name),
+          typed(body, 'coordination.k8s.io/v1', 'Lease'),
+        );
       },
     },
-    pods: (namespace) => source<V1Pod>('pods', `/api/v1/namespaces/${namespace}/pods`),
-    services: (namespace) =>
-      source<V1Service>('services', `/api/v1/namespaces/${namespace}/services`),
+    pods: (namespace) => source<V1Pod>('pods', `${coreNs(namespace)}/pods`),
+    services: (namespace) => source<V1Service>('services', `${coreNs(namespace)}/services`),
     jobs: (namespace) => source<V1Job>('jobs', `${batchNs(namespace)}/jobs`),
     ownedCronJobs: (namespace, labelSelector) =>
-      source<V1CronJob>(
-        'cronjobs',
-        `/apis/batch/v1/namespaces/${namespace}/cronjobs`,
+      jsonSource<V1CronJob>(clients, count, 'cronjobs', `${batchNs(namespace)}/cronjobs`, {
         labelSelector,
-      ),
+      }),
     ownedSecrets: (namespace, labelSelector) =>
-      metadataSource(
-        clients,
-        count,
-        'secrets',
-        `/api/v1/namespaces/${namespace}/secrets`,
-        labelSelector,
-      ),
+      metadataSource(clients, count, 'secrets', `${coreNs(namespace)}/secrets`, labelSelector),
     secretsMetadata: (namespace) =>
-      metadataSource(clients, count, 'secrets', `/api/v1/namespaces/${namespace}/secrets`),
+      metadataSource(clients, count, 'secrets', `${coreNs(namespace)}/secrets`),
     configMapsMetadata: (namespace) =>
-      metadataSource(clients, count, 'configmaps', `/api/v1/namespaces/${namespace}/configmaps`),
+      metadataSource(clients, count, 'configmaps', `${coreNs(namespace)}/configmaps`),
     close: () => clients.close(),
   };
 }

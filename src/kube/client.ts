@@ -1,14 +1,20 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { createInterface } from 'node:readline';
-import {
-  createConfiguration,
-  ServerConfiguration,
-  type Configuration,
-  type KubeConfig,
-  type RequestContext,
-  type SecurityAuthentication,
-} from '@kubernetes/client-node';
+
+/**
+ * Where requests go and how they are authenticated: the two methods of
+ * client-node's KubeConfig that requests need, so either that KubeConfig
+ * (the CLI, tests) or snapkeeper's own loader (src/kube/config.ts, the
+ * operator: it does not load the package's generated API classes) will do.
+ */
+export interface KubeAccess {
+  getCurrentCluster(): { server: string; proxyUrl?: string | undefined } | null;
+  /** Sets TLS options, an Authorization header (and maybe `agent`) on a request. */
+  applyToHTTPSOptions(opts: RequestOptions): Promise<void>;
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
 
 /**
  * API clients that keep their connections.
@@ -19,8 +25,13 @@ import {
  * of the operator's start-up time and much of its peak memory (bench/RESULTS.md).
  * Here all requests of one KubeConfig share one keep-alive agent of at most
  * `maxSockets` connections, which is also the client-side bound on requests
- * in flight. Long-lived watches get their own connection (client-node's
- * Watch, or `watchLines`), so they never hold a socket of the pool.
+ * in flight. Long-lived watches get their own connection (`watchLines`), so
+ * they never hold a socket of the pool.
+ *
+ * Requests and answers are plain JSON: the generated clients' typed
+ * (de)serialization walks every field of every object, and loading those
+ * classes alone costs a process about 70 MiB (src/kube/generated.ts keeps
+ * them for the CLI and tests).
  *
  * Authentication still goes through the KubeConfig on every request (a
  * rotated ServiceAccount token or an exec plugin's new token is picked up);
@@ -28,44 +39,27 @@ import {
  */
 export class KubeClients {
   private agent: HttpAgent | undefined;
-  private readonly auth: SecurityAuthentication;
 
   constructor(
-    readonly kc: KubeConfig,
+    readonly kc: KubeAccess,
     private readonly maxSockets = 16,
-  ) {
-    this.auth = {
-      getName: () => 'snapkeeper-keep-alive',
-      applySecurityAuthentication: async (context: RequestContext) => {
-        await kc.applySecurityAuthentication(context);
-        const pooled = this.pooled(context.getAgent());
-        if (pooled) context.setAgent(pooled);
-      },
-    };
-  }
-
-  /** A generated API client (CoreV1Api, ...) whose requests share the pool. */
-  make<T>(type: new (config: Configuration) => T): T {
-    const cluster = this.kc.getCurrentCluster();
-    if (!cluster) throw new Error('no current cluster in the kubeconfig');
-    return new type(
-      createConfiguration({
-        baseServer: new ServerConfiguration(cluster.server, {}),
-        authMethods: { default: this.auth },
-      }),
-    );
-  }
+  ) {}
 
   /**
-   * The shared agent, made from the TLS options of client-node's per-request
-   * agent. A proxy agent (cluster.proxyUrl) is left as client-node made it.
+   * The shared agent, made from the TLS options of the first request (or of
+   * the per-request agent client-node's KubeConfig sets). A proxy agent
+   * (cluster.proxyUrl) is left as the KubeConfig made it.
    */
-  private pooled(agent: HttpAgent | undefined): HttpAgent | undefined {
+  protected pooled(opts: RequestOptions, protocol: string): HttpAgent | undefined {
     if (this.agent) return this.agent;
-    if (!agent || this.kc.getCurrentCluster()?.proxyUrl) return undefined;
+    if (this.kc.getCurrentCluster()?.proxyUrl) return undefined;
     const base = { keepAlive: true, maxSockets: this.maxSockets, scheduling: 'lifo' as const };
-    if (agent instanceof HttpsAgent) {
-      const o = (agent as HttpsAgent & { options: RequestOptions }).options;
+    if (protocol === 'https:') {
+      const given = opts.agent;
+      const o =
+        given instanceof HttpsAgent
+          ? (given as HttpsAgent & { options: RequestOptions }).options
+          : opts;
       this.agent = new HttpsAgent({
         ...base,
         ...pick(o, ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername']),
@@ -77,13 +71,13 @@ export class KubeClients {
   }
 
   /**
-   * One GET outside the generated clients (e.g. with an `Accept` header asking
-   * for metadata only); rejects with `statusCode` set on a non-2xx answer.
-   * `stream: true` gives its own connection (for watches).
+   * One GET (e.g. with an `Accept` header asking for metadata only); rejects
+   * with `statusCode` set on a non-2xx answer. `stream: true` gives its own
+   * connection (for watches).
    */
   get(
     path: string,
-    query: Record<string, string | number | boolean | undefined>,
+    query: Query,
     headers: Record<string, string>,
     options: { stream?: boolean; signal?: AbortSignal } = {},
   ): Promise<IncomingMessage> {
@@ -93,7 +87,7 @@ export class KubeClients {
   private async request(
     method: string,
     path: string,
-    query: Record<string, string | number | boolean | undefined>,
+    query: Query,
     headers: Record<string, string>,
     body: { text: string; type: string } | undefined,
     options: { stream?: boolean; signal?: AbortSignal } = {},
@@ -105,8 +99,7 @@ export class KubeClients {
       if (v !== undefined) url.searchParams.set(k, String(v));
     const opts: RequestOptions = { method, headers: {} };
     await this.kc.applyToHTTPSOptions(opts);
-    if (!options.stream)
-      opts.agent = this.pooled(opts.agent as HttpAgent | undefined) ?? opts.agent;
+    if (!options.stream) opts.agent = this.pooled(opts, url.protocol) ?? opts.agent;
     opts.headers = { ...(opts.headers as Record<string, string>), ...headers };
     if (body !== undefined) {
       opts.headers['Content-Type'] = body.type;
@@ -134,28 +127,19 @@ export class KubeClients {
     throw Object.assign(new Error(message), { code, statusCode: code, body: text_ });
   }
 
-  async getJson<T>(
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    headers: Record<string, string>,
-  ): Promise<T> {
+  async getJson<T>(path: string, query: Query, headers: Record<string, string>): Promise<T> {
     return JSON.parse(await text(await this.get(path, query, headers))) as T;
   }
 
   /**
-   * A JSON request and its JSON answer, as plain objects: the generated
-   * clients' typed (de)serialization walks every field of every object, a
-   * cost paid on each of the thousands of writes at start. `contentType` for
-   * a PATCH (merge-patch+json, ...).
+   * A JSON request and its JSON answer, as plain objects (timestamps stay
+   * RFC 3339 strings). `contentType` for a PATCH (merge-patch+json, ...).
    */
   async json<T>(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     body?: unknown,
-    options: {
-      query?: Record<string, string | number | boolean | undefined>;
-      contentType?: string;
-    } = {},
+    options: { query?: Query; contentType?: string } = {},
   ): Promise<T> {
     const res = await this.request(
       method,
@@ -176,8 +160,8 @@ export class KubeClients {
   }
 }
 
-function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<T> {
-  const out: Partial<T> = {};
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
   for (const k of keys) if (o[k] !== undefined && o[k] !== null) out[k] = o[k];
   return out;
 }

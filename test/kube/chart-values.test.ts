@@ -124,6 +124,9 @@ const cases: { name: string; values: Values; check: (objects: Manifest[]) => voi
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
       ]);
       expect(container.resources).toMatchObject({ requests: { cpu: '50m', memory: '128Mi' } });
+      // V8's heap limit: 3/4 of the 512Mi limit, on the image's own entry point.
+      expect(container.resources).toMatchObject({ limits: { memory: '512Mi' } });
+      expect(container.command).toEqual(['node', '--max-old-space-size=384', '/app/dist/cli.js']);
       const backup = one(objects, 'ServiceAccount', 'snapkeeper-backup');
       expect(backup.automountServiceAccountToken).toBe(false);
       // The backup ServiceAccount is bound to nothing.
@@ -354,6 +357,49 @@ const cases: { name: string; values: Values; check: (objects: Manifest[]) => voi
     },
   },
 ];
+
+/** The operator image's ENTRYPOINT (exec form). */
+async function operatorEntrypoint(): Promise<string[]> {
+  const file = await readFile(join(repoRoot, 'images', 'operator.Dockerfile'), 'utf8');
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(file);
+  if (!m) throw new Error('images/operator.Dockerfile has no exec-form ENTRYPOINT');
+  return JSON.parse(m[1]!) as string[];
+}
+
+describe('chart: the operator heap limit follows its memory limit', () => {
+  it.each([
+    ['1Gi', '--max-old-space-size=768'],
+    ['2G', '--max-old-space-size=1430'],
+    ['805306368', '--max-old-space-size=576'],
+  ])(
+    'given a %s limit, then node runs with %s, on the image’s entry point',
+    async (memory, flag) => {
+      const { objects } = await render({
+        ...minimalValues(),
+        operator: { resources: { limits: { memory } } },
+      });
+      const [node, ...rest] = await operatorEntrypoint();
+      expect(operatorContainer(objects).container.command).toEqual([node, flag, ...rest]);
+    },
+  );
+
+  it('given no memory limit, then the image’s entry point runs as it is', async () => {
+    const { objects } = await render({
+      ...minimalValues(),
+      operator: { resources: { limits: null } },
+    });
+    expect(operatorContainer(objects).container).not.toHaveProperty('command');
+  });
+
+  it('given a memory limit the chart cannot read, then helm template fails naming it', async () => {
+    const r = await helm(['template', 'snapkeeper', chartDir], {
+      ...minimalValues(),
+      operator: { resources: { limits: { memory: '5Xi' } } },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('operator.resources.limits.memory: "5Xi" is not a memory quantity');
+  });
+});
 
 describe('chart: helm lint and helm template over a matrix of values', () => {
   it.each(cases)('$name', async ({ values, check }) => {

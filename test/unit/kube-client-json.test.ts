@@ -115,4 +115,43 @@ describe('plain-JSON requests', () => {
     expect(sockets.size).toBe(1);
     api.close();
   });
+
+  it('given a guarded delete, then it is a DELETE with DeleteOptions: the propagation and the resourceVersion precondition', async () => {
+    const api = createKubeApi(kc);
+    await api.cronJobs.delete('ctl', 'cj', '42', 'Orphan');
+    await api.secrets.delete('ctl', 's');
+    const cj = seen.find((r) => r.method === 'DELETE' && r.url.endsWith('/cronjobs/cj'));
+    expect(cj?.url).toBe('/apis/batch/v1/namespaces/ctl/cronjobs/cj');
+    expect(JSON.parse(cj!.body)).toEqual({
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      propagationPolicy: 'Orphan',
+      preconditions: { resourceVersion: '42' },
+    });
+    const s = seen.find((r) => r.method === 'DELETE' && r.url.endsWith('/secrets/s'));
+    expect(JSON.parse(s!.body)).toEqual({ apiVersion: 'v1', kind: 'DeleteOptions' });
+    api.close();
+  });
+
+  it('given an Event list and a workload read, then the field selector is a query parameter, each kind has its path, a ReplicaSet is read as metadata', async () => {
+    const api = createKubeApi(kc);
+    await api.events.list('shop', 'reportingComponent=snapkeeper');
+    const list = seen.find((r) => r.url.startsWith('/api/v1/namespaces/shop/events?'));
+    expect(new URL(list!.url, 'http://x').searchParams.get('fieldSelector')).toBe(
+      'reportingComponent=snapkeeper',
+    );
+    await api.read.getWorkload('shop', 'StatefulSet', 'db');
+    await api.read.getWorkload('shop', 'CronJob', 'db');
+    expect(seen.map((r) => r.url)).toContain('/apis/apps/v1/namespaces/shop/statefulsets/db');
+    expect(seen.map((r) => r.url)).toContain('/apis/batch/v1/namespaces/shop/cronjobs/db');
+    await api.read.getReplicaSet('shop', 'db-5d8f');
+    const rs = seen.find((r) => r.url === '/apis/apps/v1/namespaces/shop/replicasets/db-5d8f');
+    expect(rs?.headers.accept).toBe(
+      'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1', // owner references only
+    );
+    await expect(api.read.getWorkload('shop', 'Nope', 'db')).rejects.toThrow(
+      /unknown workload kind/,
+    );
+    api.close();
+  });
 });

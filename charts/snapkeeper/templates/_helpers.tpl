@@ -71,3 +71,28 @@ app.kubernetes.io/part-of: snapkeeper
 {{- $root := index . 1 -}}
 {{- printf "%s:%s" $image.repository (default $root.Chart.AppVersion $image.tag) -}}
 {{- end -}}
+
+{{/*
+The operator's V8 heap limit, 3/4 of its memory limit in MiB (the rest is
+code, the young generation, buffers and sockets). Node sizes
+its heap from the container's limit by itself, but to a quarter of it (at
+least 256 MiB), so a larger limit alone did not give the caches more room.
+A flag of the node command (deployment.yaml), not NODE_OPTIONS: the
+operator's environment is exactly what docs/architecture.md lists.
+Empty when no memory limit is set. Quantities: plain bytes, or k/M/G/T,
+Ki/Mi/Gi/Ti suffixes.
+*/}}
+{{- define "snapkeeper.operatorNodeOptions" -}}
+{{- $limit := "" -}}
+{{- with .Values.operator.resources -}}{{- with .limits -}}{{- $limit = toString (default "" .memory) -}}{{- end -}}{{- end -}}
+{{- if $limit -}}
+{{- $number := regexFind "^[0-9.]+" $limit -}}
+{{- $unit := trimPrefix $number $limit -}}
+{{- $factors := dict "" 1.0 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 -}}
+{{- if not (hasKey $factors $unit) -}}
+{{- fail (printf "operator.resources.limits.memory: %q is not a memory quantity this chart reads (bytes, or k/M/G/T, Ki/Mi/Gi/Ti)" $limit) -}}
+{{- end -}}
+{{- $mib := divf (mulf (float64 $number) (get $factors $unit)) 1048576.0 -}}
+{{- printf "--max-old-space-size=%d" (int (floor (mulf $mib 0.75))) -}}
+{{- end -}}
+{{- end -}}
