@@ -25,7 +25,8 @@ import {
   toDate,
   type BackupResult,
 } from './result.js';
-import { metricLabels, raiseCounterTo, type MeteredWorkload } from './workload.js';
+import { raiseCounterTo, removeCounterSeries } from './raised-counters.js';
+import { metricLabels, type MeteredWorkload } from './workload.js';
 
 export const RestoreTestEventReasons = {
   RestoreTestSucceeded: 'RestoreTestSucceeded',
@@ -165,7 +166,7 @@ export async function applyRestoreTestMetrics(
   if (status.lastDurationSeconds !== undefined) {
     metrics.restoreTestLastDuration.set(labels, status.lastDurationSeconds);
   }
-  await raiseCounterTo(metrics.restoreTestFailures, labels, status.runsFailed);
+  raiseCounterTo(metrics.restoreTestFailures, labels, status.runsFailed);
 }
 
 /** Drops a workload's restore-test series (its restore-test CronJob is gone). */
@@ -173,5 +174,5 @@ export function removeRestoreTestMetrics(metrics: RestoreTestMetrics, w: Metered
   const labels = metricLabels(w);
   metrics.restoreTestLastSuccess.remove(labels);
   metrics.restoreTestLastDuration.remove(labels);
-  metrics.restoreTestFailures.remove(labels);
+  removeCounterSeries(metrics.restoreTestFailures, labels);
 }

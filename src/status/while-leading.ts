@@ -7,17 +7,18 @@
 import type { StatusController } from './controller.js';
 import type { StatusControllerDeps } from './deps.js';
 import { startStatusController } from './controller.js';
+import { resetCounter } from './raised-counters.js';
 
 function clearBackupMetrics(m: StatusControllerDeps['metrics']): void {
   m.backupLastSuccess.reset();
   m.backupLastSize.reset();
   m.backupLastDuration.reset();
-  m.backupRuns.reset();
-  m.backupShrank.reset();
+  resetCounter(m.backupRuns);
+  resetCounter(m.backupShrank);
   m.backupMissed.reset();
   m.restoreTestLastSuccess.reset();
   m.restoreTestLastDuration.reset();
-  m.restoreTestFailures.reset();
+  resetCounter(m.restoreTestFailures);
 }
 
 /**

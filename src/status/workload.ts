@@ -2,10 +2,10 @@ import type { KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { ENGINE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SOURCE_POD_ANNOTATION } from '../labels.js';
-import type { Counter } from 'prom-client';
 import type { Metrics } from '../metrics/registry.js';
 import { ownerOf, type WorkloadRef } from '../workload.js';
 import type { WorkloadStatus } from './annotations.js';
+import { raiseCounterTo, removeCounterSeries } from './raised-counters.js';
 
 /** A workload and its engine: what its backup and restore-test metrics are labelled with. */
 export interface MeteredWorkload extends WorkloadRef {
@@ -105,27 +105,9 @@ export async function applyStatusMetrics(
     metrics.backupLastDuration.set(labels, status.lastDurationSeconds);
   }
   // Both results' series exist from the start, so increase() sees the first failure.
-  await raiseCounterTo(metrics.backupRuns, { ...labels, result: 'success' }, status.runsSucceeded);
-  await raiseCounterTo(metrics.backupRuns, { ...labels, result: 'failure' }, status.runsFailed);
-  await raiseCounterTo(metrics.backupShrank, labels, status.runsShrank);
-}
-
-/**
- * Raises one series of a counter to `target`, never lowering it: a record
- * restored after a restart and a run just recorded take the same path and
- * never count twice. The series is exported from 0 even when nothing
- * happened yet, so increase() sees the first event.
- */
-export async function raiseCounterTo(
-  counter: Counter,
-  labels: Record<string, string>,
-  target: number,
-): Promise<void> {
-  const have =
-    (await counter.get()).values.find((v) =>
-      Object.entries(labels).every(([k, value]) => v.labels[k] === value),
-    )?.value ?? 0;
-  counter.inc(labels, target > have ? target - have : 0);
+  raiseCounterTo(metrics.backupRuns, { ...labels, result: 'success' }, status.runsSucceeded);
+  raiseCounterTo(metrics.backupRuns, { ...labels, result: 'failure' }, status.runsFailed);
+  raiseCounterTo(metrics.backupShrank, labels, status.runsShrank);
 }
 
 /** Drops a workload's series (its CronJob is gone). */
@@ -135,7 +117,7 @@ export function removeStatusMetrics(metrics: BackupMetrics, w: MeteredWorkload):
   metrics.backupLastSize.remove(labels);
   metrics.backupLastDuration.remove(labels);
   metrics.backupMissed.remove(labels);
-  metrics.backupRuns.remove({ ...labels, result: 'success' });
-  metrics.backupRuns.remove({ ...labels, result: 'failure' });
-  metrics.backupShrank.remove(labels);
+  removeCounterSeries(metrics.backupRuns, { ...labels, result: 'success' });
+  removeCounterSeries(metrics.backupRuns, { ...labels, result: 'failure' });
+  removeCounterSeries(metrics.backupShrank, labels);
 }
