@@ -12,7 +12,6 @@ import type {
   V1Secret,
   V1Service,
   V1StatefulSet,
-  Watch,
 } from '@kubernetes/client-node';
 import { KubeClients, readLines, type KubeAccess, type Query } from './client.js';
 import { orUndefined } from './errors.js';
@@ -23,6 +22,11 @@ import { orUndefined } from './errors.js';
  * every request is reported to `onRequest` (verb + resource) before it is
  * sent: that feeds `snapkeeper_kube_api_requests_total{verb}` and lets tests
  * count writes.
+ *
+ * Longer than most files on purpose: the interfaces the operator codes
+ * against and their one implementation over the plain-JSON client, so each
+ * request's path, verb and counted resource sit in one file with the contract
+ * they fulfil, and nothing else implements them but the tests' fakes.
  */
 export const Verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
 export type Verb = (typeof Verbs)[number];
@@ -192,46 +196,6 @@ function nameOf(obj: { metadata?: V1ObjectMeta }): { namespace: string; name: st
  */
 function watchTimeoutSeconds(): number {
   return 300 + Math.floor(Math.random() * 300);
-}
-
-/**
- * A list/watch source on one collection: counts each list and watch as a
- * request, watches with bookmarks from the listed resourceVersion, with the
- * label selector (when given) on both.
- */
-export function listWatchSource<T extends KubernetesObject>(
-  watcher: Pick<Watch, 'watch'>,
-  onRequest: RequestListener,
-  resource: string,
-  path: string,
-  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
-  labelSelector?: string,
-): ListWatchSource<T> {
-  return {
-    description: `${resource} ${path}${labelSelector ? ` (${labelSelector})` : ''}`,
-    async list() {
-      onRequest('list', resource);
-      const res = await list();
-      return { items: res.items.map(slim), resourceVersion: res.metadata?.resourceVersion ?? '' };
-    },
-    async watch(resourceVersion, onEvent, onDone) {
-      onRequest('watch', resource);
-      const params: Record<string, string | number | boolean> = {
-        resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: watchTimeoutSeconds(),
-      };
-      if (labelSelector) params.labelSelector = labelSelector;
-      const controller = await watcher.watch(
-        path,
-        params,
-        (type, object) =>
-          onEvent({ type: type as WatchEvent<T>['type'], object: slim(object as T) }),
-        onDone,
-      );
-      return () => controller.abort();
-    },
-  };
 }
 
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
