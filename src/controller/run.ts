@@ -2,7 +2,7 @@ import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { createKubeApi, type ReadApi, type RequestListener } from '../kube/api.js';
-import type { LoadedKubeAccess } from '../kube/access.js';
+import type { KubeAccess } from '../kube/client.js';
 import { ConfigError } from '../errors.js';
 import { countRequests } from '../kube/metrics.js';
 import { HealthServer } from '../server/http.js';
@@ -13,7 +13,7 @@ import { statusDeps } from '../status/kube.js';
 export interface OperatorOptions {
   config: OperatorConfig;
   /** client-node's KubeConfig (tests), or the operator's own (src/kube/access.ts). */
-  kubeConfig: LoadedKubeAccess;
+  kubeConfig: KubeAccess;
   log: Logger;
   metrics?: Metrics;
   /** Also told of every API request (after the metric). */

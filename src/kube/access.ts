@@ -4,7 +4,6 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { UserError, describeError } from '../errors.js';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeAccess } from './client.js';
 
 /**
@@ -44,13 +43,6 @@ interface User {
   password?: string | undefined;
 }
 
-/**
- * A KubeAccess as loaded here. `clientNodeKubeConfig` loads the same
- * configuration with client-node (what src/status/kube.ts still builds its
- * clients from; it goes when status reads through the operator's client).
- */
-export type LoadedKubeAccess = KubeAccess & { clientNodeKubeConfig?: () => Promise<KubeConfig> };
-
 /** Thrown inside: this kubeconfig needs client-node's KubeConfig. */
 class NeedsClientNode extends Error {}
 
@@ -60,7 +52,7 @@ class NeedsClientNode extends Error {}
  * `~/.kube/config`, as src/kube/config.ts decides for the CLI. A user's
  * mistake (no such file, no cluster) is a UserError.
  */
-export async function loadKubeAccess(source: KubeAccessSource): Promise<LoadedKubeAccess> {
+export async function loadKubeAccess(source: KubeAccessSource): Promise<KubeAccess> {
   const file = source.kubeconfig ?? source.env.KUBECONFIG;
   const saDir = source.serviceAccountDir ?? SA_DIR;
   const clientNode = async () => {
@@ -70,13 +62,13 @@ export async function loadKubeAccess(source: KubeAccessSource): Promise<LoadedKu
   try {
     if (file) {
       if (!existsSync(file)) throw new UserError(`kubeconfig ${file} does not exist`);
-      return { ...fromKubeconfig(file), clientNodeKubeConfig: clientNode };
+      return fromKubeconfig(file);
     }
     if (source.env.KUBERNETES_SERVICE_HOST && existsSync(join(saDir, 'token'))) {
-      return { ...inCluster(source.env, saDir), clientNodeKubeConfig: clientNode };
+      return inCluster(source.env, saDir);
     }
     const home = join(source.env.HOME ?? homedir(), '.kube', 'config');
-    if (existsSync(home)) return { ...fromKubeconfig(home), clientNodeKubeConfig: clientNode };
+    if (existsSync(home)) return fromKubeconfig(home);
     // Nothing configured: client-node's defaults, as the CLI has them.
     throw new NeedsClientNode();
   } catch (err) {

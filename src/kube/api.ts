@@ -334,7 +334,7 @@ function deleteOptions(resourceVersion?: string, propagation?: Propagation): obj
 /**
  * The operator's API over the plain-JSON client (src/kube/client.ts): no
  * generated API class is loaded. `kc` is client-node's KubeConfig or
- * snapkeeper's own (src/kube/config.ts).
+ * snapkeeper's own (src/kube/access.ts).
  */
 export function createKubeApi(kc: KubeAccess, onRequest: RequestListener = () => {}): KubeApi {
   const clients = new KubeClients(kc);

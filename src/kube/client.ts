@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 /**
  * Where requests go and how they are authenticated: the two methods of
  * client-node's KubeConfig that requests need, so either that KubeConfig
- * (the CLI, tests) or snapkeeper's own loader (src/kube/config.ts, the
+ * (the CLI, tests) or snapkeeper's own loader (src/kube/access.ts, the
  * operator: it does not load the package's generated API classes) will do.
  */
 export interface KubeAccess {
