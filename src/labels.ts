@@ -12,6 +12,8 @@ export const KSNAPSHOT_PREFIX = 'ksnapshot.clickandmortar.fr/';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'snapkeeper';
+/** The label selector of everything snapkeeper owns. */
+export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
 /** Labels that tie an owned CronJob / Secret / Job to its source workload. */
 export const WORKLOAD_NAMESPACE_LABEL = 'snapkeeper.io/workload-namespace';

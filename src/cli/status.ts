@@ -2,7 +2,7 @@
 import { BatchV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { OperationError, UserError, describeError } from '../errors.js';
 import { loadKubeConfig } from '../kube/config.js';
-import { MANAGED_SELECTOR } from '../status/kube.js';
+import { MANAGED_SELECTOR } from '../labels.js';
 import { formatStatusTable, statusRows } from './status-table.js';
 import type { CliContext } from './context.js';
 import { DEFAULT_CONTROL_NAMESPACE, type ClusterOptions } from './flags.js';

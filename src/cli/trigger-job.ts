@@ -12,8 +12,7 @@ import {
   CRONJOB_INSTANTIATE_ANNOTATION,
   isRestoreTestObject,
   JOB_CONTROLLER_UID_LABEL,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
+  MANAGED_SELECTOR,
   WORKLOAD_NAMESPACE_LABEL,
 } from '../labels.js';
 import {
@@ -36,9 +35,7 @@ export function parseWorkloadRef(ref: string): WorkloadName {
 
 /** snapkeeper's CronJobs for workloads of one namespace (the name is matched after: labels are cut at 63). */
 export function workloadSelector(namespace: string): string {
-  return [`${MANAGED_BY_LABEL}=${MANAGED_BY}`, `${WORKLOAD_NAMESPACE_LABEL}=${namespace}`].join(
-    ',',
-  );
+  return [MANAGED_SELECTOR, `${WORKLOAD_NAMESPACE_LABEL}=${namespace}`].join(',');
 }
 
 /**

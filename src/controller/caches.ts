@@ -20,7 +20,7 @@ import type { OperatorConfig } from '../config/operator.js';
 import type { RefLookup } from '../discovery/credentials.js';
 import type { KubeApi, ListWatchSource, V1PartialObjectMetadata } from '../kube/api.js';
 import { Informer, type InformerOptions } from '../kube/informer.js';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../labels.js';
+import { MANAGED_SELECTOR } from '../labels.js';
 import { RefCache, RefIndex, refKey, type RefKey } from './refs.js';
 
 /**
@@ -77,9 +77,8 @@ export function ownedCronJobCache(
   namespace: string,
   informerOptions: InformerOptions,
 ): Informer<CachedCronJob> {
-  const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
   return new Informer(
-    viewOf(api.ownedCronJobs(namespace, selector), cachedCronJob),
+    viewOf(api.ownedCronJobs(namespace, MANAGED_SELECTOR), cachedCronJob),
     informerOptions,
   );
 }
@@ -109,10 +108,9 @@ export class OperatorCaches {
       config.watchNamespaces.map((ns) => new Informer<T>(source(ns), informerOptions));
     this.pods = inEach((ns) => api.pods(ns));
     this.services = inEach((ns) => api.services(ns));
-    const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     this.cronJobs = ownedCronJobCache(api, config.controlNamespace, informerOptions);
     this.secrets = new Informer(
-      api.ownedSecrets(config.controlNamespace, selector),
+      api.ownedSecrets(config.controlNamespace, MANAGED_SELECTOR),
       informerOptions,
     );
     this.secretMeta = inEach((ns) => api.secretsMetadata(ns));

@@ -11,12 +11,7 @@ import {
   type ListWatchSource,
   type RequestListener,
 } from '../kube/api.js';
-import {
-  JOB_CONTROLLER_UID_LABEL,
-  JOB_NAME_LABEL,
-  MANAGED_BY,
-  MANAGED_BY_LABEL,
-} from '../labels.js';
+import { JOB_CONTROLLER_UID_LABEL, JOB_NAME_LABEL } from '../labels.js';
 import type { OperatorConfig } from '../config/operator.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -26,8 +21,6 @@ import type {
   StatusControllerDeps,
   StatusEventSink,
 } from './deps.js';
-
-export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
 /** The status controller's API: reads, and the CronJob patcher its write goes through. */
 export function createStatusApi(api: Pick<KubeApi, 'read' | 'cronJobs'>): StatusApi {

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { MANAGED_SELECTOR } from '../../src/status/kube.js';
+import { MANAGED_SELECTOR } from '../../src/labels.js';
 import {
   isRestoreTestObject,
   WORKLOAD_NAME_LABEL,
