@@ -148,26 +148,20 @@ export function jobRecorder(d: JobRecorderDeps): JobRecorder {
     queue.add(owner.name);
   }
 
-  // Metric updates one at a time: raising a counter reads it first.
-  let metricsChain: Promise<void> = Promise.resolve();
-  function setMetrics(w: MeteredWorkload, cj: KubernetesObject): Promise<void> {
+  function setMetrics(w: MeteredWorkload, cj: KubernetesObject): void {
     const status = readStatus(cj.metadata?.annotations);
-    metricsChain = metricsChain
-      .then(() =>
-        isRestoreTestObject(cj)
-          ? applyRestoreTestMetrics(metrics, w, status)
-          : applyStatusMetrics(metrics, w, status),
-      )
-      .catch((err) =>
-        log.warn('cannot set metrics', { cronjob: cj.metadata?.name, error: describeError(err) }),
-      );
-    return metricsChain;
+    try {
+      if (isRestoreTestObject(cj)) applyRestoreTestMetrics(metrics, w, status);
+      else applyStatusMetrics(metrics, w, status);
+    } catch (err) {
+      log.warn('cannot set metrics', { cronjob: cj.metadata?.name, error: describeError(err) });
+    }
   }
 
   function restoreMetrics(cj: KubernetesObject): void {
     const w = workloadOf(cj);
     if (!w || !isManaged(cj)) return;
-    void setMetrics(w, cj);
+    setMetrics(w, cj);
   }
 
   function forget(cj: KubernetesObject): void {
@@ -175,7 +169,7 @@ export function jobRecorder(d: JobRecorderDeps): JobRecorder {
     if (!w) return;
     // A restore-test CronJob going takes only the restore-test series with it.
     const remove = isRestoreTestObject(cj) ? removeRestoreTestMetrics : removeStatusMetrics;
-    metricsChain = metricsChain.then(() => remove(metrics, w));
+    remove(metrics, w);
   }
 
   async function sync(name: string): Promise<ReconcileOutcome> {
@@ -233,7 +227,7 @@ export function jobRecorder(d: JobRecorderDeps): JobRecorder {
         durationSeconds: result.durationSeconds,
       });
     }
-    await setMetrics(w, cj);
+    setMetrics(w, cj);
   }
 
   return {

@@ -154,11 +154,11 @@ export type RestoreTestMetrics = Pick<
  * The failure counter is raised to the recorded count (never lowered), and
  * exported from 0, so increase() sees the first failure.
  */
-export async function applyRestoreTestMetrics(
+export function applyRestoreTestMetrics(
   metrics: RestoreTestMetrics,
   w: MeteredWorkload,
   status: WorkloadStatus,
-): Promise<void> {
+): void {
   const labels = metricLabels(w);
   if (status.lastSuccess) {
     metrics.restoreTestLastSuccess.set(labels, status.lastSuccess.getTime() / 1000);

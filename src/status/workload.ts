@@ -91,11 +91,11 @@ export type BackupMetrics = Pick<
  * raised to the recorded run counts (never lowered), so restoring after a
  * restart and recording a new run use the same path and never double count.
  */
-export async function applyStatusMetrics(
+export function applyStatusMetrics(
   metrics: BackupMetrics,
   w: MeteredWorkload,
   status: WorkloadStatus,
-): Promise<void> {
+): void {
   const labels = metricLabels(w);
   if (status.lastSuccess) {
     metrics.backupLastSuccess.set(labels, status.lastSuccess.getTime() / 1000);
