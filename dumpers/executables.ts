@@ -70,11 +70,7 @@ export function withOutputBuffer(
 ): ToolCommand {
   const stdbuf = workingStdbuf(env);
   if (!stdbuf) return cmd;
-  const tool = cmd.file.includes('/')
-    ? isExecutable(cmd.file)
-      ? cmd.file
-      : undefined
-    : findExecutable([cmd.file], [], env);
-  if (!tool) return cmd;
+  const tool = cmd.file.includes('/') ? cmd.file : findExecutable([cmd.file], [], env);
+  if (!tool || !isExecutable(tool)) return cmd;
   return { ...cmd, file: stdbuf, args: [`-o${DUMP_OUTPUT_BUFFER}`, tool, ...cmd.args] };
 }
